@@ -1,0 +1,103 @@
+"""Base classes for step-mode-aware and stateful modules.
+
+``StepModule``: has a ``step_mode``: ``'s'`` (one step, input ``N x ...``) or ``'m'`` (a whole
+sequence, input ``T x N x ...``). ``MemoryModule``: a ``StepModule`` with state (membrane
+potentials, last spikes, ...) that ``reset()`` restores and ``detach()`` cuts from the graph.
+
+State lives on the instance as plain tensors: it is neither a parameter nor a buffer, so it is
+not in ``state_dict`` and DistributedDataParallel does not broadcast it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import torch
+from torch import Tensor, nn
+
+STEP_MODES = ("s", "m")
+
+
+def check_step_mode(step_mode: str, owner: str) -> str:
+    if step_mode not in STEP_MODES:
+        raise ValueError(f"{owner}: step_mode must be 's' (single step) or 'm' (multi step), got {step_mode!r}")
+    return step_mode
+
+
+class StepModule(nn.Module):
+    """A module whose forward depends on ``step_mode``."""
+
+    def __init__(self, step_mode: str = "s"):
+        super().__init__()
+        self.step_mode = check_step_mode(step_mode, type(self).__name__)
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        if name == "step_mode":
+            check_step_mode(value, type(self).__name__)
+        super().__setattr__(name, value)
+
+    def layer_name(self) -> str:
+        """The name given by ``functional.name_layers`` (or the class name)."""
+        return self.__dict__.get("_sf_name") or type(self).__name__
+
+
+class InitFrom:
+    """An initial state value read from an attribute at reset time (e.g. a ``v_init`` buffer,
+    which ``.to(device)`` and ``load_state_dict`` may replace)."""
+
+    def __init__(self, attribute: str):
+        self.attribute = attribute
+
+    def __repr__(self) -> str:
+        return f"InitFrom({self.attribute!r})"
+
+
+class MemoryModule(StepModule):
+    """A ``StepModule`` with state registered by ``register_memory(name, initial_value)``."""
+
+    def __init__(self, step_mode: str = "s"):
+        super().__init__(step_mode)
+        self._memory_init: dict[str, Any] = {}
+
+    def register_memory(self, name: str, value: Any) -> None:
+        """Declare a state variable; ``reset()`` sets it back to ``value``."""
+        if hasattr(self, name) and name not in self._memory_init:
+            raise ValueError(f"{type(self).__name__}: memory name {name!r} is already an attribute")
+        self._memory_init[name] = value
+        object.__setattr__(self, name, self.memory_initial(name))
+
+    def memory_names(self) -> list[str]:
+        return list(self._memory_init)
+
+    def memory_initial(self, name: str) -> Any:
+        """The value ``reset()`` gives to the state variable ``name``."""
+        value = self._memory_init[name]
+        return getattr(self, value.attribute) if isinstance(value, InitFrom) else value
+
+    def reset(self) -> None:
+        """Restore every state variable to its initial value (lazily re-created on next input)."""
+        for name in self._memory_init:
+            object.__setattr__(self, name, self.memory_initial(name))
+
+    def detach(self) -> None:
+        """Detach the state from the autograd graph (truncated BPTT, streams fed in chunks)."""
+        for name in self._memory_init:
+            value = getattr(self, name)
+            if isinstance(value, Tensor):
+                object.__setattr__(self, name, value.detach())
+
+    def __getstate__(self):
+        state = super().__getstate__() if hasattr(super(), "__getstate__") else self.__dict__.copy()
+        state = dict(state)
+        # Pickle the initial state, not a live (possibly graph-attached) one.
+        for name in self._memory_init:
+            state[name] = self.memory_initial(name)
+        if "_state_shape" in state:
+            state["_state_shape"] = None
+        return state
+
+
+def as_float_tensor(value: Tensor) -> Tensor:
+    """A detached float copy of a parameter tensor, for registering as a buffer."""
+    value = value.detach().clone()
+    return value if value.is_floating_point() else value.to(torch.get_default_dtype())

@@ -1,0 +1,16 @@
+"""Stateful spiking neurons, SpikingJelly-style: ``LIFNode(tau=2., step_mode='m')``.
+
+Every neuron except Izhikevich follows charge -> fire -> reset (see ``spikeforge.dynamics``).
+"""
+
+from .adaptive import AdaptiveLIFNode
+from .base import BACKENDS, BaseNode
+from .integrate_fire import IFNode
+from .izhikevich import IzhikevichNode
+from .lif import LIFNode, ParametricLIFNode
+from .nonspiking import IntegratorNode, NonSpikingLIFNode
+
+__all__ = [
+    "AdaptiveLIFNode", "BACKENDS", "BaseNode", "IFNode", "IntegratorNode", "IzhikevichNode", "LIFNode",
+    "NonSpikingLIFNode", "ParametricLIFNode",
+]

@@ -1,0 +1,231 @@
+"""The common machinery of spiking neurons: parameters, lazy state, step modes, hooks.
+
+A neuron is charge -> fire -> (step hooks) -> reset, with the equations in
+``spikeforge.dynamics``. Subclasses write only ``neuronal_charge`` (and, for extra state
+such as an adaptation variable, ``effective_threshold`` / ``update_extra_state``).
+
+Shapes: ``step_mode='s'`` takes ``N x ...``; ``step_mode='m'`` takes ``T x N x ...`` and
+returns ``T x N x ...``. The state is created on first input with the input's shape; a
+different shape without ``reset()`` (``functional.reset_net``) is an error.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from typing import Callable, Optional, Union
+
+import torch
+from torch import Tensor
+from torch.utils.hooks import RemovableHandle
+
+from .. import _config
+from ..dynamics import fire, reset, scan
+from ..module import InitFrom, MemoryModule, as_float_tensor
+from ..surrogate import SurrogateFunction
+from ..surrogate import get as get_surrogate
+
+Scalar = Union[float, Tensor]
+StepHook = Callable[["BaseNode", Tensor, Tensor], Optional[tuple[Tensor, Tensor]]]
+
+#: Backends a neuron may name. ``'torch'`` is the reference ``scan`` loop.
+BACKENDS = ["torch"]
+
+
+def check_backend(backend: str, owner: str) -> str:
+    if backend not in BACKENDS:
+        raise ValueError(f"{owner}: unknown backend {backend!r}; available backends: {', '.join(BACKENDS)}")
+    return backend
+
+
+def check_input(x, module: "MemoryModule", min_dims: int, layout: str) -> None:
+    """Validate a neuron input: a floating tensor with enough dims, finite in debug mode."""
+    if not isinstance(x, Tensor):
+        raise TypeError(f"{module.layer_name()} expects a torch.Tensor input, got {type(x).__name__}")
+    if not x.is_floating_point():
+        raise TypeError(
+            f"{module.layer_name()} expects a floating-point input, got dtype {x.dtype}; "
+            f"convert it first, e.g. x.float()"
+        )
+    if x.dim() < min_dims:
+        raise ValueError(
+            f"{module.layer_name()} in step_mode={module.step_mode!r} expects input of shape {layout} "
+            f"(>= {min_dims} dims), got shape {list(x.shape)}"
+        )
+    if _config.is_debug() and not torch.isfinite(x).all():
+        bad = "NaN" if torch.isnan(x).any() else "Inf"
+        raise ValueError(f"{module.layer_name()} received {bad} in its input (spikeforge debug check)")
+
+
+class BaseNode(MemoryModule):
+    """Base class of spiking neurons with shared fire and reset.
+
+    Args:
+        v_threshold: V_th (float, or a tensor broadcastable to one step's input).
+        v_reset: V_reset for a hard reset; ``None`` for a soft reset (V = H - V_th S).
+        surrogate_function: a ``SurrogateFunction``, a name such as ``"atan"``, or None for a
+            fresh ``Sigmoid(alpha=4)``.
+        detach_reset: cut the gradient through S in the reset.
+        step_mode: ``'s'`` or ``'m'``.
+        backend: ``'torch'`` (the ``scan`` reference).
+        store_v_seq: in multi-step mode keep the membrane after every step in ``v_seq``.
+        v_init: the membrane potential a reset restores (default V_reset, or 0 for soft reset).
+    """
+
+    def __init__(
+        self,
+        v_threshold: Scalar = 1.0,
+        v_reset: Optional[Scalar] = 0.0,
+        surrogate_function: Union[SurrogateFunction, str, None] = None,
+        detach_reset: bool = False,
+        step_mode: str = "s",
+        backend: str = "torch",
+        store_v_seq: bool = False,
+        v_init: Optional[Scalar] = None,
+    ):
+        super().__init__(step_mode)
+        name = type(self).__name__
+        self._set_param("v_threshold", v_threshold)
+        self._set_param("v_reset", v_reset, allow_none=True)
+        if v_reset is not None:
+            gap = torch.as_tensor(self.v_threshold) - torch.as_tensor(self.v_reset)
+            if not bool((gap > 0).all()):
+                raise ValueError(
+                    f"{name}: v_threshold must be greater than v_reset, got v_threshold={v_threshold} "
+                    f"and v_reset={v_reset}; raise the threshold or lower the reset potential"
+                )
+        self.surrogate_function = get_surrogate(surrogate_function)
+        self.detach_reset = bool(detach_reset)
+        self.backend = check_backend(backend, name)
+        self.store_v_seq = bool(store_v_seq)
+        if v_init is None:
+            v_init = 0.0 if v_reset is None else v_reset
+        self._set_param("v_init", v_init)
+        self._step_hooks: "OrderedDict[int, StepHook]" = OrderedDict()
+        self._state_shape: Optional[torch.Size] = None
+        self.register_memory("v", InitFrom("v_init"))
+        self.v_seq: Optional[Tensor] = None
+
+    # ----------------------------------------------------------------- parameters
+    def _set_param(self, name: str, value, allow_none: bool = False, positive: bool = False) -> None:
+        """Store a float as an attribute, a tensor as a registered buffer."""
+        owner = type(self).__name__
+        if value is None:
+            if not allow_none:
+                raise ValueError(f"{owner}: {name} must not be None")
+            setattr(self, name, None)
+            return
+        if isinstance(value, Tensor):
+            if torch.isnan(value).any():
+                raise ValueError(f"{owner}: {name} contains NaN")
+            self.register_buffer(name, as_float_tensor(value))
+            return
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise TypeError(f"{owner}: {name} must be a float or a tensor, got {type(value).__name__}")
+        setattr(self, name, float(value))
+
+    # ----------------------------------------------------------------- the step
+    def neuronal_charge(self, x: Tensor, state: tuple) -> Tensor:  # pragma: no cover - abstract
+        raise NotImplementedError(f"{type(self).__name__} must define neuronal_charge")
+
+    def effective_threshold(self, state: tuple) -> Scalar:
+        """The threshold used at this step (V_th; ALIF adds its adaptation)."""
+        return self.v_threshold
+
+    def update_extra_state(self, state: tuple, s: Tensor) -> tuple:
+        """State variables other than V after the spike (none by default)."""
+        return ()
+
+    def step(self, x: Tensor, state: tuple) -> tuple[tuple[Tensor, Tensor], tuple]:
+        """One step on explicit state: returns ((spike, v_after_reset), new_state)."""
+        h = self.neuronal_charge(x, state)
+        v_th = self.effective_threshold(state)
+        s = fire(h, v_th, self.surrogate_function)
+        for hook in self._step_hooks.values():
+            out = hook(self, h, s)
+            if out is not None:
+                h, s = out
+        v = reset(h, s, v_th, self.v_reset, self.detach_reset)
+        return (s, v), (v,) + self.update_extra_state(state, s)
+
+    def _spike_only(self, x: Tensor, state: tuple):
+        (s, _), state = self.step(x, state)
+        return s, state
+
+    # ----------------------------------------------------------------- state
+    def _initial(self, value: Scalar, like: Tensor, name: str) -> Tensor:
+        if isinstance(value, Tensor):
+            try:
+                return value.to(like).expand_as(like).clone()
+            except RuntimeError:
+                raise ValueError(
+                    f"{self.layer_name()}: {name} of shape {list(value.shape)} does not broadcast to the "
+                    f"input shape {list(like.shape)}"
+                ) from None
+        return torch.full_like(like, value)
+
+    def _get_state(self, x: Tensor) -> tuple:
+        """The current state, created from the initial values for the shape of ``x``."""
+        if self._state_shape is None or not isinstance(self.v, Tensor):
+            self._state_shape = x.shape
+            return tuple(self._initial(self.memory_initial(n), x, n) for n in self.memory_names())
+        if x.shape != self._state_shape:
+            raise ValueError(
+                f"{self.layer_name()}: input shape {list(x.shape)} differs from the state shape "
+                f"{list(self._state_shape)}; call spikeforge.functional.reset_net(net) between batches"
+            )
+        return tuple(getattr(self, n) for n in self.memory_names())
+
+    def _set_state(self, state: tuple) -> None:
+        for name, value in zip(self.memory_names(), state):
+            object.__setattr__(self, name, value)
+
+    def reset(self) -> None:
+        super().reset()
+        self._state_shape = None
+        self.v_seq = None
+
+    # ----------------------------------------------------------------- forward
+    def single_step_forward(self, x: Tensor) -> Tensor:
+        check_input(x, self, 1, "[N, ...]")
+        out, state = self.step(x, self._get_state(x))
+        self._set_state(state)
+        return out[0]
+
+    def multi_step_forward(self, x_seq: Tensor) -> Tensor:
+        check_input(x_seq, self, 2, "[T, N, ...]")
+        state = self._get_state(x_seq[0])
+        if self.store_v_seq:
+            (s_seq, v_seq), state = scan(self.step, x_seq, state)
+            self.v_seq = v_seq
+        else:
+            s_seq, state = scan(self._spike_only, x_seq, state)
+        self._set_state(state)
+        return s_seq
+
+    def forward(self, x: Tensor) -> Tensor:
+        if self.step_mode == "s":
+            return self.single_step_forward(x)
+        return self.multi_step_forward(x)
+
+    # ----------------------------------------------------------------- hooks
+    def register_step_hook(self, hook: StepHook) -> RemovableHandle:
+        """Run ``hook(neuron, h, s)`` between fire and reset at every step.
+
+        The hook sees the charged potential ``h`` and the spikes ``s`` of the whole layer and may
+        return a replacement ``(h, s)`` (lateral inhibition, homeostasis) or None. A neuron with a
+        hook always runs step by step.
+        """
+        if not callable(hook):
+            raise TypeError(f"step hook must be callable, got {type(hook).__name__}")
+        handle = RemovableHandle(self._step_hooks)
+        self._step_hooks[handle.id] = hook
+        return handle
+
+    def extra_repr(self) -> str:
+        def fmt(v):
+            return f"tensor{list(v.shape)}" if isinstance(v, Tensor) else v
+
+        return (
+            f"v_threshold={fmt(self.v_threshold)}, v_reset={fmt(self.v_reset)}, detach_reset={self.detach_reset}, "
+            f"step_mode={self.step_mode!r}, backend={self.backend!r}"
+        )

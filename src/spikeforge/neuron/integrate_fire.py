@@ -1,0 +1,19 @@
+"""Integrate-and-fire neuron."""
+
+from __future__ import annotations
+
+from torch import Tensor
+
+from ..dynamics import if_charge
+from .base import BaseNode
+
+
+class IFNode(BaseNode):
+    """Integrate-and-fire: H = V + X, then the shared fire and reset.
+
+    >>> node = IFNode(step_mode="m")
+    >>> s = node(torch.full((4, 2, 3), 0.6))   # T=4, N=2: spikes at t = 1 and 3
+    """
+
+    def neuronal_charge(self, x: Tensor, state: tuple) -> Tensor:
+        return if_charge(x, state[0])

@@ -1,0 +1,88 @@
+"""Leaky integrate-and-fire neurons: fixed tau (LIF) and learned tau (PLIF)."""
+
+from __future__ import annotations
+
+import math
+from typing import Union
+
+import torch
+from torch import Tensor, nn
+
+from ..dynamics import leaky_charge
+from .base import BaseNode
+
+Scalar = Union[float, Tensor]
+
+
+def check_tau(tau, owner: str, name: str = "tau") -> None:
+    values = tau if isinstance(tau, Tensor) else torch.tensor(float(tau))
+    if not bool((values > 1).all()):
+        raise ValueError(f"{owner}: {name} must be > 1 (the decay 1/tau must lie in (0, 1)), got {tau}")
+
+
+class LIFNode(BaseNode):
+    """Leaky integrate-and-fire.
+
+    decay_input=True:   H = V + (X - (V - V_reset)) / tau
+    decay_input=False:  H = V - (V - V_reset) / tau + X
+    With a soft reset (``v_reset=None``) the rest potential in the charge is 0.
+
+    Args:
+        tau: membrane time constant in steps, > 1 (a float or a broadcastable tensor).
+        decay_input: whether the input is divided by tau too.
+        **kwargs: the ``BaseNode`` arguments (v_threshold, v_reset, surrogate_function, ...).
+    """
+
+    def __init__(self, tau: Scalar = 2.0, decay_input: bool = True, **kwargs):
+        check_tau(tau, type(self).__name__)
+        super().__init__(**kwargs)
+        self._set_tau(tau)
+        self.decay_input = bool(decay_input)
+
+    def _set_tau(self, tau: Scalar) -> None:
+        self._set_param("tau", tau)
+
+    def rest_potential(self) -> Scalar:
+        return 0.0 if self.v_reset is None else self.v_reset
+
+    def decay(self) -> Scalar:
+        return 1.0 / self.tau
+
+    def neuronal_charge(self, x: Tensor, state: tuple) -> Tensor:
+        return leaky_charge(x, state[0], self.decay(), self.rest_potential(), self.decay_input)
+
+    def extra_repr(self) -> str:
+        tau = f"tensor{list(self.tau.shape)}" if isinstance(self.tau, Tensor) else self.tau
+        return f"tau={tau}, decay_input={self.decay_input}, " + super().extra_repr()
+
+
+class ParametricLIFNode(LIFNode):
+    """LIF whose decay 1/tau = sigmoid(w) is learned (Fang et al., ICCV 2021).
+
+    w is initialised to -log(init_tau - 1) so that sigmoid(w) = 1 / init_tau. The charge is
+    LIF's with 1/tau replaced by sigmoid(w).
+    """
+
+    def __init__(self, init_tau: Scalar = 2.0, decay_input: bool = True, **kwargs):
+        check_tau(init_tau, type(self).__name__, "init_tau")
+        super().__init__(tau=init_tau, decay_input=decay_input, **kwargs)
+
+    def _set_tau(self, tau: Scalar) -> None:
+        if isinstance(tau, Tensor):
+            w0 = -torch.log(tau.detach().to(torch.get_default_dtype()) - 1.0)
+        else:
+            w0 = torch.tensor(-math.log(float(tau) - 1.0))
+        self.w = nn.Parameter(w0)
+
+    @property
+    def tau(self) -> Tensor:
+        """The current time constant 1 / sigmoid(w)."""
+        return 1.0 / self.w.detach().sigmoid()
+
+    def decay(self) -> Tensor:
+        return self.w.sigmoid()
+
+    def extra_repr(self) -> str:
+        tau = self.tau
+        tau = round(float(tau), 4) if tau.numel() == 1 else f"tensor{list(tau.shape)}"
+        return f"tau={tau} (learned), decay_input={self.decay_input}, " + BaseNode.extra_repr(self)
