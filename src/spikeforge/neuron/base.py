@@ -166,6 +166,7 @@ class BaseNode(MemoryModule):
     def _get_state(self, x: Tensor) -> tuple:
         """The current state, created from the initial values for the shape of ``x``."""
         if self._state_shape is None or not isinstance(self.v, Tensor):
+            self._check_broadcast(x)
             self._state_shape = x.shape
             return tuple(self._initial(self.memory_initial(n), x, n) for n in self.memory_names())
         if x.shape != self._state_shape:
@@ -174,6 +175,19 @@ class BaseNode(MemoryModule):
                 f"{list(self._state_shape)}; call spikeforge.functional.reset_net(net) between batches"
             )
         return tuple(getattr(self, n) for n in self.memory_names())
+
+    def _check_broadcast(self, x: Tensor) -> None:
+        """Every tensor parameter must broadcast to one step's input shape."""
+        for name, value in self.named_buffers(recurse=False):
+            try:
+                shape = torch.broadcast_shapes(value.shape, x.shape)
+            except RuntimeError:
+                shape = None
+            if shape != x.shape:
+                raise ValueError(
+                    f"{self.layer_name()}: {name} of shape {list(value.shape)} does not broadcast to the input "
+                    f"shape {list(x.shape)} of one step; give per-channel values a shape like [C, 1, 1]"
+                )
 
     def _set_state(self, state: tuple) -> None:
         for name, value in zip(self.memory_names(), state):

@@ -1,0 +1,50 @@
+"""Network helpers: step mode switching, reset/detach over a network, layouts."""
+
+import pytest
+import torch
+from torch import nn
+
+from spikeforge import functional, neuron
+
+
+def test_set_step_mode_switches_every_neuron_and_names_layers():
+    net = nn.Sequential(nn.Linear(3, 3), neuron.LIFNode(), nn.Sequential(neuron.IFNode()))
+    functional.set_step_mode(net, "m")
+    assert net[1].step_mode == "m" and net[2][0].step_mode == "m"
+    assert net[2][0].layer_name() == "IFNode '2.0'"
+    with pytest.raises(ValueError, match="step_mode must be"):
+        functional.set_step_mode(net, "multi")
+
+
+def test_set_backend():
+    net = nn.Sequential(neuron.LIFNode(), neuron.IFNode())
+    functional.set_backend(net, "torch")
+    with pytest.raises(ValueError, match="unknown backend"):
+        functional.set_backend(net, "nope")
+
+
+def test_loihi_layout_round_trip():
+    x = torch.arange(2 * 3 * 4 * 5).reshape(2, 3, 4, 5)
+    y = functional.to_loihi_layout(x)
+    assert y.shape == (3, 4, 5, 2)
+    assert y[1, 2, 3, 0] == x[0, 1, 2, 3] and y[1, 2, 3, 1] == x[1, 1, 2, 3]
+    assert torch.equal(functional.from_loihi_layout(y), x)
+    with pytest.raises(ValueError, match="to_loihi_layout expects"):
+        functional.to_loihi_layout(torch.zeros(3))
+    with pytest.raises(ValueError, match="from_loihi_layout expects"):
+        functional.from_loihi_layout(torch.zeros(3))
+
+
+def test_seq_batch_folding():
+    x = torch.rand(4, 3, 2)
+    assert torch.equal(functional.batch_to_seq(functional.seq_to_batch(x), 4), x)
+    with pytest.raises(ValueError, match="not a multiple"):
+        functional.batch_to_seq(torch.zeros(7, 2), 4)
+
+
+def test_truncated_bptt_with_detach_net():
+    node = neuron.LIFNode(step_mode="m")
+    x = torch.rand(4, 2, 3, requires_grad=True)
+    node(x[:2]).sum().backward()
+    functional.detach_net(node)
+    node(x[2:]).sum().backward()  # would fail ("backward through the graph a second time") without detach
