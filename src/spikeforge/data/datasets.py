@@ -21,6 +21,7 @@ Example::
 
 from __future__ import annotations
 
+import math
 import os
 from dataclasses import dataclass
 
@@ -59,10 +60,7 @@ class DatasetInfo:
     def num_inputs(self) -> int:
         """Inputs per sample (static) or per time step (temporal): 784 for Fashion-MNIST, 28 for sfmnist."""
         shape = self.input_shape[1:] if self.temporal else self.input_shape
-        n = 1
-        for d in shape:
-            n *= d
-        return n
+        return math.prod(shape)
 
 
 _INFO: dict[str, DatasetInfo] = {
@@ -71,7 +69,6 @@ _INFO: dict[str, DatasetInfo] = {
     "digits": DatasetInfo("digits", (1, 8, 8), 10, False, _DIGIT_NAMES),
     "sfmnist": DatasetInfo("sfmnist", (28, 28), 10, True, FASHION_MNIST_CLASSES),
 }
-assert set(_INFO) == set(DATASET_NAMES), "every canonical name needs its DatasetInfo"
 
 
 class LabeledDataset(TensorDataset):

@@ -118,9 +118,8 @@ def read_idx(path: str | os.PathLike, expected_magic: int | None = None) -> np.n
 
     Example::
 
-        >>> write_idx(tmp / "l.idx", np.array([3, 1, 4], dtype=np.uint8))
-        >>> read_idx(tmp / "l.idx", expected_magic=IDX_LABELS_MAGIC)
-        array([3, 1, 4], dtype=uint8)
+        write_idx("l.idx", np.array([3, 1, 4], dtype=np.uint8))
+        read_idx("l.idx", expected_magic=IDX_LABELS_MAGIC)   # array([3, 1, 4], dtype=uint8)
     """
     path = Path(path)
     if not path.is_file():
@@ -148,9 +147,11 @@ def read_idx(path: str | os.PathLike, expected_magic: int | None = None) -> np.n
                     buf += part
                 if len(buf) < n_bytes:
                     raise ValueError(_size_message(path, dims, dtype, n_bytes, len(buf)))
-                extra = len(_read_exact(f, _CHUNK))
+                extra = 0
+                while part := f.read(_CHUNK):  # to the end: counts extra bytes, checks the CRC
+                    extra += len(part)
                 if extra:
-                    raise ValueError(_size_message(path, dims, dtype, n_bytes, n_bytes + extra, gz=True))
+                    raise ValueError(_size_message(path, dims, dtype, n_bytes, n_bytes + extra))
     except (EOFError, zlib.error, gzip.BadGzipFile) as err:
         raise ValueError(f"IDX file {path}: corrupt or truncated gzip stream ({err}); "
                          "delete the file and fetch it again") from err
@@ -158,15 +159,13 @@ def read_idx(path: str | os.PathLike, expected_magic: int | None = None) -> np.n
     return arr if dtype.byteorder in ("=", "|") else arr.astype(dtype.newbyteorder("="))
 
 
-def _size_message(path: Path, dims: tuple[int, ...], dtype: np.dtype, declared: int, actual: int,
-                  gz: bool = False) -> str:
-    what = "at least " if gz else ""
+def _size_message(path: Path, dims: tuple[int, ...], dtype: np.dtype, declared: int, actual: int) -> str:
     if actual < declared:
         problem = f"truncated: the header declares shape {dims} of {dtype.name} = {declared} data bytes " \
                   f"but the file holds only {actual}"
     else:
         problem = f"the header declares shape {dims} of {dtype.name} = {declared} data bytes " \
-                  f"but the file holds {what}{actual}; the header or the data is corrupt"
+                  f"but the file holds {actual}; the header or the data is corrupt"
     return f"IDX file {path}: {problem}; delete the file and fetch it again"
 
 

@@ -64,6 +64,17 @@ def check_unit_interval(x: Tensor, where: str, clamp: bool, name: str = "x") -> 
     return x
 
 
+def check_time_length(x: Tensor, T: int | None, where: str) -> None:
+    """Check an already-temporal ``x`` is ``[T, ...]`` when ``T`` is known."""
+    if not isinstance(x, Tensor):
+        raise TypeError(f"{where}: x must be a torch.Tensor [T, N, ...], got {type(x).__name__}")
+    if T is not None and (x.dim() < 1 or x.shape[0] != T):
+        raise ValueError(
+            f"{where}: expected a sequence [T, N, ...] with T={T} time steps first, got shape "
+            f"{list(x.shape)}; move time first (e.g. x.transpose(0, 1)) or set T to match"
+        )
+
+
 def check_real(value: object, where: str, name: str) -> float:
     """Return ``value`` as float after checking it is a real number (bools refused)."""
     if isinstance(value, bool) or not isinstance(value, numbers.Real):

@@ -35,7 +35,7 @@ from __future__ import annotations
 import torch
 from torch import Tensor, nn
 
-from ._checks import check_float_tensor, check_real, check_T
+from ._checks import check_float_tensor, check_real, check_T, check_time_length
 
 __all__ = ["delta_encode", "DeltaEncoder"]
 
@@ -142,13 +142,3 @@ class DeltaEncoder(nn.Module):
             f"split_polarity={self.split_polarity}, initial_reference={self.initial_reference}"
         )
 
-
-def check_time_length(x: Tensor, T: int | None, where: str) -> None:
-    """Check an already-temporal ``x`` is ``[T, ...]`` when ``T`` is known."""
-    if not isinstance(x, Tensor):
-        raise TypeError(f"{where}: x must be a torch.Tensor [T, N, ...], got {type(x).__name__}")
-    if T is not None and (x.dim() < 1 or x.shape[0] != T):
-        raise ValueError(
-            f"{where}: expected a sequence [T, N, ...] with T={T} time steps first, got shape "
-            f"{list(x.shape)}; move time first (e.g. x.transpose(0, 1)) or set T to match"
-        )

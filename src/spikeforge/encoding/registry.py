@@ -1,0 +1,40 @@
+"""Encoders by name, so configs can say ``encoder: poisson``.
+
+    >>> enc = get_encoder("rate", T=8, rounding="round")
+    >>> enc(torch.rand(4, 10)).shape
+    torch.Size([8, 4, 10])
+"""
+
+from __future__ import annotations
+
+from torch import nn
+
+from .delta import DeltaEncoder
+from .direct import DirectEncoder, IdentityEncoder
+from .latency import LatencyEncoder
+from .poisson import PoissonEncoder
+from .population import PopulationEncoder
+from .rate import RateEncoder
+
+__all__ = ["ENCODERS", "get_encoder"]
+
+ENCODERS: dict[str, type[nn.Module]] = {
+    "poisson": PoissonEncoder,
+    "rate": RateEncoder,
+    "latency": LatencyEncoder,
+    "population": PopulationEncoder,
+    "delta": DeltaEncoder,
+    "direct": DirectEncoder,
+    "none": IdentityEncoder,
+}
+
+
+def get_encoder(name: str, T: int | None, **kwargs) -> nn.Module:
+    """Build the encoder module registered as ``name`` with ``T`` steps and its options.
+
+    ``T`` may be None only for ``'delta'`` and ``'none'`` (already-temporal data) and for
+    ``'population'`` with ``output='current'``. Unknown options raise the encoder's own TypeError.
+    """
+    if not isinstance(name, str) or name.lower() not in ENCODERS:
+        raise ValueError(f"get_encoder: unknown encoder {name!r}; known names: {sorted(ENCODERS)}")
+    return ENCODERS[name.lower()](T=T, **kwargs)

@@ -1,0 +1,116 @@
+"""Every way an IDX file can be broken gives a ValueError that names the file and the problem."""
+
+from __future__ import annotations
+
+import gzip
+import struct
+import tracemalloc
+
+import numpy as np
+import pytest
+
+from spikeforge.data.idx import IDX_IMAGES_MAGIC, IDX_LABELS_MAGIC, read_idx, write_idx
+
+
+def _write(path, data: bytes, gz: bool = False):
+    path.write_bytes(gzip.compress(data, mtime=0) if gz else data)
+    return path
+
+
+def _images_bytes(n=2):
+    return struct.pack(">IIII", IDX_IMAGES_MAGIC, n, 28, 28) + bytes(n * 28 * 28)
+
+
+@pytest.mark.parametrize("gz", [False, True])
+def test_wrong_magic_for_the_expected_kind(tmp_path, gz):
+    path = _write(tmp_path / "labels-as-images", struct.pack(">II", IDX_LABELS_MAGIC, 2) + b"\x01\x02", gz)
+    with pytest.raises(ValueError, match=r"labels-as-images.*0x00000801.*expected 0x00000803") as err:
+        read_idx(path, expected_magic=IDX_IMAGES_MAGIC)
+    assert "uint8, 1 dims" in str(err.value) and "uint8, 3 dims" in str(err.value)
+
+
+@pytest.mark.parametrize("head", [b"\x01\x00\x08\x01", b"\x00\x00\x07\x01", b"PK\x03\x04"])
+def test_bad_magic_without_expectation(tmp_path, head):
+    path = _write(tmp_path / "bad.idx", head + b"\x00\x00\x00\x01\x05")
+    with pytest.raises(ValueError, match=r"bad\.idx: bad magic number"):
+        read_idx(path)
+
+
+def test_zero_dimensions_is_rejected(tmp_path):
+    path = _write(tmp_path / "zero", b"\x00\x00\x08\x00\x05")
+    with pytest.raises(ValueError, match="zero: .*declares 0 dimensions"):
+        read_idx(path)
+
+
+@pytest.mark.parametrize("gz", [False, True])
+@pytest.mark.parametrize("data, what", [(b"", "0 byte"), (b"\x00\x00\x08", "3 byte"),
+                                        (b"\x00\x00\x08\x03\x00\x00\x00\x02\x00\x00", "only 6 byte")])
+def test_truncated_header(tmp_path, gz, data, what):
+    path = _write(tmp_path / "short", data, gz)
+    with pytest.raises(ValueError, match=f"short: header truncated.*{what}"):
+        read_idx(path)
+
+
+@pytest.mark.parametrize("gz", [False, True])
+def test_truncated_data(tmp_path, gz):
+    path = _write(tmp_path / "img", _images_bytes(2)[:-100], gz)
+    with pytest.raises(ValueError, match=r"img: truncated.*\(2, 28, 28\).*1568 data bytes.*only 1468"):
+        read_idx(path, expected_magic=IDX_IMAGES_MAGIC)
+
+
+@pytest.mark.parametrize("gz", [False, True])
+def test_extra_bytes_after_the_data(tmp_path, gz):
+    path = _write(tmp_path / "img", _images_bytes(2) + b"\x00" * 7, gz)
+    with pytest.raises(ValueError, match=r"img: .*1568 data bytes but the file holds 1575"):
+        read_idx(path)
+
+
+@pytest.mark.parametrize("gz", [False, True])
+def test_huge_declared_size_fails_without_allocating_it(tmp_path, gz):
+    # 4 GiB^3 elements declared, 10 bytes present: must be a ValueError, not MemoryError/OverflowError
+    path = _write(tmp_path / "huge", struct.pack(">IIII", IDX_IMAGES_MAGIC, *(0xFFFFFFFF,) * 3) + bytes(10), gz)
+    with pytest.raises(ValueError, match="huge: truncated"):
+        read_idx(path)
+
+
+def test_gz_header_declaring_more_than_present_allocates_only_what_is_present(tmp_path):
+    # 1 GiB declared, 1 MiB present (compresses to ~1 KiB): peak memory must stay near 1 MiB
+    header = struct.pack(">IIII", IDX_IMAGES_MAGIC, 1 << 20, 32, 32)
+    path = _write(tmp_path / "big.gz", header + bytes(1 << 20), gz=True)
+    tracemalloc.start()
+    try:
+        with pytest.raises(ValueError, match="truncated"):
+            read_idx(path)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peak < 16 * (1 << 20), f"peak {peak} bytes: the declared size was allocated up front"
+
+
+def test_corrupt_gzip_stream(tmp_path):
+    good = write_idx(tmp_path / "ok.gz", np.arange(200, dtype=np.uint8).reshape(2, 10, 10)).read_bytes()
+    bad = bytearray(good)
+    bad[len(bad) // 2] ^= 0xFF  # flip a byte inside the deflate data
+    path = _write(tmp_path / "flipped.gz", bytes(bad))
+    with pytest.raises(ValueError, match="flipped.gz: .*(corrupt|truncated)"):
+        read_idx(path)
+
+
+def test_crc_mismatch_is_caught(tmp_path):
+    good = write_idx(tmp_path / "ok.gz", np.arange(50, dtype=np.uint8)).read_bytes()
+    bad = good[:-8] + bytes([good[-8] ^ 0xFF]) + good[-7:]  # CRC32 of the gzip trailer
+    path = _write(tmp_path / "crc.gz", bad)
+    with pytest.raises(ValueError, match="crc.gz: corrupt or truncated gzip stream"):
+        read_idx(path)
+
+
+def test_cut_gzip_stream(tmp_path):
+    good = write_idx(tmp_path / "ok.gz", np.arange(3000, dtype=np.int16)).read_bytes()
+    path = _write(tmp_path / "cut.gz", good[: len(good) // 2])
+    with pytest.raises(ValueError, match="cut.gz: "):
+        read_idx(path)
+
+
+def test_missing_file_is_file_not_found(tmp_path):
+    with pytest.raises(FileNotFoundError, match="nothing-here"):
+        read_idx(tmp_path / "nothing-here")
