@@ -1,0 +1,1 @@
+"""The ``spikeforge`` command: one file per sub-command."""

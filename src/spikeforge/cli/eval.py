@@ -1,0 +1,42 @@
+"""``spikeforge eval --checkpoint ckpt.pt``: test accuracy and firing rates of a trained network."""
+
+from __future__ import annotations
+
+import argparse
+import json
+
+
+def add_parser(sub) -> None:
+    p = sub.add_parser("eval", help="evaluate a checkpoint on its test set", description=__doc__)
+    p.add_argument("--checkpoint", required=True)
+    p.add_argument("--dataset", default=None, help="override the checkpoint's dataset")
+    p.add_argument("--data-dir", default=None)
+    p.add_argument("--T", type=int, default=None, help="override the number of time steps")
+    p.add_argument("--batch-size", type=int, default=None)
+
+
+def run(args: argparse.Namespace) -> int:
+    import torch
+
+    from ..data import dataset_info
+    from ..models import build_model
+    from ..training import TrainConfig, evaluate, load_checkpoint, load_weights
+    from ..training.setup import load_split
+
+    ckpt = load_checkpoint(args.checkpoint)
+    known = TrainConfig.__dataclass_fields__
+    cfg = TrainConfig(**{k: v for k, v in ckpt["config"].items() if k in known})
+    for key, value in (("dataset", args.dataset), ("data_dir", args.data_dir), ("T", args.T),
+                       ("batch_size", args.batch_size)):
+        if value is not None:
+            setattr(cfg, key, value)
+    model = build_model(ckpt["model_name"], **ckpt["model_args"])
+    load_weights(model, ckpt["state_dict"], source=args.checkpoint)
+    x, y, info = load_split(cfg, "test")
+    if info.num_classes != dataset_info(ckpt["config"]["dataset"]).num_classes:
+        raise ValueError(f"dataset {cfg.dataset!r} has {info.num_classes} classes but the checkpoint was trained "
+                         f"with {dataset_info(ckpt['config']['dataset']).num_classes}")
+    result = evaluate(model, x, y, cfg, info.temporal, torch.device("cpu"), info.num_classes)
+    print(json.dumps({"test_accuracy": result["accuracy"], "test_loss": result["loss"],
+                      "firing_rates": result["firing_rates"], "count": result["count"]}, indent=2))
+    return 0

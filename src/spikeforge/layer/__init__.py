@@ -1,0 +1,45 @@
+"""Step-mode-aware layers and containers (SpikingJelly's ``activation_based.layer`` names).
+
+Stateless torch layers with a ``step_mode`` (``'s'``: exactly the torch layer on ``[N, ...]``;
+``'m'``: the same layer on every step of ``[T, N, ...]``, time folded into the batch):
+``Linear``, ``Conv1d/2d/3d``, ``BatchNorm1d/2d/3d``, ``MaxPool1d/2d/3d``, ``AvgPool1d/2d/3d``,
+``AdaptiveAvgPool1d/2d/3d``, ``Flatten``; ``StepwiseLayer`` to wrap more.
+
+Containers: ``SeqToANNContainer`` (stateless modules, folded), ``MultiStepContainer`` (stateful
+modules, step by step), ``StepModeContainer`` (either, following ``step_mode``).
+
+Over time: ``Dropout`` / ``Dropout2d`` (one mask per sequence), ``Recurrent`` (feedback of the
+previous spikes through a recurrent weight).
+
+>>> net = nn.Sequential(layer.Conv2d(2, 8, 3, padding=1), layer.BatchNorm2d(8), neuron.LIFNode(),
+...                     layer.MaxPool2d(2), layer.Flatten(), layer.Linear(8 * 16 * 16, 10), neuron.LIFNode())
+>>> functional.set_step_mode(net, "m")
+>>> net(torch.rand(4, 16, 2, 32, 32)).shape                   # [T, N, 10]
+"""
+
+from .container import MultiStepContainer, SeqToANNContainer, StepModeContainer
+from .conv import Conv1d, Conv2d, Conv3d
+from .dropout import Dropout, Dropout2d
+from .flatten import Flatten
+from .linear import Linear
+from .norm import BatchNorm1d, BatchNorm2d, BatchNorm3d
+from .pool import (
+    AdaptiveAvgPool1d,
+    AdaptiveAvgPool2d,
+    AdaptiveAvgPool3d,
+    AvgPool1d,
+    AvgPool2d,
+    AvgPool3d,
+    MaxPool1d,
+    MaxPool2d,
+    MaxPool3d,
+)
+from .recurrent import Recurrent
+from .stepwise import StepwiseLayer
+
+__all__ = [
+    "AdaptiveAvgPool1d", "AdaptiveAvgPool2d", "AdaptiveAvgPool3d", "AvgPool1d", "AvgPool2d", "AvgPool3d",
+    "BatchNorm1d", "BatchNorm2d", "BatchNorm3d", "Conv1d", "Conv2d", "Conv3d", "Dropout", "Dropout2d",
+    "Flatten", "Linear", "MaxPool1d", "MaxPool2d", "MaxPool3d", "MultiStepContainer", "Recurrent",
+    "SeqToANNContainer", "StepModeContainer", "StepwiseLayer",
+]

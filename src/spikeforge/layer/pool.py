@@ -1,0 +1,73 @@
+"""Pooling with a step mode: max, average and adaptive average pooling in 1, 2 and 3 dims.
+
+Same arguments as the torch pooling layers plus ``step_mode``. In ``'m'`` mode every step is
+pooled alike, Y[t] = pool(X[t]); ``MaxPool*d(return_indices=True)`` returns both tensors as
+``[T, N, ...]``.
+
+>>> pool = MaxPool2d(2, step_mode="m")
+>>> pool(torch.rand(4, 16, 8, 32, 32)).shape
+torch.Size([4, 16, 8, 16, 16])
+"""
+
+from __future__ import annotations
+
+from torch import nn
+
+from ..module import StepModule
+from .stepwise import StepwiseLayer
+
+_LAYOUT = {1: "[T, N, C, L]", 2: "[T, N, C, H, W]", 3: "[T, N, C, D, H, W]"}
+
+
+class MaxPool1d(StepwiseLayer, nn.MaxPool1d, StepModule):
+    """``torch.nn.MaxPool1d`` with ``step_mode``; ``'m'`` input ``[T, N, C, L]``."""
+
+    seq_layout, seq_dims = _LAYOUT[1], (4,)
+
+
+class MaxPool2d(StepwiseLayer, nn.MaxPool2d, StepModule):
+    """``torch.nn.MaxPool2d`` with ``step_mode``; ``'m'`` input ``[T, N, C, H, W]``."""
+
+    seq_layout, seq_dims = _LAYOUT[2], (5,)
+
+
+class MaxPool3d(StepwiseLayer, nn.MaxPool3d, StepModule):
+    """``torch.nn.MaxPool3d`` with ``step_mode``; ``'m'`` input ``[T, N, C, D, H, W]``."""
+
+    seq_layout, seq_dims = _LAYOUT[3], (6,)
+
+
+class AvgPool1d(StepwiseLayer, nn.AvgPool1d, StepModule):
+    """``torch.nn.AvgPool1d`` with ``step_mode``; ``'m'`` input ``[T, N, C, L]``."""
+
+    seq_layout, seq_dims = _LAYOUT[1], (4,)
+
+
+class AvgPool2d(StepwiseLayer, nn.AvgPool2d, StepModule):
+    """``torch.nn.AvgPool2d`` with ``step_mode``; ``'m'`` input ``[T, N, C, H, W]``."""
+
+    seq_layout, seq_dims = _LAYOUT[2], (5,)
+
+
+class AvgPool3d(StepwiseLayer, nn.AvgPool3d, StepModule):
+    """``torch.nn.AvgPool3d`` with ``step_mode``; ``'m'`` input ``[T, N, C, D, H, W]``."""
+
+    seq_layout, seq_dims = _LAYOUT[3], (6,)
+
+
+class AdaptiveAvgPool1d(StepwiseLayer, nn.AdaptiveAvgPool1d, StepModule):
+    """``torch.nn.AdaptiveAvgPool1d`` with ``step_mode``; ``'m'`` input ``[T, N, C, L]``."""
+
+    seq_layout, seq_dims = _LAYOUT[1], (4,)
+
+
+class AdaptiveAvgPool2d(StepwiseLayer, nn.AdaptiveAvgPool2d, StepModule):
+    """``torch.nn.AdaptiveAvgPool2d`` with ``step_mode``; ``'m'`` input ``[T, N, C, H, W]``."""
+
+    seq_layout, seq_dims = _LAYOUT[2], (5,)
+
+
+class AdaptiveAvgPool3d(StepwiseLayer, nn.AdaptiveAvgPool3d, StepModule):
+    """``torch.nn.AdaptiveAvgPool3d`` with ``step_mode``; ``'m'`` input ``[T, N, C, D, H, W]``."""
+
+    seq_layout, seq_dims = _LAYOUT[3], (6,)

@@ -1,0 +1,67 @@
+"""Building blocks shared by the reference models: neurons and activations by name.
+
+Every model is built twice from one layer list: as an SNN (step-mode layers in ``'m'`` mode
+and spiking neurons) and as its ANN twin (plain torch layers and an activation in place of
+each neuron). Both have the same ``state_dict`` keys for the weights.
+"""
+
+from __future__ import annotations
+
+from typing import Callable
+
+from torch import nn
+
+from .. import neuron as _neuron
+
+NEURONS: dict[str, Callable[..., nn.Module]] = {
+    "if": _neuron.IFNode,
+    "lif": _neuron.LIFNode,
+    "plif": _neuron.ParametricLIFNode,
+    "alif": _neuron.AdaptiveLIFNode,
+    "izhikevich": _neuron.IzhikevichNode,
+}
+
+ACTIVATIONS: dict[str, Callable[[], nn.Module]] = {
+    "relu": nn.ReLU,
+    "clip": lambda: nn.Hardtanh(0.0, 1.0),
+}
+
+
+def make_neuron(name: str, surrogate: str | None = None, **kwargs) -> nn.Module:
+    """A multi-step neuron by name (``if``, ``lif``, ``plif``, ``alif``, ``izhikevich``)."""
+    key = name.lower()
+    if key not in NEURONS:
+        raise ValueError(f"unknown neuron {name!r}; known neurons: {', '.join(sorted(NEURONS))}")
+    kwargs.setdefault("step_mode", "m")
+    if surrogate is not None:
+        kwargs["surrogate_function"] = surrogate
+    return NEURONS[key](**kwargs)
+
+
+def make_activation(name: str) -> nn.Module:
+    """The ANN twin's activation by name (``relu``, ``clip``)."""
+    key = name.lower()
+    if key not in ACTIVATIONS:
+        raise ValueError(f"unknown activation {name!r}; known activations: {', '.join(sorted(ACTIVATIONS))}")
+    return ACTIVATIONS[key]()
+
+
+def forward_static_prefix(layers, x_seq):
+    """Run ``layers`` on ``x_seq`` (``T x N x ...``), computing the leading stateless layers once
+    when every time step is the same tensor (a direct-encoded input: ``x_seq.stride(0) == 0``).
+
+    The result equals running every layer on the full sequence (batch-norm statistics over T
+    identical copies are those of one copy), at 1/T of the cost for that prefix.
+    """
+    from ..module import MemoryModule
+
+    T = x_seq.shape[0]
+    static = x_seq.dim() > 1 and x_seq.stride(0) == 0 and T > 1
+    for module in layers:
+        if static and not isinstance(module, MemoryModule):
+            y = module(x_seq[:1])
+            x_seq = y.expand(T, *y.shape[1:])
+            continue
+        static = False
+        x_seq = module(x_seq)
+    return x_seq

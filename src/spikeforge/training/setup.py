@@ -1,0 +1,89 @@
+"""Turn a ``TrainConfig`` into data, model, encoder, optimiser and schedule."""
+
+from __future__ import annotations
+
+import dataclasses
+import sys
+from typing import Any, Optional
+
+import torch
+from torch import Tensor, nn
+
+from ..data import dataset_info, get_dataset
+from ..encoding import get_encoder
+from ..models import build_model
+from .config import TrainConfig
+
+
+def log(msg: str) -> None:
+    print(f"[spikeforge] {msg}", file=sys.stderr, flush=True)
+
+
+def resolve_defaults(cfg: TrainConfig) -> TrainConfig:
+    """Fill the choices left open: dataset, model and encoder."""
+    from .config import default_dataset
+
+    cfg = dataclasses.replace(cfg)
+    if cfg.dataset is None:
+        cfg.dataset = default_dataset(cfg.data_dir)
+    info = dataset_info(cfg.dataset)
+    if cfg.model is None:
+        cfg.model = "fcsnn" if info.input_shape[-1] < 16 or info.temporal else "csnn"
+    if cfg.encoder is None:
+        cfg.encoder = "none" if info.temporal else ("direct" if cfg.model == "csnn" else "poisson")
+    return cfg
+
+
+def model_arguments(cfg: TrainConfig, input_shape: tuple, num_classes: int) -> dict[str, Any]:
+    """The constructor arguments of the configured model (stored in checkpoints)."""
+    common = {"num_classes": num_classes, "neuron": cfg.neuron, "surrogate": cfg.surrogate, "tau": cfg.tau,
+              "ann": cfg.ann, "activation": cfg.activation}
+    if cfg.model == "csnn":
+        return {**common, "in_channels": input_shape[0], "channels": cfg.channels, "pool": cfg.pool,
+                "readout": cfg.readout, "detach_reset": cfg.detach_reset, "dropout": cfg.dropout}
+    if cfg.model == "fcsnn":
+        return {**common, "in_shape": tuple(input_shape), "hidden": cfg.hidden, "readout": cfg.readout,
+                "detach_reset": cfg.detach_reset}
+    raise ValueError(f"unknown model {cfg.model!r}; known models: csnn, fcsnn")
+
+
+def build(cfg: TrainConfig, input_shape: tuple, num_classes: int) -> tuple[nn.Module, dict]:
+    args = model_arguments(cfg, input_shape, num_classes)
+    return build_model(cfg.model, **args), args
+
+
+def load_split(cfg: TrainConfig, split: str) -> tuple[Tensor, Tensor, Any]:
+    ds = get_dataset(cfg.dataset, split, data_dir=cfg.data_dir)
+    x, y = ds.inputs, ds.targets
+    limit = cfg.train_subset if split == "train" else cfg.test_subset
+    if limit is not None:
+        x, y = x[:limit], y[:limit]
+    return x, y, ds.info
+
+
+def make_encoder(cfg: TrainConfig, seed: Optional[int]) -> nn.Module:
+    kwargs = {"seed": seed} if cfg.encoder == "poisson" else {}
+    return get_encoder(cfg.encoder, cfg.T, **kwargs)
+
+
+def make_optimizer(cfg: TrainConfig, model: nn.Module) -> torch.optim.Optimizer:
+    params = [p for p in model.parameters() if p.requires_grad]
+    if cfg.optimizer == "sgd":
+        return torch.optim.SGD(params, lr=cfg.lr, momentum=cfg.momentum, weight_decay=cfg.weight_decay)
+    cls = torch.optim.AdamW if cfg.optimizer == "adamw" else torch.optim.Adam
+    return cls(params, lr=cfg.lr, weight_decay=cfg.weight_decay)
+
+
+def make_schedule(cfg: TrainConfig, opt: torch.optim.Optimizer, steps_per_epoch: int):
+    total = max(cfg.epochs * steps_per_epoch, 1)
+    if cfg.schedule == "onecycle":
+        return torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=cfg.lr, total_steps=total, pct_start=0.25)
+    if cfg.schedule == "cosine":
+        return torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=total)
+    return None
+
+
+def pick_device(name: str) -> torch.device:
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    return torch.device(name)

@@ -1,0 +1,51 @@
+"""Running per-layer firing rates through forward hooks (constant memory, removable)."""
+
+from __future__ import annotations
+
+from torch import Tensor, nn
+
+from ..neuron import BaseNode
+
+
+class FiringRateMeter:
+    """Mean spike rate of every spiking neuron layer of ``net`` over everything it runs on.
+
+    >>> meter = FiringRateMeter(net)
+    >>> net(x_seq); meter.rates()        # {'3': 0.12, '7': 0.05}
+    >>> meter.remove()
+    """
+
+    def __init__(self, net: nn.Module, keep_graph: bool = False):
+        self.keep_graph = keep_graph
+        self._outputs: list[Tensor] = []
+        self.sums: dict[str, float] = {}
+        self.counts: dict[str, int] = {}
+        self._handles = []
+        for name, module in net.named_modules():
+            if isinstance(module, BaseNode) and not type(module).__name__.startswith(("NonSpiking", "Integrator")):
+                self._handles.append(module.register_forward_hook(self._hook(name or type(module).__name__)))
+
+    def _hook(self, name: str):
+        def record(module: nn.Module, inputs, output: Tensor) -> None:
+            if self.keep_graph and output.requires_grad:
+                self._outputs.append(output.mean())
+            self.sums[name] = self.sums.get(name, 0.0) + float(output.detach().sum())
+            self.counts[name] = self.counts.get(name, 0) + output.numel()
+        return record
+
+    def rates(self) -> dict[str, float]:
+        return {k: self.sums[k] / max(self.counts[k], 1) for k in self.sums}
+
+    def take_outputs(self) -> list[Tensor]:
+        """The mean output of each layer call since the last take, still attached to the graph."""
+        out, self._outputs = self._outputs, []
+        return out
+
+    def clear(self) -> None:
+        self.sums.clear()
+        self.counts.clear()
+
+    def remove(self) -> None:
+        for h in self._handles:
+            h.remove()
+        self._handles.clear()
