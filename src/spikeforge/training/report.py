@@ -1,0 +1,106 @@
+"""The report written after training: curves, firing rates, a raster and membrane traces of one
+test sample, the confusion matrix and the output layer's class patterns (``out/report/``)."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import torch
+from torch import nn
+
+from .. import functional
+from ..neuron import BaseNode
+from .config import TrainConfig
+from .setup import log, make_encoder
+
+
+def _spiking_layers(model: nn.Module) -> list[tuple[str, BaseNode]]:
+    return [(n, m) for n, m in model.named_modules()
+            if isinstance(m, BaseNode) and not type(m).__name__.startswith(("NonSpiking", "Integrator"))]
+
+
+@torch.no_grad()
+def one_sample_activity(model: nn.Module, x: torch.Tensor, cfg: TrainConfig, temporal: bool):
+    """Spikes of every spiking layer (``T x neurons``) and membrane traces of the first one."""
+    from .trainer import forward
+
+    layers = _spiking_layers(model)
+    spikes: dict[str, torch.Tensor] = {}
+    handles = [m.register_forward_hook(lambda mod, i, o, name=n: spikes.__setitem__(name, o.detach().flatten(2)[:, 0]))
+               for n, m in layers]
+    first = layers[0][1] if layers else None
+    saved = first.store_v_seq if first is not None else False
+    if first is not None:
+        first.store_v_seq = True
+    model.eval()
+    try:
+        forward(model, x[:1], cfg, make_encoder(cfg, seed=cfg.seed), temporal)
+        traces = None
+        if first is not None and first.v_seq is not None:
+            v = first.v_seq.flatten(2)[:, 0]
+            s = spikes[layers[0][0]]
+            # neurons that fire about half the time show charge, fire and reset best
+            active = (s.sum(0) - s.shape[0] / 2).abs().argsort()[:6]
+            threshold = first.v_threshold if isinstance(first.v_threshold, float) else None
+            traces = {"v": v.cpu().numpy(), "spikes": s.cpu().numpy(), "threshold": threshold,
+                      "neurons": active.cpu().tolist()}
+    finally:
+        for h in handles:
+            h.remove()
+        if first is not None:
+            first.store_v_seq = saved
+        functional.reset_net(model)
+        model.train()
+    raster = {f"{name} ({type(m).__name__})": spikes[name].cpu().numpy() for name, m in layers if name in spikes}
+    return raster, traces
+
+
+def class_patterns(model: nn.Module, x: torch.Tensor, cfg: TrainConfig, temporal: bool, num_classes: int):
+    """``classes x pixels``: the output layer's input weights composed down to the image for a
+    fully connected net, else the input gradient of each class score averaged over samples."""
+    from ..viz import class_patterns_from_model
+    from .trainer import forward
+
+    shape = tuple(x.shape[1:])
+    try:
+        return class_patterns_from_model(model, shape)
+    except ValueError:
+        pass
+    model.eval()
+    xs = x[:32].clone().requires_grad_(True)
+    rows = []
+    encoder = make_encoder(cfg, seed=cfg.seed)
+    for c in range(num_classes):
+        out = forward(model, xs, cfg, encoder, temporal).mean(0)
+        (grad,) = torch.autograd.grad(out[:, c].sum(), xs)
+        rows.append(grad.mean(0).flatten())
+        functional.reset_net(model)
+    model.train()
+    return torch.stack(rows).cpu().numpy()
+
+
+def make_report(model, out_dir, cfg: TrainConfig, info, x_test, y_test, final: dict, metrics: dict, device) -> Any:
+    from ..viz import write_report
+
+    x = x_test[:64].to(device)
+    raster = traces = patterns = None
+    image_shape = None
+    if not info.temporal:
+        try:
+            raster, traces = one_sample_activity(model, x, cfg, info.temporal) if not cfg.ann else (None, None)
+            patterns = class_patterns(model, x, cfg, info.temporal, info.num_classes)
+            image_shape = tuple(info.input_shape[-2:]) if math.prod(info.input_shape) == math.prod(
+                info.input_shape[-2:]) else None
+        except Exception as err:  # a report must never lose a finished run
+            log(f"report: skipped the activity plots ({type(err).__name__}: {err})")
+    summary = {"dataset": cfg.dataset, "model": f"{cfg.model} ({'ANN' if cfg.ann else 'SNN ' + cfg.neuron})",
+               "test_accuracy": metrics["test_accuracy"], "epochs": metrics["epochs_run"],
+               "wall_time_s": metrics["train_time_s"], "T": None if cfg.ann else cfg.T,
+               "encoder": None if cfg.ann else cfg.encoder}
+    path = write_report(out_dir, history=metrics["history"], firing_rates=final["firing_rates"] or None,
+                        confusion=final["confusion"].numpy(), class_names=list(info.class_names),
+                        raster=raster or None, traces=traces, patterns=patterns, image_shape=image_shape,
+                        summary={k: v for k, v in summary.items() if v is not None})
+    log(f"report written to {path}")
+    return path
