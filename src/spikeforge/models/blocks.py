@@ -38,6 +38,16 @@ def make_neuron(name: str, surrogate: str | None = None, **kwargs) -> nn.Module:
     return NEURONS[key](**kwargs)
 
 
+def neuron_kwargs(neuron: str, tau: float) -> dict:
+    """The time-constant argument each neuron type takes (``tau`` / ``init_tau`` / none)."""
+    neuron = neuron.lower()
+    if neuron in ("lif", "alif"):
+        return {"tau": tau}
+    if neuron == "plif":
+        return {"init_tau": tau}
+    return {}
+
+
 def make_activation(name: str) -> nn.Module:
     """The ANN twin's activation by name (``relu``, ``clip``)."""
     key = name.lower()
@@ -50,8 +60,10 @@ def forward_static_prefix(layers, x_seq):
     """Run ``layers`` on ``x_seq`` (``T x N x ...``), computing the leading stateless layers once
     when every time step is the same tensor (a direct-encoded input: ``x_seq.stride(0) == 0``).
 
-    The result equals running every layer on the full sequence (batch-norm statistics over T
-    identical copies are those of one copy), at 1/T of the cost for that prefix.
+    The outputs equal running every layer on the full sequence (batch-norm's batch mean and
+    biased variance over T identical copies are those of one copy), at 1/T of the cost for that
+    prefix. Only BN's running variance differs slightly: its unbiased correction uses N*H*W
+    values instead of T*N*H*W.
     """
     from ..module import MemoryModule
 

@@ -16,15 +16,7 @@ from __future__ import annotations
 from torch import nn
 
 from .. import layer
-from .blocks import forward_static_prefix, make_activation, make_neuron
-
-
-def _neuron_kwargs(neuron: str, tau: float) -> dict:
-    if neuron in ("lif", "alif"):
-        return {"tau": tau}
-    if neuron == "plif":
-        return {"init_tau": tau}
-    return {}
+from .blocks import forward_static_prefix, make_activation, make_neuron, neuron_kwargs
 
 
 class CSNN(nn.Sequential):
@@ -54,7 +46,7 @@ class CSNN(nn.Sequential):
         def act():
             if ann:
                 return make_activation(activation)
-            return make_neuron(neuron, surrogate, detach_reset=detach_reset, **_neuron_kwargs(neuron, tau))
+            return make_neuron(neuron, surrogate, detach_reset=detach_reset, **neuron_kwargs(neuron, tau))
 
         def pool2():
             return lib.MaxPool2d(2, 2, **mode) if pool == "max" else lib.AvgPool2d(2, 2, **mode)

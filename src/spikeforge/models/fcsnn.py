@@ -14,7 +14,7 @@ import math
 from torch import nn
 
 from .. import layer
-from .blocks import forward_static_prefix, make_activation, make_neuron
+from .blocks import forward_static_prefix, make_activation, make_neuron, neuron_kwargs
 
 
 class FCSNN(nn.Sequential):
@@ -45,8 +45,7 @@ class FCSNN(nn.Sequential):
                 nn.Linear(hidden, num_classes, bias=False),
             )
         else:
-            kw = {"tau": tau} if neuron in ("lif", "alif") else ({"init_tau": tau} if neuron == "plif" else {})
-            kw["detach_reset"] = detach_reset
+            kw = {**neuron_kwargs(neuron, tau), "detach_reset": detach_reset}
             layers = [
                 layer.Flatten(step_mode="m"),
                 layer.Linear(in_features, hidden, bias=False, step_mode="m"),

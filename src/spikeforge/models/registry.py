@@ -8,8 +8,12 @@ from torch import nn
 
 from .csnn import CSNN
 from .fcsnn import FCSNN
+from .resnet import SpikingResNet
+from .rsnn import RSNN
+from .vgg import SpikingVGG
 
-MODELS: dict[str, type[nn.Module]] = {"fcsnn": FCSNN, "csnn": CSNN}
+MODELS: dict[str, type[nn.Module]] = {"fcsnn": FCSNN, "csnn": CSNN, "rsnn": RSNN, "vgg": SpikingVGG,
+                                      "resnet": SpikingResNet}
 
 
 def model_names() -> list[str]:

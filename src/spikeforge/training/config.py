@@ -8,6 +8,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
+import sys
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any, Optional, Union, get_args, get_origin, get_type_hints
@@ -21,7 +22,9 @@ class TrainConfig:
     train_subset: Optional[int] = None     # use only the first K training samples (quick runs)
     test_subset: Optional[int] = None
     # model
-    model: Optional[str] = None            # None: csnn for images, fcsnn for digits
+    model: Optional[str] = None            # None: csnn for images, fcsnn for digits, rsnn for sequences
+    arch: Optional[str] = None             # vgg: vgg5/vgg11/vgg13/vgg16; resnet: resnet10/resnet18/resnet34
+    width: float = 1.0                     # vgg: channel multiplier; resnet: width / 64
     channels: int = 32
     hidden: int = 196
     neuron: str = "lif"
@@ -106,8 +109,13 @@ def load_config_file(path: Union[str, os.PathLike]) -> dict[str, Any]:
     text = path.read_text()
     suffix = path.suffix.lower()
     if suffix == ".toml":
-        import tomllib
-
+        try:
+            import tomllib
+        except ImportError:  # Python 3.10
+            try:
+                import tomli as tomllib
+            except ImportError:
+                raise ImportError("reading TOML configs on Python 3.10 needs tomli: pip install tomli") from None
         data = tomllib.loads(text)
     elif suffix in {".yaml", ".yml"}:
         try:
@@ -129,6 +137,7 @@ PRESETS: dict[str, dict[str, Any]] = {
     "digits": {"model": "fcsnn", "encoder": "direct", "hidden": 256, "lr": 5e-3, "batch_size": 64, "epochs": 20},
     "fashion_mnist": {"model": "csnn", "encoder": "direct", "channels": 32, "epochs": 2, "lr": 3e-3},
     "mnist": {"model": "csnn", "encoder": "direct", "channels": 32, "epochs": 2, "lr": 3e-3},
+    "sfmnist": {"model": "rsnn", "encoder": "none", "hidden": 128, "epochs": 4, "lr": 2e-3, "tau": 20.0},
 }
 
 
@@ -161,10 +170,10 @@ def default_dataset(data_dir: Optional[str] = None) -> str:
     from ..data import dataset_available
 
     if dataset_available("fashion_mnist", data_dir):
-        print("[spikeforge] no dataset given: Fashion-MNIST was found, training on it", flush=True)
+        print("[spikeforge] no dataset given: Fashion-MNIST was found, training on it", file=sys.stderr, flush=True)
         return "fashion_mnist"
     print("[spikeforge] no dataset given and Fashion-MNIST was not found (apt-get install dataset-fashion-mnist, "
-          "or set SPIKEFORGE_DATA): training on scikit-learn's digits", flush=True)
+          "or set SPIKEFORGE_DATA): training on scikit-learn's digits", file=sys.stderr, flush=True)
     return "digits"
 
 
@@ -189,7 +198,10 @@ def _validate(cfg: TrainConfig) -> None:
         (cfg.optimizer in {"adam", "adamw", "sgd"}, f"optimizer must be adam, adamw or sgd, got {cfg.optimizer!r}"),
         (cfg.schedule in {"onecycle", "cosine", "none"}, f"schedule must be onecycle, cosine or none, got {cfg.schedule!r}"),
         (0 <= cfg.dropout < 1, "dropout must be in [0, 1)"),
+        (cfg.width > 0, "width must be > 0"),
+        (cfg.label_smoothing == 0 or cfg.loss == "ce", "label_smoothing works with loss=ce only"),
         (cfg.train_subset is None or cfg.train_subset >= 1, "train_subset must be >= 1"),
+        (cfg.test_subset is None or cfg.test_subset >= 1, "test_subset must be >= 1"),
         (cfg.time_limit is None or cfg.time_limit > 0, "time_limit must be > 0 minutes"),
     ]
     for ok, message in checks:

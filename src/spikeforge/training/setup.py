@@ -28,7 +28,7 @@ def resolve_defaults(cfg: TrainConfig) -> TrainConfig:
         cfg.dataset = default_dataset(cfg.data_dir)
     info = dataset_info(cfg.dataset)
     if cfg.model is None:
-        cfg.model = "fcsnn" if info.input_shape[-1] < 16 or info.temporal else "csnn"
+        cfg.model = "rsnn" if info.temporal else ("fcsnn" if info.input_shape[-1] < 16 else "csnn")
     if cfg.encoder is None:
         cfg.encoder = "none" if info.temporal else ("direct" if cfg.model == "csnn" else "poisson")
     return cfg
@@ -44,7 +44,23 @@ def model_arguments(cfg: TrainConfig, input_shape: tuple, num_classes: int) -> d
     if cfg.model == "fcsnn":
         return {**common, "in_shape": tuple(input_shape), "hidden": cfg.hidden, "readout": cfg.readout,
                 "detach_reset": cfg.detach_reset}
-    raise ValueError(f"unknown model {cfg.model!r}; known models: csnn, fcsnn")
+    if cfg.model == "rsnn":
+        if len(input_shape) != 2:
+            raise ValueError(f"rsnn needs a temporal dataset (samples T x features), got input shape {input_shape}")
+        return {"in_features": input_shape[-1], "num_classes": num_classes, "n_lif": cfg.hidden // 2,
+                "n_alif": cfg.hidden - cfg.hidden // 2, "tau": cfg.tau, "surrogate": cfg.surrogate,
+                "detach_reset": cfg.detach_reset, "ann": cfg.ann, "activation": cfg.activation}
+    if cfg.model == "vgg":
+        return {**common, "config": cfg.arch or "vgg11", "in_channels": input_shape[0], "width": cfg.width,
+                "pool": cfg.pool, "readout": cfg.readout, "detach_reset": cfg.detach_reset}
+    if cfg.model == "resnet":
+        depths = {"resnet10": (1, 1, 1, 1), "resnet18": (2, 2, 2, 2), "resnet34": (3, 4, 6, 3)}
+        arch = cfg.arch or "resnet18"
+        if arch not in depths:
+            raise ValueError(f"unknown resnet arch {arch!r}; known: {', '.join(depths)}")
+        return {**common, "layers": depths[arch], "in_channels": input_shape[0], "width": max(1, round(64 * cfg.width)),
+                "small_input": input_shape[-1] <= 64, "detach_reset": cfg.detach_reset}
+    raise ValueError(f"unknown model {cfg.model!r}; known models: csnn, fcsnn, resnet, rsnn, vgg")
 
 
 def build(cfg: TrainConfig, input_shape: tuple, num_classes: int) -> tuple[nn.Module, dict]:
@@ -77,7 +93,10 @@ def make_optimizer(cfg: TrainConfig, model: nn.Module) -> torch.optim.Optimizer:
 def make_schedule(cfg: TrainConfig, opt: torch.optim.Optimizer, steps_per_epoch: int):
     total = max(cfg.epochs * steps_per_epoch, 1)
     if cfg.schedule == "onecycle":
-        return torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=cfg.lr, total_steps=total, pct_start=0.25)
+        # warm up over a quarter of the steps, at least two: with 4 steps in all a warm-up ending on
+        # step 0 makes OneCycleLR divide by zero
+        pct_start = max(0.25, 2 / total) if total > 2 else 0.25
+        return torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=cfg.lr, total_steps=total, pct_start=pct_start)
     if cfg.schedule == "cosine":
         return torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=total)
     return None

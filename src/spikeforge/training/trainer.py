@@ -33,9 +33,7 @@ from .stats import FiringRateMeter
 
 def forward(model: nn.Module, x: Tensor, cfg: TrainConfig, encoder: nn.Module, temporal: bool) -> Tensor:
     """Model output as ``T x N x classes`` (``1 x N x classes`` for the ANN twin)."""
-    if cfg.ann:
-        if temporal:
-            raise ValueError("the ANN twin needs static inputs; temporal datasets train SNNs only")
+    if cfg.ann and not temporal:
         return model(x).unsqueeze(0)
     x_seq = x.transpose(0, 1).contiguous() if temporal else encoder(x)
     return model(x_seq)
@@ -153,6 +151,16 @@ def run(cfg: TrainConfig, resume: Optional[str] = None, dist: Optional[Any] = No
     if ckpt is not None:
         opt.load_state_dict(ckpt["optimizer"])
         if sched is not None and ckpt.get("scheduler"):
+            # a saved schedule runs over the steps it was made for: OneCycleLR fails past its end
+            # and CosineAnnealingLR turns back up, so a run can only be extended with schedule=none
+            key = "total_steps" if cfg.schedule == "onecycle" else "T_max"
+            saved_steps, steps = ckpt["scheduler"].get(key), sched.state_dict().get(key)
+            if ckpt["config"].get("schedule") != cfg.schedule or saved_steps != steps:
+                raise ValueError(
+                    f"cannot resume {resume} with schedule={cfg.schedule!r} over {steps} steps: its schedule "
+                    f"{ckpt['config'].get('schedule')!r} was made for {saved_steps} steps "
+                    f"(epochs={ckpt['config'].get('epochs')}); keep epochs, batch_size and train_subset, "
+                    f"or train with schedule=none to extend a run")
             sched.load_state_dict(ckpt["scheduler"])
         history = list(ckpt.get("history", []))
         first_epoch = int(ckpt["epoch"]) + 1
@@ -165,6 +173,7 @@ def run(cfg: TrainConfig, resume: Optional[str] = None, dist: Optional[Any] = No
             f"({'ANN ' + cfg.activation if cfg.ann else f'SNN {cfg.neuron}, T={cfg.T}, encoder {cfg.encoder}'}), "
             f"{n_params:,} parameters, device {device}")
 
+    writer = _tensorboard_writer(out_dir) if cfg.tensorboard and ctx.is_main else None
     train_time = elapsed_before
     for epoch in range(first_epoch, cfg.epochs):
         t0 = time.time()
@@ -186,6 +195,13 @@ def run(cfg: TrainConfig, resume: Optional[str] = None, dist: Optional[Any] = No
                                     train_time_s=train_time, test_accuracy=te["accuracy"])
             atomic_save(state, out_dir / "checkpoint.pt")
             _write_csv(out_dir / "log.csv", history)
+            if writer is not None:
+                for key, value in row.items():
+                    if key != "epoch" and value is not None:
+                        writer.add_scalar(key, value, epoch + 1)
+                for name, rate in te["firing_rates"].items():
+                    writer.add_scalar(f"firing_rate/{name}", rate, epoch + 1)
+                writer.flush()
         ctx.barrier()
         if cfg.time_limit is not None and train_time + row["epoch_time_s"] > cfg.time_limit * 60 and epoch + 1 < cfg.epochs:
             if ctx.is_main:
@@ -211,6 +227,8 @@ def run(cfg: TrainConfig, resume: Optional[str] = None, dist: Optional[Any] = No
         "torch_version": torch.__version__,
         "world_size": ctx.world_size,
     }
+    if writer is not None:
+        writer.close()
     if ctx.is_main:
         _atomic_json(out_dir / "metrics.json", metrics)
         if cfg.report:
@@ -221,6 +239,14 @@ def run(cfg: TrainConfig, resume: Optional[str] = None, dist: Optional[Any] = No
             f"{train_time / 60:.1f} min of training; results in {out_dir}")
     ctx.close()
     return metrics
+
+
+def _tensorboard_writer(out_dir: Path):
+    try:
+        from torch.utils.tensorboard import SummaryWriter
+    except ImportError:
+        raise ImportError("tensorboard=true needs the tensorboard package: pip install 'spikeforge[viz]'") from None
+    return SummaryWriter(str(out_dir / "tensorboard"))
 
 
 def _write_csv(path: Path, rows: list[dict]) -> None:

@@ -1,0 +1,195 @@
+"""TrainConfig: defaults < dataset preset < config file (YAML, TOML, JSON) < overrides, every key checked."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import sys
+
+import pytest
+
+from spikeforge.training.config import PRESETS, TrainConfig, load_config_file, make_config, parse_overrides
+
+
+def _write(tmp_path, name: str, text: str):
+    path = tmp_path / name
+    path.write_text(text)
+    return path
+
+
+# ------------------------------------------------------------------------------------------ defaults
+def test_defaults_without_preset_are_the_dataclass_defaults():
+    cfg = make_config(preset=False)
+    assert cfg == TrainConfig()
+    assert (cfg.T, cfg.epochs, cfg.lr, cfg.loss, cfg.schedule, cfg.report) == (4, 8, 2e-3, "ce", "onecycle", True)
+    assert cfg.dataset is None and cfg.model is None and cfg.encoder is None
+
+
+def test_digits_preset_is_applied_under_the_defaults():
+    cfg = make_config(overrides={"dataset": "digits"})
+    for key, value in PRESETS["digits"].items():
+        assert getattr(cfg, key) == value, key
+    assert (cfg.model, cfg.encoder, cfg.hidden, cfg.lr, cfg.batch_size, cfg.epochs) == \
+        ("fcsnn", "direct", 256, 5e-3, 64, 20)
+    assert cfg.T == TrainConfig.T  # keys the preset leaves alone keep their defaults
+
+
+def test_dataset_alias_and_case_are_canonicalised_and_still_get_the_preset():
+    cfg = make_config(overrides={"dataset": "FMNIST"})
+    assert cfg.dataset == "fashion_mnist"
+    assert cfg.model == "csnn" and cfg.lr == PRESETS["fashion_mnist"]["lr"]
+
+
+def test_overrides_beat_the_preset():
+    cfg = make_config(overrides={"dataset": "digits", "hidden": "12", "epochs": 3})
+    assert cfg.hidden == 12 and cfg.epochs == 3
+    assert cfg.lr == PRESETS["digits"]["lr"]
+
+
+def test_preset_false_skips_it():
+    cfg = make_config(overrides={"dataset": "digits"}, preset=False)
+    assert cfg.hidden == TrainConfig.hidden and cfg.model is None
+
+
+def test_to_dict_round_trips_through_make_config():
+    cfg = make_config(overrides={"dataset": "digits", "train_subset": 5, "ann": True, "time_limit": 1.5})
+    again = make_config(overrides=cfg.to_dict())
+    assert again == cfg
+    assert json.loads(json.dumps(cfg.to_dict())) == dataclasses.asdict(cfg)
+
+
+# -------------------------------------------------------------------------------------- config files
+FILES = {
+    "cfg.yaml": "dataset: digits\nhidden: 32\nlr: 1e-2\nepochs: 3\nann: yes\ntrain_subset: 50\n",
+    "cfg.toml": 'dataset = "digits"\nhidden = 32\nlr = 1e-2\nepochs = 3\nann = true\ntrain_subset = 50\n',
+    "cfg.json": '{"dataset": "digits", "hidden": 32, "lr": 0.01, "epochs": 3, "ann": true, "train_subset": 50}',
+}
+
+
+@pytest.mark.parametrize("name", sorted(FILES))
+def test_config_file_beats_preset_and_defaults(tmp_path, name):
+    path = _write(tmp_path, name, FILES[name])
+    cfg = make_config(str(path))
+    assert cfg.dataset == "digits"
+    assert cfg.hidden == 32 and isinstance(cfg.hidden, int)          # file beats the preset's 256
+    assert cfg.lr == 0.01 and isinstance(cfg.lr, float)              # YAML reads 1e-2 as a string
+    assert cfg.epochs == 3 and cfg.ann is True and cfg.train_subset == 50
+    assert cfg.batch_size == PRESETS["digits"]["batch_size"]        # the preset still fills the rest
+    assert cfg.T == TrainConfig.T                                    # and the defaults the remainder
+
+
+@pytest.mark.parametrize("name", sorted(FILES))
+def test_overrides_beat_the_config_file(tmp_path, name):
+    path = _write(tmp_path, name, FILES[name])
+    cfg = make_config(str(path), {"hidden": "7", "epochs": "5", "ann": "false", "train_subset": "none"})
+    assert (cfg.hidden, cfg.epochs, cfg.ann, cfg.train_subset) == (7, 5, False, None)
+    assert cfg.lr == 0.01
+
+
+def test_unknown_key_in_file_lists_the_valid_keys(tmp_path):
+    path = _write(tmp_path, "bad.yaml", "dataset: digits\nhiden: 32\n")
+    with pytest.raises(ValueError, match="hiden") as err:
+        make_config(str(path))
+    message = str(err.value)
+    assert "valid keys" in message
+    for key in ("hidden", "epochs", "lr", "dataset", "T"):
+        assert key in message
+
+
+def test_unknown_override_key_is_an_error():
+    with pytest.raises(ValueError, match=r"unknown config key.*'learning_rate'.*valid keys:.*\blr\b"):
+        make_config(overrides={"dataset": "digits", "learning_rate": 0.1})
+
+
+@pytest.mark.parametrize("key, value, expects", [
+    ("epochs", "abc", "int"), ("epochs", 2.5, "int"), ("epochs", True, "int"), ("epochs", "3.0", "int"),
+    ("lr", "x", "float"), ("lr", False, "float"),
+    ("ann", "maybe", "bool"), ("ann", 1, "bool"),
+    ("neuron", ["lif"], "str"), ("T", "none", "int"), ("hidden", None, "int"),
+])
+def test_wrong_type_names_the_key(key, value, expects):
+    with pytest.raises(ValueError, match=rf"config key '{key}'.*{expects}"):
+        make_config(overrides={"dataset": "digits", key: value})
+
+
+def test_wrong_type_in_a_file_names_the_key(tmp_path):
+    path = _write(tmp_path, "bad.toml", 'dataset = "digits"\nepochs = "many"\n')
+    with pytest.raises(ValueError, match=r"'epochs'.*int.*'many'"):
+        make_config(str(path))
+
+
+@pytest.mark.parametrize("text, value", [("yes", True), ("off", False), ("1", True), ("FALSE", False)])
+def test_bool_strings(text, value):
+    assert make_config(overrides={"dataset": "digits", "amp": text}).amp is value
+
+
+def test_optional_keys_accept_none_strings():
+    cfg = make_config(overrides={"dataset": "digits", "threads": "null", "time_limit": "None", "encoder": "none"})
+    assert cfg.threads is None and cfg.time_limit is None and cfg.encoder is None
+
+
+def test_non_optional_string_keeps_the_word_none():
+    assert make_config(overrides={"dataset": "digits", "schedule": "none"}).schedule == "none"
+
+
+def test_config_file_errors(tmp_path):
+    with pytest.raises(FileNotFoundError, match="does not exist"):
+        make_config(str(tmp_path / "missing.yaml"))
+    with pytest.raises(ValueError, match=r"\.yaml, \.yml, \.toml or \.json"):
+        load_config_file(_write(tmp_path, "cfg.ini", "[a]\n"))
+    with pytest.raises(ValueError, match="mapping"):
+        load_config_file(_write(tmp_path, "list.yaml", "- 1\n- 2\n"))
+    assert load_config_file(_write(tmp_path, "empty.yml", "")) == {}
+
+
+# ---------------------------------------------------------------------------------- parse_overrides
+def test_parse_overrides():
+    got = parse_overrides(["lr=0.01", "train-subset=5", "surrogate=sigmoid:alpha=4", "out="])
+    assert got == {"lr": "0.01", "train_subset": "5", "surrogate": "sigmoid:alpha=4", "out": ""}
+    assert parse_overrides([]) == {}
+
+
+@pytest.mark.parametrize("item", ["lr", "=3", ""])
+def test_parse_overrides_errors(item):
+    with pytest.raises(ValueError, match="key=value"):
+        parse_overrides([item])
+
+
+def test_parsed_overrides_feed_make_config():
+    cfg = make_config(overrides=parse_overrides(["dataset=digits", "train-subset=5", "epochs=2", "ann=true"]))
+    assert (cfg.train_subset, cfg.epochs, cfg.ann) == (5, 2, True)
+
+
+# --------------------------------------------------------------------------------------- validation
+@pytest.mark.parametrize("key, value, fragment", [
+    ("T", 0, "T must be >= 1"),
+    ("epochs", 0, "epochs must be >= 1"),
+    ("batch_size", 0, "batch_size must be >= 1"),
+    ("lr", 0.0, "lr must be > 0"),
+    ("lr", -1e-3, "lr must be > 0"),
+    ("hidden", 0, "hidden must be >= 1"),
+    ("channels", 0, "channels"),
+    ("optimizer", "rmsprop", "optimizer must be adam, adamw or sgd, got 'rmsprop'"),
+    ("schedule", "step", "schedule must be onecycle, cosine or none, got 'step'"),
+    ("dropout", 1.0, r"dropout must be in \[0, 1\)"),
+    ("dropout", -0.1, "dropout"),
+    ("train_subset", 0, "train_subset must be >= 1"),
+    ("test_subset", 0, "test_subset must be >= 1"),
+    ("time_limit", 0, "time_limit must be > 0"),
+])
+def test_validation_errors(key, value, fragment):
+    with pytest.raises(ValueError, match=fragment):
+        make_config(overrides={"dataset": "digits", key: value})
+
+
+def test_unknown_dataset_lists_valid_names():
+    with pytest.raises(ValueError, match=r"unknown dataset 'cifar'.*digits"):
+        make_config(overrides={"dataset": "cifar"})
+
+
+def test_toml_without_tomllib_asks_for_tomli(tmp_path, monkeypatch):
+    # Python 3.10 (which pyproject allows) has no tomllib
+    monkeypatch.setitem(sys.modules, "tomllib", None)
+    monkeypatch.setitem(sys.modules, "tomli", None)
+    with pytest.raises(ImportError, match="pip install tomli"):
+        load_config_file(_write(tmp_path, "cfg.toml", "hidden = 3\n"))
