@@ -18,7 +18,7 @@ import torch
 from torch import Tensor
 from torch.utils.hooks import RemovableHandle
 
-from .. import _config
+from .. import _config, kernels
 from ..dynamics import fire, reset, scan
 from ..module import InitFrom, MemoryModule, as_float_tensor
 from ..surrogate import SurrogateFunction
@@ -27,8 +27,17 @@ from ..surrogate import get as get_surrogate
 Scalar = Union[float, Tensor]
 StepHook = Callable[["BaseNode", Tensor, Tensor], Optional[tuple[Tensor, Tensor]]]
 
-#: Backends a neuron may name. ``'torch'`` is the reference ``scan`` loop.
-BACKENDS = ["torch"]
+#: Backends a neuron may name. ``'torch'`` is the reference ``scan`` loop; ``'cpu'`` the fused C++
+#: kernel of ``spikeforge.kernels`` (IF, LIF, PLIF, ALIF; float32 CPU tensors); ``'auto'`` (the
+#: default) takes ``'cpu'`` where it applies and ``'torch'`` otherwise.
+BACKENDS = ["auto", "torch", "cpu"]
+
+#: The methods that define a neuron's dynamics: a subclass that overrides one of them is not the
+#: neuron a fused kernel implements, and runs on ``scan``.
+_DYNAMICS_METHODS = (
+    "step", "_spike_only", "neuronal_charge", "effective_threshold", "update_extra_state", "decay",
+    "rest_potential", "multi_step_forward",
+)
 
 
 def check_backend(backend: str, owner: str) -> str:
@@ -66,7 +75,11 @@ class BaseNode(MemoryModule):
             fresh ``Sigmoid(alpha=4)``.
         detach_reset: cut the gradient through S in the reset.
         step_mode: ``'s'`` or ``'m'``.
-        backend: ``'torch'`` (the ``scan`` reference).
+        backend: ``'auto'`` (default: the fused kernel where it applies, else ``scan``), ``'torch'``
+            (the ``scan`` reference) or ``'cpu'`` (the fused kernel; an error where it does not apply).
+            Only the multi-step mode uses a kernel. Neurons with step hooks, ``store_v_seq=True``,
+            Izhikevich, learnable Dspike or other surrogates without a closed form, and inputs other
+            than float32 on the CPU (float16/bfloat16/float64, GPU) run on ``scan``.
         store_v_seq: in multi-step mode keep the membrane after every step in ``v_seq``.
         v_init: the membrane potential a reset restores (default V_reset, or 0 for soft reset).
     """
@@ -78,7 +91,7 @@ class BaseNode(MemoryModule):
         surrogate_function: Union[SurrogateFunction, str, None] = None,
         detach_reset: bool = False,
         step_mode: str = "s",
-        backend: str = "torch",
+        backend: str = "auto",
         store_v_seq: bool = False,
         v_init: Optional[Scalar] = None,
     ):
@@ -104,6 +117,7 @@ class BaseNode(MemoryModule):
         self._state_shape: Optional[torch.Size] = None
         self.register_memory("v", InitFrom("v_init"))
         self.v_seq: Optional[Tensor] = None
+        self._ran_backend: Optional[str] = None
 
     # ----------------------------------------------------------------- parameters
     def _set_param(self, name: str, value, allow_none: bool = False, positive: bool = False) -> None:
@@ -208,13 +222,71 @@ class BaseNode(MemoryModule):
     def multi_step_forward(self, x_seq: Tensor) -> Tensor:
         check_input(x_seq, self, 2, "[T, N, ...]")
         state = self._get_state(x_seq[0])
-        if self.store_v_seq:
+        backend = self._resolve_backend(x_seq, state)
+        self._ran_backend = backend
+        if backend == "cpu":
+            s_seq, state = self._fused_forward(x_seq, state)
+        elif self.store_v_seq:
             (s_seq, v_seq), state = scan(self.step, x_seq, state)
             self.v_seq = v_seq
         else:
             s_seq, state = scan(self._spike_only, x_seq, state)
         self._set_state(state)
         return s_seq
+
+    # ----------------------------------------------------------------- fused kernels
+    def _kernel_spec(self, state: tuple) -> Optional[dict]:
+        """The ``kernels.multi_step`` arguments of this neuron's charge (None: no fused kernel)."""
+        return None
+
+    def _same_dynamics(self, owner: type) -> bool:
+        """Whether this neuron's dynamics are exactly those of ``owner`` (no overridden method)."""
+        return all(getattr(type(self), m, None) is getattr(owner, m, None) for m in _DYNAMICS_METHODS)
+
+    def _fused_reason(self, x_seq: Tensor, state: tuple) -> Optional[str]:
+        """Why the fused kernel cannot run this call (None: it can)."""
+        if self._step_hooks:
+            return "it has step hooks"
+        if self.store_v_seq:
+            return "store_v_seq=True"
+        if x_seq.device.type != "cpu":
+            return f"the input is on {x_seq.device} (the fused kernel runs on the CPU)"
+        if x_seq.dtype != torch.float32:
+            return f"the input is {x_seq.dtype} (the fused kernel takes float32)"
+        if x_seq.shape[0] == 0 or x_seq.shape[1:].numel() == 0:
+            return "the input is empty"
+        if any(t.dtype != torch.float32 for t in list(self.buffers(recurse=False)) + list(state)):
+            return "a parameter or the state is not float32"
+        if any(p.dtype != torch.float32 for p in self.parameters(recurse=False)):
+            return "a parameter is not float32"
+        if self._kernel_spec(state) is None:
+            return f"{type(self).__name__} has no fused kernel"
+        if kernels.surrogate_spec(self.surrogate_function) is None:
+            return f"the surrogate {self.surrogate_function!r} has no closed form in the kernel"
+        if not kernels.available():
+            return f"the kernels could not be built ({kernels.unavailable_reason()})"
+        return None
+
+    def _resolve_backend(self, x_seq: Tensor, state: tuple) -> str:
+        if self.backend == "torch":
+            return "torch"
+        reason = self._fused_reason(x_seq, state)
+        if reason is None:
+            return "cpu"
+        if self.backend == "cpu" and kernels.available():
+            raise ValueError(
+                f"{self.layer_name()}: backend='cpu' cannot run this call: {reason}; use backend='auto' "
+                f"(which falls back to scan) or backend='torch'"
+            )
+        return "torch"
+
+    def _fused_forward(self, x_seq: Tensor, state: tuple) -> tuple[Tensor, tuple]:
+        spec = self._kernel_spec(state)
+        s_seq, v, a = kernels.multi_step(
+            x_seq, state[0], v_threshold=self.v_threshold, v_reset=self.v_reset,
+            surrogate=self.surrogate_function, detach_reset=self.detach_reset, **spec,
+        )
+        return s_seq, ((v,) if a is None else (v, a))
 
     def forward(self, x: Tensor) -> Tensor:
         if self.step_mode == "s":
@@ -241,5 +313,11 @@ class BaseNode(MemoryModule):
 
         return (
             f"v_threshold={fmt(self.v_threshold)}, v_reset={fmt(self.v_reset)}, detach_reset={self.detach_reset}, "
-            f"step_mode={self.step_mode!r}, backend={self.backend!r}"
+            f"step_mode={self.step_mode!r}, backend={self._backend_repr()}"
         )
+
+    def _backend_repr(self) -> str:
+        """``'auto'``, and after a multi-step call the backend that ran it: ``'auto' (ran 'cpu')``."""
+        if self._ran_backend is None or self._ran_backend == self.backend:
+            return repr(self.backend)
+        return f"{self.backend!r} (ran {self._ran_backend!r})"

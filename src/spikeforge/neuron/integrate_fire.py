@@ -17,3 +17,6 @@ class IFNode(BaseNode):
 
     def neuronal_charge(self, x: Tensor, state: tuple) -> Tensor:
         return if_charge(x, state[0])
+
+    def _kernel_spec(self, state: tuple):
+        return {"charge": "if"} if self._same_dynamics(IFNode) else None

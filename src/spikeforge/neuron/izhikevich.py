@@ -40,7 +40,7 @@ class IzhikevichNode(BaseNode):
         surrogate_function=None,
         detach_reset: bool = False,
         step_mode: str = "s",
-        backend: str = "torch",
+        backend: str = "auto",
         store_v_seq: bool = False,
     ):
         if not (isinstance(dt, (int, float)) and dt > 0):

@@ -51,6 +51,11 @@ class LIFNode(BaseNode):
     def neuronal_charge(self, x: Tensor, state: tuple) -> Tensor:
         return leaky_charge(x, state[0], self.decay(), self.rest_potential(), self.decay_input)
 
+    def _kernel_spec(self, state: tuple):
+        if not (self._same_dynamics(LIFNode) or self._same_dynamics(ParametricLIFNode)):
+            return None
+        return {"charge": "lif", "decay": self.decay(), "decay_input": self.decay_input}
+
     def extra_repr(self) -> str:
         tau = f"tensor{list(self.tau.shape)}" if isinstance(self.tau, Tensor) else self.tau
         return f"tau={tau}, decay_input={self.decay_input}, " + super().extra_repr()
@@ -60,7 +65,7 @@ class ParametricLIFNode(LIFNode):
     """LIF whose decay 1/tau = sigmoid(w) is learned (Fang et al., ICCV 2021).
 
     w is initialised to -log(init_tau - 1) so that sigmoid(w) = 1 / init_tau. The charge is
-    LIF's with 1/tau replaced by sigmoid(w).
+    LIF's with 1/tau replaced by sigmoid(w). The fused kernel computes the gradient of w too.
     """
 
     def __init__(self, init_tau: Scalar = 2.0, decay_input: bool = True, **kwargs):

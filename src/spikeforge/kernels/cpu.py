@@ -1,0 +1,222 @@
+"""Fused multi-step IF / LIF / PLIF / ALIF on the CPU: one autograd Function for every family.
+
+    s_seq, v_T, a_T = multi_step(x_seq, v0, charge="lif", v_threshold=1.0, v_reset=0.0, decay=0.5,
+                                 surrogate=Sigmoid(alpha=4.0))
+
+The equations are those of ``spikeforge.dynamics`` (see ``_source`` for the step); ``x_seq`` is
+``T x N x ...`` float32 on the CPU, ``v0`` (and ``a0``) one step's shape, parameters floats or
+tensors broadcastable to one step's shape.
+
+What the forward keeps for the backward, per neuron and step:
+    the input ``x_seq`` (a reference, no copy, when it is contiguous float32: 4 bytes), and the
+    state every ``time_chunk`` steps (V, and a for ALIF: 4 / time_chunk bytes each).
+The backward recomputes H chunk by chunk from these (one pass of the forward maths over a chunk
+held in cache), then makes one pass back over the chunk. With the default ``time_chunk=16``
+that is 4.25 bytes per neuron-step (4.5 for ALIF); spikes are not kept at all.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import math
+from typing import Optional, Union
+
+import torch
+from torch import Tensor
+
+from ..surrogate import ATan, Dspike, Exponential, FastSigmoid, PiecewiseQuadratic, Rectangle, Sigmoid, Triangle
+from . import _build
+
+Scalar = Union[float, Tensor]
+
+#: Steps between two kept states; the backward recomputes H within a chunk.
+DEFAULT_TIME_CHUNK = 16
+
+_CHARGES = {"if": 0, "lif": 1, "lif_no_decay_input": 2}
+
+
+def surrogate_spec(sg) -> Optional[tuple[int, float, float, float]]:
+    """``(code, p0, p1, p2)`` of a fixed-shape surrogate the kernels know in closed form, else None.
+
+    Learnable Dspike, ``spiking=False`` surrogates and unknown or subclassed surrogates give None
+    (they run on ``scan``).
+    """
+    if not getattr(sg, "spiking", False):
+        return None
+    kind = type(sg)
+    hp = sg.hyperparameters()
+    if kind is Sigmoid:
+        return 0, hp["alpha"], 0.0, 0.0
+    if kind is ATan:
+        return 1, hp["alpha"] / 2, math.pi / 2 * hp["alpha"], 0.0
+    if kind is Rectangle:
+        return 2, hp["width"] / 2, 1.0 / hp["width"], 0.0
+    if kind is Triangle or kind is PiecewiseQuadratic:
+        c = sg._peak()
+        return 3, c, c * c, 0.0
+    if kind is Exponential:
+        return 4, hp["alpha"] / 2, hp["alpha"], 0.0
+    if kind is FastSigmoid:
+        return 5, hp["slope"], 0.0, 0.0
+    if kind is Dspike and not sg.learnable:
+        b = float(sg.b)
+        return 6, b, b / (2 * math.tanh(b / 2)), 0.0
+    return None
+
+
+def available() -> bool:
+    """Whether the compiled CPU kernels can be used (builds them on the first call)."""
+    return _build.load() is not None
+
+
+def unavailable_reason() -> Optional[str]:
+    return _build.error()
+
+
+def _param(value: Optional[Scalar], step_shape: torch.Size) -> tuple[Tensor, int]:
+    """A float32 parameter for the kernel: a 1-element scalar (stride 0) or an N array (stride 1)."""
+    if value is None:
+        return torch.zeros(1, dtype=torch.float32), 0
+    if not isinstance(value, Tensor):
+        return torch.tensor([value], dtype=torch.float32), 0
+    value = value.detach()
+    if value.numel() == 1:
+        return value.reshape(1).to(torch.float32), 0
+    return value.to(torch.float32).expand(step_shape).contiguous().reshape(-1), 1
+
+
+class _Config:
+    """Everything the Function needs besides its tensor inputs."""
+
+    def __init__(self, charge: int, soft: bool, alif: bool, detach: bool, sg: tuple, params: list,
+                 time_chunk: int):
+        self.charge, self.soft, self.alif, self.detach, self.sg = charge, soft, alif, detach, sg
+        self.params = params  # [(tensor, stride)] x 5: v_threshold, rest, decay, rho, beta
+        self.time_chunk = time_chunk
+
+    def pointers(self):
+        ptrs = (ctypes.c_void_p * 5)(*[t.data_ptr() for t, _ in self.params])
+        strides = (ctypes.c_int * 5)(*[s for _, s in self.params])
+        return ptrs, strides
+
+
+def _ptr(t: Optional[Tensor]):
+    return None if t is None else t.data_ptr()
+
+
+class FusedNeuronFunction(torch.autograd.Function):
+    """Multi-step IF/LIF/PLIF/ALIF: forward one pass over T, backward one pass back.
+
+    Inputs: ``x_seq`` [T, *S], ``v0`` [*S], ``a0`` [*S] (ALIF, else None), ``decay`` (a tensor that
+    needs a gradient, PLIF's sigmoid(w), else None), a ``_Config``.
+    Outputs: spikes [T, *S] and the final V and a [*S] (a is an empty tensor without ALIF).
+    """
+
+    @staticmethod
+    def forward(ctx, x_seq: Tensor, v0: Tensor, a0: Optional[Tensor], decay: Optional[Tensor], cfg: _Config):
+        lib = _build.load()
+        T, step_shape = x_seq.shape[0], x_seq.shape[1:]
+        N = step_shape.numel()
+        x = x_seq.reshape(T, N).contiguous()
+        s_out = torch.empty((T, N), dtype=torch.float32)
+        v = v0.detach().to(torch.float32).reshape(N).clone()
+        a = a0.detach().to(torch.float32).reshape(N).clone() if cfg.alif else None
+        train = any(ctx.needs_input_grad)
+        K = max(1, int(cfg.time_chunk))
+        nck = (T + K - 1) // K
+        ck_v = torch.empty((nck, N), dtype=torch.float32) if train else None
+        ck_a = torch.empty((nck, N), dtype=torch.float32) if train and cfg.alif else None
+        ptrs, strides = cfg.pointers()
+        rc = lib.sf_forward(cfg.charge, int(cfg.soft), int(cfg.alif), T, N, x.data_ptr(), s_out.data_ptr(),
+                            v.data_ptr(), _ptr(a), ptrs, strides, _ptr(ck_v), _ptr(ck_a), K,
+                            torch.get_num_threads())
+        if rc != 0:
+            raise RuntimeError(f"spikeforge kernel sf_forward: unsupported configuration (code {rc})")
+        if train:
+            ctx.save_for_backward(x, ck_v, ck_a, decay)
+            ctx.cfg, ctx.step_shape, ctx.x_shape, ctx.K = cfg, step_shape, x_seq.shape, K
+        a_out = a.view(step_shape) if cfg.alif else torch.empty(0)
+        if not cfg.alif:
+            ctx.mark_non_differentiable(a_out)
+        return s_out.view(x_seq.shape), v.view(step_shape), a_out
+
+    @staticmethod
+    def backward(ctx, g_s: Tensor, g_v: Tensor, g_a: Tensor):
+        lib = _build.load()
+        x, ck_v, ck_a, decay = ctx.saved_tensors
+        cfg, K = ctx.cfg, ctx.K
+        T, N = x.shape
+        gs = g_s.reshape(T, N).to(torch.float32).contiguous()
+        gv = g_v.reshape(N).to(torch.float32).clone()
+        ga = g_a.reshape(N).to(torch.float32).clone() if cfg.alif else None
+        gx = torch.empty((T, N), dtype=torch.float32)
+        need_gd = decay is not None and ctx.needs_input_grad[3]
+        gd = torch.zeros(N, dtype=torch.float64) if need_gd else None
+        ptrs, strides = cfg.pointers()
+        code, p0, p1, p2 = cfg.sg
+        rc = lib.sf_backward(cfg.charge, int(cfg.soft), int(cfg.alif), int(cfg.detach), int(need_gd), T, N,
+                             x.data_ptr(), gs.data_ptr(), gx.data_ptr(), gv.data_ptr(), _ptr(ga), _ptr(gd), ptrs,
+                             strides, ck_v.data_ptr(), _ptr(ck_a), K, code, p0, p1, p2, torch.get_num_threads())
+        if rc != 0:
+            raise RuntimeError(f"spikeforge kernel sf_backward: unsupported configuration (code {rc})")
+        step_shape = ctx.step_shape
+        g_x = gx.view(ctx.x_shape) if ctx.needs_input_grad[0] else None
+        g_v0 = gv.view(step_shape) if ctx.needs_input_grad[1] else None
+        g_a0 = ga.view(step_shape) if cfg.alif and ctx.needs_input_grad[2] else None
+        g_decay = None
+        if need_gd:
+            g_decay = gd.view(step_shape).sum_to_size(decay.shape).to(decay.dtype)
+        return g_x, g_v0, g_a0, g_decay, None
+
+
+def multi_step(
+    x_seq: Tensor,
+    v0: Tensor,
+    *,
+    charge: str,
+    v_threshold: Scalar,
+    v_reset: Optional[Scalar],
+    surrogate,
+    decay: Optional[Scalar] = None,
+    decay_input: bool = True,
+    detach_reset: bool = False,
+    a0: Optional[Tensor] = None,
+    rho: Optional[Scalar] = None,
+    beta: Optional[Scalar] = None,
+    time_chunk: int = DEFAULT_TIME_CHUNK,
+) -> tuple[Tensor, Tensor, Optional[Tensor]]:
+    """Run a whole sequence through the fused kernel; returns ``(spikes, v_T, a_T or None)``.
+
+    Args:
+        x_seq: ``T x N x ...`` float32 CPU tensor.
+        v0: the membrane potential before the first step, one step's shape.
+        charge: ``'if'`` (H = V + X) or ``'lif'`` (leaky, with ``decay`` = 1/tau).
+        v_threshold, v_reset: as in the neurons; ``v_reset=None`` is a soft reset.
+        surrogate: a fixed-shape surrogate (see ``surrogate_spec``).
+        decay: 1/tau (float or tensor); a tensor that requires grad receives its gradient (PLIF).
+        a0, rho, beta: ALIF's adaptation state, its decay 1 - 1/tau_adapt and its strength; giving
+            ``a0`` selects ALIF.
+        time_chunk: steps between kept states (see the module docstring).
+    """
+    sg = surrogate_spec(surrogate)
+    if sg is None:
+        raise ValueError(f"the fused kernels do not support the surrogate {surrogate!r}; use the scan path")
+    if charge not in ("if", "lif"):
+        raise ValueError(f"charge must be 'if' or 'lif', got {charge!r}")
+    alif = a0 is not None
+    if alif and charge != "lif":
+        raise ValueError("ALIF (a0 given) needs charge='lif'")
+    step_shape = x_seq.shape[1:]
+    code = 0 if charge == "if" else (1 if decay_input else 2)
+    soft = v_reset is None
+    params = [
+        _param(v_threshold, step_shape),
+        _param(0.0 if soft else v_reset, step_shape),
+        _param(decay if charge == "lif" else None, step_shape),
+        _param(rho if alif else None, step_shape),
+        _param(beta if alif else None, step_shape),
+    ]
+    cfg = _Config(code, soft, alif, detach_reset, sg, params, time_chunk)
+    decay_t = decay if isinstance(decay, Tensor) and decay.requires_grad else None
+    s, v, a = FusedNeuronFunction.apply(x_seq, v0, a0, decay_t, cfg)
+    return s, v, (a if alif else None)

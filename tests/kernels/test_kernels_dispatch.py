@@ -1,0 +1,104 @@
+"""backend='auto' picks the fused kernel where it applies and falls back to scan otherwise."""
+
+import pytest
+import torch
+
+from spikeforge import functional, kernels, neuron, surrogate
+
+
+def ran(node, x):
+    node.step_mode = "m"
+    node(x)
+    return node._ran_backend
+
+
+X = torch.rand(5, 2, 4) * 2
+
+
+@pytest.mark.parametrize("make", [
+    lambda: neuron.IFNode(), lambda: neuron.LIFNode(), lambda: neuron.ParametricLIFNode(),
+    lambda: neuron.AdaptiveLIFNode(v_reset=None),
+], ids=["if", "lif", "plif", "alif"])
+def test_auto_is_default_and_picks_the_kernel(make):
+    node = make()
+    assert node.backend == "auto"
+    assert ran(node, X) == "cpu"
+    assert "backend='auto' (ran 'cpu')" in repr(node)
+
+
+def test_fallbacks_to_scan():
+    with_hook = neuron.LIFNode()
+    with_hook.register_step_hook(lambda n, h, s: None)
+    cases = {
+        "hook": (with_hook, X),
+        "izhikevich": (neuron.IzhikevichNode(), X * 40),
+        "learnable_dspike": (neuron.LIFNode(surrogate_function=surrogate.Dspike(learnable=True)), X),
+        "smooth_surrogate": (neuron.LIFNode(surrogate_function=surrogate.Sigmoid(spiking=False)), X),
+        "store_v_seq": (neuron.LIFNode(store_v_seq=True), X),
+        "float64": (neuron.LIFNode().double(), X.double()),
+        "nonspiking": (neuron.NonSpikingLIFNode(), X),
+    }
+    for name, (node, x) in cases.items():
+        assert ran(node, x) == "torch", name
+        assert "(ran 'torch')" in repr(node) or "ran" not in repr(node), name
+
+
+@pytest.mark.parametrize("dtype", [torch.float16, torch.bfloat16])
+def test_half_precision_takes_scan_and_keeps_its_dtype(dtype):
+    x = (torch.rand(6, 3, 4) * 2).to(dtype)
+    node = neuron.LIFNode(step_mode="m")
+    out = node(x)
+    assert node._ran_backend == "torch" and out.dtype == dtype
+    ref = neuron.LIFNode(step_mode="m")(x.float())
+    # within one half-precision rounding of the charge: spikes agree except where H is that close to V_th
+    assert (out.float() != ref).float().mean() < 0.05
+
+
+def test_subclass_with_other_dynamics_takes_scan():
+    class Doubled(neuron.LIFNode):
+        def neuronal_charge(self, x, state):
+            return super().neuronal_charge(2 * x, state)
+
+    assert ran(Doubled(), X) == "torch"
+
+
+def test_explicit_cpu_backend_refuses_what_it_cannot_run():
+    node = neuron.LIFNode(backend="cpu", step_mode="m")
+    node.register_step_hook(lambda n, h, s: None)
+    with pytest.raises(ValueError, match="backend='cpu' cannot run this call: it has step hooks"):
+        node(X)
+    with pytest.raises(ValueError, match="unknown backend 'cuda'"):
+        neuron.LIFNode(backend="cuda")
+
+
+def test_torch_backend_and_set_backend():
+    net = torch.nn.Sequential(neuron.LIFNode(), neuron.IFNode())
+    functional.set_step_mode(net, "m")
+    functional.set_backend(net, "torch")
+    net(X)
+    assert [m._ran_backend for m in net] == ["torch", "torch"]
+    functional.reset_net(net)
+    functional.set_backend(net, "auto")
+    net(X)
+    assert [m._ran_backend for m in net] == ["cpu", "cpu"]
+
+
+def test_single_step_mode_never_calls_the_kernel(monkeypatch):
+    def boom(*args, **kwargs):
+        raise AssertionError("kernel called in single-step mode")
+
+    monkeypatch.setattr(kernels, "multi_step", boom)
+    node = neuron.LIFNode(step_mode="s")
+    for x in X.unbind(0):
+        node(x)
+    assert node._ran_backend is None
+
+
+def test_kernel_rejects_unknown_surrogate():
+    class Custom(surrogate.Sigmoid):
+        pass
+
+    assert kernels.surrogate_spec(Custom()) is None
+    with pytest.raises(ValueError, match="do not support the surrogate"):
+        kernels.multi_step(X, torch.zeros(2, 4), charge="lif", v_threshold=1.0, v_reset=0.0, decay=0.5,
+                           surrogate=Custom())

@@ -1,0 +1,116 @@
+"""Every fused kernel path equals the scan oracle: spikes, final state, input and parameter gradients."""
+
+import pytest
+import torch
+
+from spikeforge import neuron
+
+from _kernel_cases import NEURONS, SURROGATES, assert_same, away_from_threshold, make_input, run
+
+
+def compare(factory, x, steps=None, seed=0):
+    x = away_from_threshold(factory, x)
+    weights = torch.randn(x.shape, generator=torch.Generator().manual_seed(seed + 7))
+    ref_node, node = factory(), factory()
+    ref = run(ref_node, x, "torch", weights, steps)
+    got = run(node, x, "cpu", weights, steps)
+    assert ref_node._ran_backend == "torch" and node._ran_backend == "cpu"
+    assert ref[0].sum() > 0, "the case must fire"
+    assert_same(ref, got)
+
+
+@pytest.mark.parametrize("detach_reset", [False, True], ids=["grad_reset", "detach_reset"])
+@pytest.mark.parametrize("sg", sorted(SURROGATES))
+@pytest.mark.parametrize("name", sorted(NEURONS))
+def test_neuron_surrogate_reset_grid(name, sg, detach_reset):
+    def factory():
+        return NEURONS[name](surrogate_function=SURROGATES[sg](), detach_reset=detach_reset)
+
+    compare(factory, make_input((7, 3, 10), seed=len(name) * 31 + len(sg)))
+
+
+SHAPES = {
+    "T1": (1, 4, 6),
+    "T2_4d": (2, 2, 3, 5),
+    "long": (40, 3, 7),
+    "many_tiles": (5, 2, 700),  # 1400 neurons: several tiles of 512 and a partial one
+}
+
+
+@pytest.mark.parametrize("shape", sorted(SHAPES))
+@pytest.mark.parametrize("name", ["if_soft", "lif_hard", "plif_hard", "alif_soft"])
+def test_shapes(name, shape):
+    compare(lambda: NEURONS[name](), make_input(SHAPES[shape], seed=3, scale=4.0))
+
+
+@pytest.mark.parametrize("name", ["lif_hard", "plif_soft_ndi", "alif_hard"])
+def test_non_contiguous_input(name):
+    x = make_input((6, 5, 4), seed=4).transpose(1, 2)  # [6, 4, 5], not contiguous
+    assert not x.is_contiguous()
+    compare(lambda: NEURONS[name](), x)
+    xt = make_input((5, 6, 4), seed=5).transpose(0, 1)  # time not the outer stride
+    compare(lambda: NEURONS[name](), xt)
+
+
+@pytest.mark.parametrize("name", ["if_hard", "lif_soft", "plif_hard", "alif_soft"])
+def test_state_carried_across_calls(name):
+    """Two calls without reset: the second starts from the first's graph-attached state."""
+    compare(lambda: NEURONS[name](), make_input((9, 3, 8), seed=6), steps=4)
+
+
+def per_channel(cls, **extra):
+    C = 3
+    vth = torch.tensor([0.8, 1.0, 1.3]).view(C, 1)
+    common = dict(v_threshold=vth, **extra)
+    if cls is neuron.IFNode:
+        return neuron.IFNode(v_reset=torch.tensor([0.0, -0.1, 0.1]).view(C, 1),
+                             v_init=torch.tensor([0.2, 0.0, -0.3]).view(C, 1), **common)
+    if cls is neuron.LIFNode:
+        return neuron.LIFNode(tau=torch.tensor([1.5, 2.0, 4.0]).view(C, 1),
+                              v_reset=torch.tensor([0.0, -0.1, 0.1]).view(C, 1),
+                              v_init=torch.tensor([0.2, 0.0, -0.3]).view(C, 1), **common)
+    if cls is neuron.ParametricLIFNode:
+        return neuron.ParametricLIFNode(init_tau=torch.tensor([1.5, 2.0, 4.0]).view(C, 1), v_reset=None,
+                                        v_init=torch.tensor([0.2, 0.0, -0.3]).view(C, 1), **common)
+    return neuron.AdaptiveLIFNode(tau=torch.tensor([1.5, 2.0, 4.0]).view(C, 1),
+                                  tau_adapt=torch.tensor([3.0, 5.0, 9.0]).view(C, 1),
+                                  beta=torch.tensor([0.1, 0.3, 0.0]).view(C, 1), **common)
+
+
+@pytest.mark.parametrize("detach_reset", [False, True])
+@pytest.mark.parametrize("cls", [neuron.IFNode, neuron.LIFNode, neuron.ParametricLIFNode, neuron.AdaptiveLIFNode],
+                         ids=lambda c: c.__name__)
+def test_per_channel_tensor_parameters(cls, detach_reset):
+    factory = lambda: per_channel(cls, detach_reset=detach_reset)  # noqa: E731
+    compare(factory, make_input((8, 2, 3, 5), seed=8))
+
+
+def test_plif_per_channel_w_gradient_has_w_shape():
+    node = per_channel(neuron.ParametricLIFNode)
+    node.step_mode = "m"
+    node(make_input((6, 2, 3, 5), seed=9).requires_grad_(True)).sum().backward()
+    assert node._ran_backend == "cpu"
+    assert node.w.grad.shape == node.w.shape == (3, 1)
+    assert node.w.grad.abs().sum() > 0
+
+
+def test_only_w_needs_grad():
+    """The input needs no gradient; PLIF's w still gets the scan's gradient."""
+    x = away_from_threshold(lambda: NEURONS["plif_hard"](), make_input((10, 4, 6), seed=10))
+    grads = []
+    for backend in ("torch", "cpu"):
+        node = NEURONS["plif_hard"](step_mode="m", backend=backend)
+        node(x).sum().backward()
+        grads.append(node.w.grad)
+    torch.testing.assert_close(grads[1], grads[0], rtol=1e-5, atol=1e-6)
+
+
+def test_no_grad_forward_equals():
+    x = make_input((12, 3, 9), seed=11)
+    outs = []
+    for backend in ("torch", "cpu"):
+        node = NEURONS["alif_hard"](step_mode="m", backend=backend)
+        with torch.no_grad():
+            outs.append((node(x), node.v, node.a))
+    for a, b in zip(*outs):
+        assert torch.equal(a, b)
