@@ -24,6 +24,36 @@ def check_step_mode(step_mode: str, owner: str) -> str:
     return step_mode
 
 
+def owner_name(module: nn.Module) -> str:
+    """The name used in error messages: ``layer_name()`` for step modules, else the class name."""
+    return module.layer_name() if isinstance(module, StepModule) else type(module).__name__
+
+
+def check_tensor(x, module: nn.Module) -> None:
+    if not isinstance(x, Tensor):
+        raise TypeError(f"{owner_name(module)} expects a torch.Tensor input, got {type(x).__name__}")
+
+
+def check_dims(x, module: nn.Module, layout: str, dims: tuple[int, ...] = (), min_dims: int = 2,
+               step_mode: str = "m") -> None:
+    """Check a step input: a tensor with ``x.dim()`` in ``dims`` (or ``>= min_dims``).
+
+    The message names the module, the step mode, the layout expected and the shape received:
+    ``Conv2d in step_mode='m' expects input of shape [T, N, C, H, W] (5 dims), got shape [8, 3, 32, 32]``.
+    """
+    check_tensor(x, module)
+    ok = x.dim() in dims if dims else x.dim() >= min_dims
+    if not ok:
+        need = f"{' or '.join(str(d) for d in dims)} dims" if dims else f">= {min_dims} dims"
+        hint = ""
+        if step_mode == "m" and x.dim() == (min(dims) if dims else min_dims) - 1:
+            hint = "; this looks like a single-step input: add the time dimension or use step_mode='s'"
+        raise ValueError(
+            f"{owner_name(module)} in step_mode={step_mode!r} expects input of shape {layout} ({need}), "
+            f"got shape {list(x.shape)}{hint}"
+        )
+
+
 class StepModule(nn.Module):
     """A module whose forward depends on ``step_mode``."""
 

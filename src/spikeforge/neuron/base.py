@@ -20,7 +20,7 @@ from torch.utils.hooks import RemovableHandle
 
 from .. import _config, kernels
 from ..dynamics import fire, reset, scan
-from ..module import InitFrom, MemoryModule, as_float_tensor
+from ..module import InitFrom, MemoryModule, as_float_tensor, check_dims
 from ..surrogate import SurrogateFunction
 from ..surrogate import get as get_surrogate
 
@@ -48,17 +48,11 @@ def check_backend(backend: str, owner: str) -> str:
 
 def check_input(x, module: "MemoryModule", min_dims: int, layout: str) -> None:
     """Validate a neuron input: a floating tensor with enough dims, finite in debug mode."""
-    if not isinstance(x, Tensor):
-        raise TypeError(f"{module.layer_name()} expects a torch.Tensor input, got {type(x).__name__}")
+    check_dims(x, module, layout, min_dims=min_dims, step_mode=module.step_mode)
     if not x.is_floating_point():
         raise TypeError(
             f"{module.layer_name()} expects a floating-point input, got dtype {x.dtype}; "
             f"convert it first, e.g. x.float()"
-        )
-    if x.dim() < min_dims:
-        raise ValueError(
-            f"{module.layer_name()} in step_mode={module.step_mode!r} expects input of shape {layout} "
-            f"(>= {min_dims} dims), got shape {list(x.shape)}"
         )
     if _config.is_debug() and not torch.isfinite(x).all():
         bad = "NaN" if torch.isnan(x).any() else "Inf"
@@ -67,6 +61,9 @@ def check_input(x, module: "MemoryModule", min_dims: int, layout: str) -> None:
 
 class BaseNode(MemoryModule):
     """Base class of spiking neurons with shared fire and reset.
+
+    ``emits_spikes`` is True for neurons whose output is spikes (False for readouts whose
+    output is a membrane potential).
 
     Args:
         v_threshold: V_th (float, or a tensor broadcastable to one step's input).
@@ -83,6 +80,8 @@ class BaseNode(MemoryModule):
         store_v_seq: in multi-step mode keep the membrane after every step in ``v_seq``.
         v_init: the membrane potential a reset restores (default V_reset, or 0 for soft reset).
     """
+
+    emits_spikes = True
 
     def __init__(
         self,

@@ -17,7 +17,7 @@ from .setup import log, make_encoder
 
 def _spiking_layers(model: nn.Module) -> list[tuple[str, BaseNode]]:
     return [(n, m) for n, m in model.named_modules()
-            if isinstance(m, BaseNode) and not type(m).__name__.startswith(("NonSpiking", "Integrator"))]
+            if isinstance(m, BaseNode) and m.emits_spikes]
 
 
 @torch.no_grad()

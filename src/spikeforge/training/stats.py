@@ -22,7 +22,7 @@ class FiringRateMeter:
         self.counts: dict[str, int] = {}
         self._handles = []
         for name, module in net.named_modules():
-            if isinstance(module, BaseNode) and not type(module).__name__.startswith(("NonSpiking", "Integrator")):
+            if isinstance(module, BaseNode) and module.emits_spikes:
                 self._handles.append(module.register_forward_hook(self._hook(name or type(module).__name__)))
 
     def _hook(self, name: str):
