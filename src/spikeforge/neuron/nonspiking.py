@@ -16,6 +16,8 @@ Scalar = Union[float, Tensor]
 class _NonSpikingNode(BaseNode):
     """Charge only: no fire, no reset; the output is V(t) = H(t). Runs on the ``scan`` path."""
 
+    emits_spikes = False
+
     def __init__(self, v_init: Optional[Scalar] = 0.0, step_mode: str = "s", backend: str = "auto",
                  store_v_seq: bool = False):
         super().__init__(v_threshold=float("inf"), v_reset=None, step_mode=step_mode, backend=backend,
