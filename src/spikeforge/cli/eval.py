@@ -18,7 +18,6 @@ def add_parser(sub) -> None:
 def run(args: argparse.Namespace) -> int:
     import torch
 
-    from ..data import dataset_info
     from ..models import build_model
     from ..training import TrainConfig, evaluate, load_checkpoint, load_weights
     from ..training.setup import load_split
@@ -33,9 +32,10 @@ def run(args: argparse.Namespace) -> int:
     model = build_model(ckpt["model_name"], **ckpt["model_args"])
     load_weights(model, ckpt["state_dict"], source=args.checkpoint)
     x, y, info = load_split(cfg, "test")
-    if info.num_classes != dataset_info(ckpt["config"]["dataset"]).num_classes:
+    trained = ckpt["model_args"].get("num_classes")
+    if trained is not None and info.num_classes != trained:
         raise ValueError(f"dataset {cfg.dataset!r} has {info.num_classes} classes but the checkpoint was trained "
-                         f"with {dataset_info(ckpt['config']['dataset']).num_classes}")
+                         f"with {trained}")
     result = evaluate(model, x, y, cfg, info.temporal, torch.device("cpu"), info.num_classes)
     print(json.dumps({"test_accuracy": result["accuracy"], "test_loss": result["loss"],
                       "firing_rates": result["firing_rates"], "count": result["count"]}, indent=2))

@@ -320,6 +320,10 @@ class NeuromorphicFashionMNIST(EventDataset):
                 raise ValueError(f"NeuromorphicFashionMNIST: limit must be > 0, got {limit}")
             images, labels = images[:limit], labels[:limit]
         self.limit = None if limit is None else int(limit)
+        # the cache is keyed by the source images too, so other data under the same options never
+        # reads a stale cache
+        self.source_digest = hashlib.blake2b(images.numpy().tobytes() + labels.numpy().tobytes(),
+                                             digest_size=16).hexdigest()
         size = (34, 34, 2) if method == "saccade" else (28, 28, 2)
         super().__init__(size, transform, cache_dir)
         key = self.cache_key()
@@ -336,7 +340,7 @@ class NeuromorphicFashionMNIST(EventDataset):
 
     def cache_key(self) -> dict[str, Any]:
         return {"dataset": self.name, "split": self.split, "method": self.method, "limit": self.limit,
-                **self.params}
+                "source": self.source_digest, **self.params}
 
     def _convert(self, images: np.ndarray, labels: np.ndarray, progress: bool, chunk: int) -> dict[str, np.ndarray]:
         from tqdm import tqdm

@@ -18,9 +18,13 @@ ALIASES: dict[str, str] = {
 """Other accepted spellings (compared lower-case) and the canonical name each stands for."""
 
 
+EVENT_NAMES: tuple[str, ...] = ("nfmnist", "nmnist", "dvsgesture")
+"""Event-camera datasets, given to the trainer as event-count frames (``spikeforge.data.event_frames``)."""
+
+
 def valid_names() -> list[str]:
     """Every accepted name, canonical names first, then aliases."""
-    return list(DATASET_NAMES) + sorted(ALIASES)
+    return list(DATASET_NAMES) + list(EVENT_NAMES) + sorted(ALIASES)
 
 
 def canonical_name(name: str) -> str:
@@ -33,7 +37,7 @@ def canonical_name(name: str) -> str:
     if not isinstance(name, str):
         raise TypeError(f"dataset name must be a string such as 'fashion_mnist', got {type(name).__name__}")
     key = name.strip().lower()
-    if key in DATASET_NAMES:
+    if key in DATASET_NAMES or key in EVENT_NAMES:
         return key
     if key in ALIASES:
         return ALIASES[key]

@@ -86,14 +86,14 @@ def make_report(model, out_dir, cfg: TrainConfig, info, x_test, y_test, final: d
     x = x_test[:64].to(device)
     raster = traces = patterns = None
     image_shape = None
-    if not info.temporal:
-        try:
-            raster, traces = one_sample_activity(model, x, cfg, info.temporal) if not cfg.ann else (None, None)
+    try:
+        raster, traces = one_sample_activity(model, x, cfg, info.temporal) if not cfg.ann else (None, None)
+        if not info.temporal:
             patterns = class_patterns(model, x, cfg, info.temporal, info.num_classes)
             image_shape = tuple(info.input_shape[-2:]) if math.prod(info.input_shape) == math.prod(
                 info.input_shape[-2:]) else None
-        except Exception as err:  # a report must never lose a finished run
-            log(f"report: skipped the activity plots ({type(err).__name__}: {err})")
+    except Exception as err:  # a report must never lose a finished run
+        log(f"report: skipped the activity plots ({type(err).__name__}: {err})")
     summary = {"dataset": cfg.dataset, "model": f"{cfg.model} ({'ANN' if cfg.ann else 'SNN ' + cfg.neuron})",
                "test_accuracy": metrics["test_accuracy"], "epochs": metrics["epochs_run"],
                "wall_time_s": metrics["train_time_s"], "T": None if cfg.ann else cfg.T,

@@ -10,6 +10,7 @@ import torch
 from torch import Tensor, nn
 
 from ..data import dataset_info, get_dataset
+from ..data.event_frames import event_info, is_event_dataset, load_event_frames
 from ..encoding import get_encoder
 from ..models import build_model
 from .config import TrainConfig
@@ -26,16 +27,25 @@ def resolve_defaults(cfg: TrainConfig) -> TrainConfig:
     cfg = dataclasses.replace(cfg)
     if cfg.dataset is None:
         cfg.dataset = default_dataset(cfg.data_dir)
-    info = dataset_info(cfg.dataset)
+    info = event_info(cfg.dataset, cfg.T) if is_event_dataset(cfg.dataset) else dataset_info(cfg.dataset)
     if cfg.model is None:
-        cfg.model = "rsnn" if info.temporal else ("fcsnn" if info.input_shape[-1] < 16 else "csnn")
+        if info.temporal:
+            cfg.model = "rsnn" if len(info.input_shape) == 2 else "csnn"
+        else:
+            cfg.model = "fcsnn" if info.input_shape[-1] < 16 else "csnn"
     if cfg.encoder is None:
         cfg.encoder = "none" if info.temporal else ("direct" if cfg.model == "csnn" else "poisson")
     return cfg
 
 
-def model_arguments(cfg: TrainConfig, input_shape: tuple, num_classes: int) -> dict[str, Any]:
-    """The constructor arguments of the configured model (stored in checkpoints)."""
+def model_arguments(cfg: TrainConfig, input_shape: tuple, num_classes: int, temporal: bool = False) -> dict[str, Any]:
+    """The constructor arguments of the configured model (stored in checkpoints).
+
+    ``input_shape`` is one sample's shape; for a temporal dataset its first entry is T.
+    """
+    seq_shape = input_shape
+    if temporal:
+        input_shape = tuple(input_shape[1:])   # the shape of one time step
     common = {"num_classes": num_classes, "neuron": cfg.neuron, "surrogate": cfg.surrogate, "tau": cfg.tau,
               "ann": cfg.ann, "activation": cfg.activation}
     if cfg.model == "csnn":
@@ -45,8 +55,8 @@ def model_arguments(cfg: TrainConfig, input_shape: tuple, num_classes: int) -> d
         return {**common, "in_shape": tuple(input_shape), "hidden": cfg.hidden, "readout": cfg.readout,
                 "detach_reset": cfg.detach_reset}
     if cfg.model == "rsnn":
-        if len(input_shape) != 2:
-            raise ValueError(f"rsnn needs a temporal dataset (samples T x features), got input shape {input_shape}")
+        if not temporal or len(seq_shape) != 2:
+            raise ValueError(f"rsnn needs a temporal dataset (samples T x features), got input shape {seq_shape}")
         return {"in_features": input_shape[-1], "num_classes": num_classes, "n_lif": cfg.hidden // 2,
                 "n_alif": cfg.hidden - cfg.hidden // 2, "tau": cfg.tau, "surrogate": cfg.surrogate,
                 "detach_reset": cfg.detach_reset, "ann": cfg.ann, "activation": cfg.activation}
@@ -63,15 +73,17 @@ def model_arguments(cfg: TrainConfig, input_shape: tuple, num_classes: int) -> d
     raise ValueError(f"unknown model {cfg.model!r}; known models: csnn, fcsnn, resnet, rsnn, vgg")
 
 
-def build(cfg: TrainConfig, input_shape: tuple, num_classes: int) -> tuple[nn.Module, dict]:
-    args = model_arguments(cfg, input_shape, num_classes)
+def build(cfg: TrainConfig, input_shape: tuple, num_classes: int, temporal: bool = False) -> tuple[nn.Module, dict]:
+    args = model_arguments(cfg, input_shape, num_classes, temporal)
     return build_model(cfg.model, **args), args
 
 
 def load_split(cfg: TrainConfig, split: str) -> tuple[Tensor, Tensor, Any]:
+    limit = cfg.train_subset if split == "train" else cfg.test_subset
+    if is_event_dataset(cfg.dataset):
+        return load_event_frames(cfg.dataset, split, cfg.T, cfg.data_dir, limit)
     ds = get_dataset(cfg.dataset, split, data_dir=cfg.data_dir)
     x, y = ds.inputs, ds.targets
-    limit = cfg.train_subset if split == "train" else cfg.test_subset
     if limit is not None:
         x, y = x[:limit], y[:limit]
     return x, y, ds.info

@@ -33,6 +33,8 @@ from .stats import FiringRateMeter
 
 def forward(model: nn.Module, x: Tensor, cfg: TrainConfig, encoder: nn.Module, temporal: bool) -> Tensor:
     """Model output as ``T x N x classes`` (``1 x N x classes`` for the ANN twin)."""
+    if not x.is_floating_point():
+        x = x.float()  # event-count frames are stored as integers
     if cfg.ann and not temporal:
         return model(x).unsqueeze(0)
     x_seq = x.transpose(0, 1).contiguous() if temporal else encoder(x)
@@ -137,7 +139,7 @@ def run(cfg: TrainConfig, resume: Optional[str] = None, dist: Optional[Any] = No
     x_test, y_test, _ = load_split(cfg, "test")
     temporal = info.temporal
     torch.manual_seed(cfg.seed)
-    model, model_args = build(cfg, tuple(info.input_shape), info.num_classes)
+    model, model_args = build(cfg, tuple(info.input_shape), info.num_classes, temporal)
     model.to(device)
     if ckpt is not None:
         load_weights(model, ckpt["state_dict"], source=resume)
@@ -170,7 +172,7 @@ def run(cfg: TrainConfig, resume: Optional[str] = None, dist: Optional[Any] = No
     if ctx.is_main:
         n_params = sum(p.numel() for p in model.parameters())
         log(f"{cfg.dataset}: {x_train.shape[0]} train / {x_test.shape[0]} test, model {cfg.model} "
-            f"({'ANN ' + cfg.activation if cfg.ann else f'SNN {cfg.neuron}, T={cfg.T}, encoder {cfg.encoder}'}), "
+            f"({'ANN ' + cfg.activation if cfg.ann else f'SNN {cfg.neuron}, ' + (f'T={info.input_shape[0]} from the data' if temporal else f'T={cfg.T}, encoder {cfg.encoder}')}), "
             f"{n_params:,} parameters, device {device}")
 
     writer = _tensorboard_writer(out_dir) if cfg.tensorboard and ctx.is_main else None

@@ -1,0 +1,55 @@
+"""Event-camera datasets as event-count frames for the trainer: ``nfmnist``, ``nmnist``, ``dvsgesture``.
+
+``load_event_frames(name, split, T)`` returns integer frames ``[N, T, P, H, W]`` (compact on disk
+and in memory; the trainer turns each batch into float32), the labels and a :class:`DatasetInfo`
+whose ``input_shape`` is ``(T, P, H, W)`` (temporal: the trainer moves time first, no encoder).
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Optional
+
+import torch
+
+from .datasets import DatasetInfo
+
+EVENT_DATASETS = ("nfmnist", "nmnist", "dvsgesture")
+EVENT_ALIASES = {"neuromorphic_fashion_mnist": "nfmnist", "n-mnist": "nmnist", "dvs128_gesture": "dvsgesture",
+                 "dvs_gesture": "dvsgesture", "dvs-gesture": "dvsgesture"}
+SENSORS = {"nfmnist": (34, 34, 2), "nmnist": (34, 34, 2), "dvsgesture": (128, 128, 2)}
+
+
+def is_event_dataset(name: Optional[str]) -> bool:
+    return name is not None and EVENT_ALIASES.get(name.lower(), name.lower()) in EVENT_DATASETS
+
+
+def event_info(name: str, T: int) -> DatasetInfo:
+    from .events_datasets import DVSGESTURE_CLASSES
+    from .mnist import FASHION_MNIST_CLASSES
+
+    key = EVENT_ALIASES.get(name.lower(), name.lower())
+    w, h, p = SENSORS[key]
+    classes = {"nfmnist": FASHION_MNIST_CLASSES, "nmnist": tuple(str(i) for i in range(10)),
+               "dvsgesture": DVSGESTURE_CLASSES}[key]
+    return DatasetInfo(key, (int(T), p, h, w), len(classes), True, tuple(classes))
+
+
+def load_event_frames(name: str, split: str, T: int, data_dir: Optional[str | os.PathLike] = None,
+                      limit: Optional[int] = None) -> tuple[torch.Tensor, torch.Tensor, DatasetInfo]:
+    """Frames ``[N, T, P, H, W]`` (integer counts), labels ``[N]`` and the dataset info."""
+    from .events_datasets import DVSGesture, NeuromorphicFashionMNIST, NMNIST
+
+    key = EVENT_ALIASES.get(name.lower(), name.lower())
+    if key == "nfmnist":
+        ds = NeuromorphicFashionMNIST(split=split, limit=limit, data_dir=data_dir, progress=True)
+    else:
+        if data_dir is None:
+            where = "root/Train/<digit>/*.bin" if key == "nmnist" else "root/DvsGesture/*.aedat"
+            raise FileNotFoundError(f"{key} must be downloaded by hand; pass --data-dir root (with {where})")
+        ds = (NMNIST if key == "nmnist" else DVSGesture)(data_dir, split)
+    frames = ds.to_frames(T)
+    x, y = frames.frames, frames.targets
+    if limit is not None and key != "nfmnist":
+        x, y = x[:limit], y[:limit]
+    return x, y, event_info(key, T)
