@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import os
 
 from ..training.config import TrainConfig, _field_types, make_config, parse_overrides
 
@@ -46,5 +47,6 @@ def run(args: argparse.Namespace) -> int:
     else:
         cfg = make_config(args.config, overrides)
     metrics = train_run(cfg, resume=args.resume)
-    print(f"test_accuracy {metrics['test_accuracy']:.4f}")
+    if os.environ.get("RANK", "0") == "0":  # under torchrun only rank 0 reports
+        print(f"test_accuracy {metrics['test_accuracy']:.4f}")
     return 0
