@@ -77,3 +77,18 @@ def forward_static_prefix(layers, x_seq):
         static = False
         x_seq = module(x_seq)
     return x_seq
+
+
+class TwinSequential(nn.Sequential):
+    """A layer list built either as an SNN or as its ANN twin (``is_ann``).
+
+    The SNN computes its leading stateless layers once for a direct-encoded input
+    (``forward_static_prefix``); the ANN runs as a plain ``nn.Sequential``.
+    """
+
+    def __init__(self, *layers: nn.Module, ann: bool):
+        super().__init__(*layers)
+        self.is_ann = ann
+
+    def forward(self, x):
+        return super().forward(x) if self.is_ann else forward_static_prefix(self, x)

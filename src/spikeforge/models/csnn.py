@@ -16,10 +16,10 @@ from __future__ import annotations
 from torch import nn
 
 from .. import layer
-from .blocks import forward_static_prefix, make_activation, make_neuron, neuron_kwargs
+from .blocks import TwinSequential, make_activation, make_neuron, neuron_kwargs
 
 
-class CSNN(nn.Sequential):
+class CSNN(TwinSequential):
     def __init__(
         self,
         in_channels: int = 1,
@@ -64,10 +64,4 @@ class CSNN(nn.Sequential):
         layers.append(lib.Linear(hidden, num_classes, bias=False, **mode))
         if readout == "spike" and not ann:
             layers.append(act())
-        super().__init__(*layers)
-        self.is_ann = ann
-
-    def forward(self, x):
-        if self.is_ann:
-            return super().forward(x)
-        return forward_static_prefix(self, x)
+        super().__init__(*layers, ann=ann)

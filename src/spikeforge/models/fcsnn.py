@@ -14,10 +14,10 @@ import math
 from torch import nn
 
 from .. import layer
-from .blocks import forward_static_prefix, make_activation, make_neuron, neuron_kwargs
+from .blocks import TwinSequential, make_activation, make_neuron, neuron_kwargs
 
 
-class FCSNN(nn.Sequential):
+class FCSNN(TwinSequential):
     """Flatten -> Linear(in, hidden) -> neuron -> Linear(hidden, classes) -> neuron (``readout='spike'``)
     or the last Linear's output per step (``readout='membrane'``)."""
 
@@ -43,6 +43,7 @@ class FCSNN(nn.Sequential):
                 nn.Linear(in_features, hidden, bias=False),
                 make_activation(activation),
                 nn.Linear(hidden, num_classes, bias=False),
+                ann=True,
             )
         else:
             kw = {**neuron_kwargs(neuron, tau), "detach_reset": detach_reset}
@@ -54,10 +55,4 @@ class FCSNN(nn.Sequential):
             ]
             if readout == "spike":
                 layers.append(make_neuron(neuron, surrogate, **kw))
-            super().__init__(*layers)
-        self.is_ann = ann
-
-    def forward(self, x):
-        if self.is_ann:
-            return super().forward(x)
-        return forward_static_prefix(self, x)
+            super().__init__(*layers, ann=False)

@@ -14,7 +14,7 @@ from typing import Sequence, Union
 from torch import nn
 
 from .. import layer
-from .blocks import forward_static_prefix, make_activation, make_neuron, neuron_kwargs
+from .blocks import TwinSequential, make_activation, make_neuron, neuron_kwargs
 
 CONFIGS: dict[str, list] = {
     "vgg5": [64, "P", 128, 128, "P"],
@@ -24,7 +24,7 @@ CONFIGS: dict[str, list] = {
 }
 
 
-class SpikingVGG(nn.Sequential):
+class SpikingVGG(TwinSequential):
     def __init__(
         self,
         config: Union[str, Sequence] = "vgg11",
@@ -70,8 +70,4 @@ class SpikingVGG(nn.Sequential):
         layers += [lib.AdaptiveAvgPool2d(1, **mode), lib.Flatten(**mode), lib.Linear(channels, num_classes, **mode)]
         if readout == "spike" and not ann:
             layers.append(act())
-        super().__init__(*layers)
-        self.is_ann = ann
-
-    def forward(self, x):
-        return super().forward(x) if self.is_ann else forward_static_prefix(self, x)
+        super().__init__(*layers, ann=ann)
