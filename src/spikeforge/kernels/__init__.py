@@ -11,10 +11,11 @@ OpenMP on first use (about 10 s, cached on disk; see ``_build``). The neurons pi
 This package imports only torch, ``dynamics`` and ``surrogate``.
 """
 
+from .allocator import reuse_freed_memory, reusing_freed_memory
 from .checkpoint import time_checkpoint
 from .cpu import DEFAULT_TIME_CHUNK, FusedNeuronFunction, available, multi_step, surrogate_spec, unavailable_reason
 
 __all__ = [
-    "DEFAULT_TIME_CHUNK", "FusedNeuronFunction", "available", "multi_step", "surrogate_spec", "time_checkpoint",
-    "unavailable_reason",
+    "DEFAULT_TIME_CHUNK", "FusedNeuronFunction", "available", "multi_step", "reuse_freed_memory",
+    "reusing_freed_memory", "surrogate_spec", "time_checkpoint", "unavailable_reason",
 ]

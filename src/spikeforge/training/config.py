@@ -55,6 +55,7 @@ class TrainConfig:
     device: str = "auto"
     amp: bool = False
     threads: Optional[int] = None
+    reuse_memory: bool = True              # keep freed memory for reuse (no page faults per step)
     time_limit: Optional[float] = None     # minutes of training after which the run stops early
     # output
     out: Optional[str] = None

@@ -128,6 +128,10 @@ def run(cfg: TrainConfig, resume: Optional[str] = None, dist: Optional[Any] = No
     cfg = resolve_defaults(cfg)
     if cfg.threads:
         torch.set_num_threads(cfg.threads)
+    if cfg.reuse_memory:
+        from ..kernels import reuse_freed_memory
+
+        reuse_freed_memory()
     device = ctx.device if ctx.enabled else pick_device(cfg.device)
     out_dir = Path(cfg.out) if cfg.out else default_out_dir()
     cfg.out = str(out_dir)
