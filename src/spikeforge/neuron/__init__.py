@@ -5,12 +5,13 @@ Every neuron except Izhikevich follows charge -> fire -> reset (see ``spikeforge
 
 from .adaptive import AdaptiveLIFNode
 from .base import BACKENDS, BaseNode
+from .cuba import CubaLIFNode, CubaLINode
 from .integrate_fire import IFNode
 from .izhikevich import IzhikevichNode
 from .lif import LIFNode, ParametricLIFNode
 from .nonspiking import IntegratorNode, NonSpikingLIFNode
 
 __all__ = [
-    "AdaptiveLIFNode", "BACKENDS", "BaseNode", "IFNode", "IntegratorNode", "IzhikevichNode", "LIFNode",
+    "AdaptiveLIFNode", "BACKENDS", "BaseNode", "CubaLIFNode", "CubaLINode", "IFNode", "IntegratorNode", "IzhikevichNode", "LIFNode",
     "NonSpikingLIFNode", "ParametricLIFNode",
 ]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from typing import Union
+from typing import Optional, Union
 
 import torch
 from torch import Tensor, nn
@@ -23,26 +23,32 @@ def check_tau(tau, owner: str, name: str = "tau") -> None:
 class LIFNode(BaseNode):
     """Leaky integrate-and-fire.
 
-    decay_input=True:   H = V + (X - (V - V_reset)) / tau
-    decay_input=False:  H = V - (V - V_reset) / tau + X
-    With a soft reset (``v_reset=None``) the rest potential in the charge is 0.
+    decay_input=True:   H = V + (X - (V - V_rest)) / tau
+    decay_input=False:  H = V - (V - V_rest) / tau + X
+    The rest potential V_rest is ``v_leak`` when given, else V_reset (0 with a soft reset,
+    ``v_reset=None``).
 
     Args:
         tau: membrane time constant in steps, > 1 (a float or a broadcastable tensor).
         decay_input: whether the input is divided by tau too.
+        v_leak: the potential the membrane leaks towards, when it differs from V_reset (as in NIR's
+            LIF); None (default) leaks towards V_reset. A neuron with ``v_leak`` runs on ``scan``.
         **kwargs: the ``BaseNode`` arguments (v_threshold, v_reset, surrogate_function, ...).
     """
 
-    def __init__(self, tau: Scalar = 2.0, decay_input: bool = True, **kwargs):
+    def __init__(self, tau: Scalar = 2.0, decay_input: bool = True, v_leak: Optional[Scalar] = None, **kwargs):
         check_tau(tau, type(self).__name__)
         super().__init__(**kwargs)
         self._set_tau(tau)
         self.decay_input = bool(decay_input)
+        self._set_param("v_leak", v_leak, allow_none=True)
 
     def _set_tau(self, tau: Scalar) -> None:
         self._set_param("tau", tau)
 
     def rest_potential(self) -> Scalar:
+        if self.v_leak is not None:
+            return self.v_leak
         return 0.0 if self.v_reset is None else self.v_reset
 
     def decay(self) -> Scalar:
@@ -56,9 +62,16 @@ class LIFNode(BaseNode):
             return None
         return {"charge": "lif", "decay": self.decay(), "decay_input": self.decay_input}
 
+    def _fused_reason(self, x_seq: Tensor, state: tuple) -> Optional[str]:
+        if self.v_leak is not None:
+            return "v_leak is set (the fused kernel leaks towards V_reset)"
+        return super()._fused_reason(x_seq, state)
+
     def extra_repr(self) -> str:
         tau = f"tensor{list(self.tau.shape)}" if isinstance(self.tau, Tensor) else self.tau
-        return f"tau={tau}, decay_input={self.decay_input}, " + super().extra_repr()
+        leak = self.v_leak
+        leak = "" if leak is None else f"v_leak={f'tensor{list(leak.shape)}' if isinstance(leak, Tensor) else leak}, "
+        return f"tau={tau}, decay_input={self.decay_input}, {leak}" + super().extra_repr()
 
 
 class ParametricLIFNode(LIFNode):
