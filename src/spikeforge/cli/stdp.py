@@ -1,0 +1,54 @@
+"""``spikeforge stdp``: unsupervised STDP (Diehl & Cook) or STDP + gradient descent (hybrid),
+config file + command-line overrides -> a trained network, metrics and a report in ``--out``."""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+
+HELP = {
+    "dataset": "digits | fashion_mnist | mnist (default: Fashion-MNIST where found, else digits)",
+    "model": "diehl_cook (unsupervised, labels assigned afterwards) | hybrid (STDP conv + GD readout)",
+    "n_neurons": "excitatory neurons (Diehl & Cook: 100 to 6400)",
+    "time": "simulated time per input in ms",
+    "dt": "simulation step in ms",
+    "max_rate": "input firing rate in Hz at intensity 1",
+    "k": "winners per step of the lateral inhibition (none: no limit)",
+    "time_limit": "stop training after this many minutes (checkpointed; --resume continues)",
+}
+
+
+def add_parser(sub) -> None:
+    from ..learning.config import STDPConfig, stdp_field_types
+
+    p = sub.add_parser("stdp", help="train a spiking network with STDP", description=__doc__)
+    p.add_argument("--config", help="YAML, TOML or JSON file of config keys")
+    p.add_argument("--resume", metavar="CHECKPOINT", help="continue a run from its checkpoint.pt")
+    p.add_argument("--set", nargs="*", default=[], metavar="KEY=VALUE", help="override any config key")
+    types = stdp_field_types()
+    for f in dataclasses.fields(STDPConfig):
+        flag = "--" + f.name.replace("_", "-")
+        if types[f.name] is bool:
+            p.add_argument(flag, nargs="?", const="true", default=None, dest=f.name,
+                           help=HELP.get(f.name, f"(default: {f.default})"))
+        else:
+            p.add_argument(flag, default=None, dest=f.name, help=HELP.get(f.name, f"(default: {f.default})"))
+
+
+def run(args: argparse.Namespace) -> int:
+    from ..learning.config import STDPConfig, make_stdp_config
+    from ..learning.runner import run_stdp
+    from ..training import load_checkpoint
+    from ..training.config import parse_overrides
+
+    overrides = {f.name: getattr(args, f.name) for f in dataclasses.fields(STDPConfig)
+                 if getattr(args, f.name, None) is not None}
+    overrides.update(parse_overrides(args.set))
+    if args.resume:
+        saved = load_checkpoint(args.resume)["config"]
+        cfg = make_stdp_config(args.config, {**saved, **overrides}, preset=False)
+    else:
+        cfg = make_stdp_config(args.config, overrides)
+    metrics = run_stdp(cfg, resume=args.resume)
+    print(f"test_accuracy {metrics['test_accuracy']:.4f}")
+    return 0

@@ -1,0 +1,24 @@
+"""Local learning: STDP (pair, triplet, reward-modulated) on Linear and Conv2d synapses, lateral
+inhibition and adaptive thresholds as step hooks, label assignment for unsupervised layers,
+and helpers to mix STDP with gradient descent.
+
+>>> fc = layer.Linear(64, 20, bias=False, step_mode="m"); lif = neuron.LIFNode(step_mode="m")
+>>> nn.init.uniform_(fc.weight, 0, 0.3)
+>>> learner = STDPLearner(fc, lif, a_plus=1e-2, a_minus=1e-4, w_min=0, w_max=1, norm=6.4)
+>>> AdaptiveThreshold(20).attach(lif); LateralInhibition(strength=5.0, k=1).attach(lif)
+>>> lif(fc(spikes)); learner.step(); functional.reset_net(lif); learner.reset()
+"""
+
+from .assign import ResponseAssigner, assign_labels, class_scores, classify
+from .hooks import AdaptiveThreshold, LateralInhibition
+from .hybrid import gd_parameters, reset_learners, stdp_parameters, step_learners
+from .reward import RewardSTDPLearner
+from .stdp import STDPLearner, TraceLearner, normalize_weights
+from .traces import decay_factor, exp_trace
+from .triplet import TripletSTDPLearner
+
+__all__ = [
+    "AdaptiveThreshold", "LateralInhibition", "ResponseAssigner", "RewardSTDPLearner", "STDPLearner", "TraceLearner",
+    "TripletSTDPLearner", "assign_labels", "class_scores", "classify", "decay_factor", "exp_trace", "gd_parameters",
+    "normalize_weights", "reset_learners", "stdp_parameters", "step_learners",
+]

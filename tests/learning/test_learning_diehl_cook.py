@@ -1,0 +1,89 @@
+"""The Diehl & Cook model and the ``spikeforge stdp`` command (tiny runs)."""
+
+import argparse
+import json
+
+import pytest
+import torch
+
+from spikeforge.cli import stdp as stdp_cmd
+from spikeforge.learning import ResponseAssigner, assign_labels, classify
+from spikeforge.models.diehl_cook import DiehlCook
+from spikeforge.training import load_checkpoint
+
+
+def _main(argv):
+    parser = argparse.ArgumentParser()
+    sub = parser.add_subparsers(dest="command")
+    stdp_cmd.add_parser(sub)
+    return stdp_cmd.run(parser.parse_args(argv))
+
+
+def test_label_assignment_and_classification():
+    counts = torch.tensor([[5.0, 0, 1, 0], [4, 0, 0, 0], [0, 3, 0, 0], [0, 6, 2, 0]])
+    labels = torch.tensor([0, 0, 1, 1])
+    acc = ResponseAssigner(4, 3)
+    acc.add(counts, labels)
+    assigned = acc.assign()
+    assert assigned.tolist() == [0, 1, 1, -1]        # neuron 3 never fired; class 2 has no neuron
+    assert torch.allclose(acc.rates()[0], torch.tensor([4.5, 0.0, 0.0], dtype=torch.float64))
+    test = torch.tensor([[3.0, 0, 0, 9], [0, 2, 4, 0]])
+    assert classify(test, assigned, 3).tolist() == [0, 1]
+    assert assign_labels(torch.zeros(2, 3)).tolist() == [-1, -1]
+
+
+def test_diehl_cook_run_learns_and_respects_bounds():
+    torch.manual_seed(0)
+    net = DiehlCook(n_inputs=64, n_neurons=12, time=30.0, dt=1.0, max_rate=500.0, theta_plus=0.2)
+    assert torch.allclose(net.fc.weight.sum(1), torch.full((12,), 6.4), atol=1e-4)
+    w0 = net.fc.weight.clone()
+    x = torch.rand(4, 1, 8, 8)
+    counts = net.run(x, learn=True, generator=torch.Generator().manual_seed(1))
+    assert counts.shape == (4, 12) and counts.sum() > 0
+    assert not torch.equal(net.fc.weight, w0) and net.theta.sum() > 0
+    assert float(net.fc.weight.min()) >= 0 and float(net.fc.weight.max()) <= 1
+    assert torch.allclose(net.fc.weight.sum(1), torch.full((12,), 6.4), atol=1e-4)
+    w1, th1 = net.fc.weight.clone(), net.theta.clone()
+    net.run(x, learn=False)
+    assert torch.equal(net.fc.weight, w1) and torch.equal(net.theta, th1)     # evaluation changes nothing
+    # k=1: at most one spike per step and sample
+    spikes = net(net.encode(x))
+    assert spikes.sum(-1).max() <= 1
+    with pytest.raises(ValueError, match="n_inputs=64"):
+        net.run(torch.rand(2, 1, 28, 28))
+    with pytest.raises(ValueError, match="probability per step"):
+        DiehlCook(n_inputs=64, max_rate=2000.0)
+
+
+def test_stdp_cli_trains_checkpoints_and_resumes(tmp_path):
+    common = ["stdp", "--dataset", "digits", "--train-subset", "96", "--test-subset", "60", "--n-neurons", "10",
+              "--time", "20", "--batch-size", "8", "--eval-batch-size", "64", "--curve-points", "3"]
+    full = tmp_path / "full"
+    assert _main(common + ["--epochs", "2", "--out", str(full)]) == 0
+    metrics = json.loads((full / "metrics.json").read_text())
+    assert 0.0 <= metrics["test_accuracy"] <= 1.0
+    assert metrics["history"][-1]["test_accuracy"] is not None and len(metrics["history"]) == 6
+    assert (full / "report" / "receptive_fields.png").is_file() and (full / "log.csv").is_file()
+    assert sum(metrics["neurons_per_class"]) + metrics["unlabelled_neurons"] == 10
+    # stop after the first epoch, then resume: the same weights as the uninterrupted run
+    part = tmp_path / "part"
+    assert _main(common + ["--epochs", "1", "--out", str(part), "--report", "false", "--assign-pass", "false"]) == 0
+    ckpt = part / "checkpoint.pt"
+    assert _main(["stdp", "--resume", str(ckpt), "--epochs", "2", "--out", str(part), "--report", "false",
+                  "--assign-pass", "true"]) == 0
+    a, b = load_checkpoint(full / "checkpoint.pt")["state_dict"], load_checkpoint(ckpt)["state_dict"]
+    assert torch.equal(a["fc.weight"], b["fc.weight"])
+    assert torch.equal(a["exc.adaptive_threshold.theta"], b["exc.adaptive_threshold.theta"])
+    assert json.loads((part / "metrics.json").read_text())["test_accuracy"] == metrics["test_accuracy"]
+
+
+def test_stdp_cli_hybrid_and_bad_config(tmp_path, capsys):
+    out = tmp_path / "hyb"
+    assert _main(["stdp", "--dataset", "digits", "--model", "hybrid", "--train-subset", "64", "--test-subset", "32",
+                  "--channels", "4", "--batch-size", "32", "--time", "4", "--out", str(out), "--report", "false"]) == 0
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert metrics["model"] == "hybrid" and 0 <= metrics["test_accuracy"] <= 1
+    with pytest.raises(ValueError, match="unknown config key"):
+        _main(["stdp", "--dataset", "digits", "--set", "nuerons=5"])
+    with pytest.raises(ValueError, match="model must be one of"):
+        _main(["stdp", "--dataset", "digits", "--model", "lenet"])
