@@ -2,6 +2,12 @@
 # Install everything the tests exercise (package + test extra + peer libraries) and run them.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# the real-data tests read Debian's Fashion-MNIST; install it where we can (root on Debian)
+if [ ! -d /usr/share/datasets/fashion-mnist ] && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+  echo "[test] installing Debian's dataset-fashion-mnist for the real-data tests"
+  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq dataset-fashion-mnist >/dev/null) \
+    || echo "[test] could not install dataset-fashion-mnist; its tests will skip"
+fi
 bash scripts/setup_env.sh test
 venv="${SPIKEFORGE_VENV:-.venv}"
 if [ "${SPIKEFORGE_SKIP_PEERS:-0}" != "1" ]; then
