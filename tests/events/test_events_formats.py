@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import numpy as np
@@ -12,7 +13,8 @@ import spikeforge.events as E
 from spikeforge.events import EventFileError, make_events, read, write
 from spikeforge.events.formats import aedat4, detect_format
 
-DATA = Path("/work/shared/data/events")
+# shared/ stands beside the repository (CI clones main next to it); SPIKEFORGE_SHARED overrides
+DATA = Path(os.environ.get("SPIKEFORGE_SHARED", Path(__file__).resolve().parents[3] / "shared")) / "data" / "events"
 needs_data = pytest.mark.skipif(not DATA.is_dir(), reason="real recordings not present")
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import resource
 import time
+import os
 from pathlib import Path
 
 import numpy as np
@@ -13,7 +14,8 @@ from aedat_layouts import AEDAT3_HEADER, aedat2_bytes, aedat3_packet
 from spikeforge.events import EventFileError, make_events, read, write
 from spikeforge.events.formats import aedat2, aedat3, atis
 
-DATA = Path("/work/shared/data/events")
+# shared/ stands beside the repository (CI clones main next to it); SPIKEFORGE_SHARED overrides
+DATA = Path(os.environ.get("SPIKEFORGE_SHARED", Path(__file__).resolve().parents[3] / "shared")) / "data" / "events"
 
 
 def _valid_files(tmp: Path) -> dict[str, bytes]:
