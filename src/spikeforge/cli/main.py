@@ -1,4 +1,4 @@
-"""``spikeforge <command>``: train, eval, stdp."""
+"""``spikeforge <command>``: train, eval, stdp, profile."""
 
 from __future__ import annotations
 
@@ -7,10 +7,11 @@ import sys
 from typing import Optional
 
 from . import eval as eval_cmd
+from . import profile as profile_cmd
 from . import stdp as stdp_cmd
 from . import train as train_cmd
 
-COMMANDS = {"train": train_cmd, "eval": eval_cmd, "stdp": stdp_cmd}
+COMMANDS = {"train": train_cmd, "eval": eval_cmd, "stdp": stdp_cmd, "profile": profile_cmd}
 
 
 def main(argv: Optional[list[str]] = None) -> int:

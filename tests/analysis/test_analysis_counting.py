@@ -1,0 +1,137 @@
+"""spikeforge.analysis: synaptic operations, MACs, rates and energy counted by hand on tiny networks."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+from torch import nn
+
+from spikeforge import layer, neuron
+from spikeforge.analysis import EnergyCosts, Profiler, plot_profile, positions_fanout, profile
+from spikeforge.models import build_model
+
+
+def _linear_net():
+    fc = layer.Linear(3, 2, bias=False, step_mode="m")
+    with torch.no_grad():
+        fc.weight.copy_(torch.tensor([[1.0, 1.0, 1.0], [0.0, 0.0, 0.0]]))
+    return nn.Sequential(fc, neuron.IFNode(step_mode="m"))
+
+
+def _row(p, name):
+    return next(r for r in p.rows if r.name == name)
+
+
+def test_linear_synops_rates_and_energy_by_hand():
+    # T=2, N=2: sample 0 has 3 spikes, sample 1 has 1 spike -> 4 spikes x fan-out 2 = 8 ACs, 4 per sample
+    x = torch.tensor([[[1.0, 0, 1], [0, 0, 0]], [[0, 1, 0], [1, 0, 0]]])
+    p = profile(_linear_net(), x)
+    fc, lif = _row(p, "0"), _row(p, "1")
+    assert (p.samples, p.steps) == (2, 2)
+    assert fc.input == "spikes" and fc.acs == 4.0 and fc.macs == 0.0
+    assert fc.dense_macs == 6.0                     # 3 x 2 per dense pass
+    assert fc.rate == pytest.approx(4 / 12) and fc.sparsity == pytest.approx(8 / 12)
+    assert fc.energy_pj == pytest.approx(4 * 0.9) and fc.ann_energy_pj == pytest.approx(6 * 4.6)
+    # IF, V_th = 1, weights [1,1,1] / [0,0,0]: neuron 0 spikes at both steps of sample 0 (H = 2, then 1)
+    # and at step 2 of sample 1 (H = 0 + 1); neuron 1 never -> 3 spikes of 8
+    assert lif.kind == "neuron" and lif.rate == pytest.approx(3 / 8) and lif.sparsity == pytest.approx(5 / 8)
+    assert lif.elements == 2 and lif.steps == 2
+    costs = EnergyCosts(ac_pj=2.0, mac_pj=10.0)
+    p2 = profile(_linear_net(), x, costs=costs)
+    assert p2.energy_pj == pytest.approx(4 * 2.0) and p2.ann_energy_pj == pytest.approx(60.0)
+
+
+def test_spike_amplitude_counts_as_events():
+    x = torch.tensor([[[0.5, 0, 0.5]], [[0, 0.5, 0]]])      # spikes of amplitude 0.5 (a V_th-scaled spike)
+    assert _row(profile(_linear_net(), x), "0").acs == 6.0
+
+
+def test_conv_fanout_at_borders_by_hand():
+    conv = nn.Conv2d(1, 4, 3, padding=1)
+    f = positions_fanout(conv, (4, 4))
+    assert f[0, 0] == 4 and f[0, 1] == 6 and f[1, 1] == 9 and f[3, 3] == 4 and f[3, 1] == 6
+    strided = nn.Conv2d(1, 1, 3, stride=2)                 # 5x5 -> 2x2; rows read by out rows: 1,1,2,1,1
+    g = positions_fanout(strided, (5, 5))
+    r = torch.tensor([1.0, 1, 2, 1, 1], dtype=torch.float64)
+    torch.testing.assert_close(g, r[:, None] * r[None, :])
+    cut = nn.Conv2d(1, 1, 2, stride=2)                     # 5x5 -> 2x2: the last row and column are never read
+    h = positions_fanout(cut, (5, 5))
+    assert h[4].sum() == 0 and h[:, 4].sum() == 0 and h[:4, :4].eq(1).all()
+
+
+def test_conv_synops_and_macs_by_hand():
+    conv = layer.Conv2d(1, 4, 3, padding=1, bias=False, step_mode="m")
+    net = nn.Sequential(conv, neuron.IFNode(step_mode="m"))
+    spikes = torch.zeros(1, 1, 1, 4, 4)
+    spikes[0, 0, 0, 0, 0] = 1      # corner: read by 4 output positions
+    spikes[0, 0, 0, 0, 1] = 1      # edge: 6
+    spikes[0, 0, 0, 1, 1] = 1      # inside: 9
+    p = profile(net, spikes)
+    row = _row(p, "0")
+    assert row.input == "spikes" and row.acs == (4 + 6 + 9) * 4
+    assert row.dense_macs == 4 * 4 * 4 * 9             # out elements x in_channels x k^2
+    # the same count from a ones-kernel convolution of the spike map
+    ones = torch.nn.functional.conv2d(spikes[0], torch.ones(1, 1, 3, 3), padding=1)
+    assert row.acs == float(ones.sum()) * 4
+    # an analog input: dense MACs as executed, T=3 steps
+    analog = torch.rand(3, 2, 1, 4, 4) + 0.1
+    q = _row(profile(net, analog), "0")
+    assert q.input == "analog" and q.acs == 0 and q.macs == 3 * 576 and q.steps == 3 and q.rate is None
+    assert q.energy_pj == pytest.approx(3 * 576 * 4.6)
+
+
+def test_pooled_spikes_cost_each_spike_its_fanout():
+    conv = layer.Conv2d(1, 2, 3, padding=1, bias=False, step_mode="m")
+    net = nn.Sequential(layer.AvgPool2d(2, step_mode="m"), conv, neuron.IFNode(step_mode="m"))
+    x = torch.zeros(1, 1, 1, 4, 4)
+    x[0, 0, 0, 0, 0] = x[0, 0, 0, 0, 1] = x[0, 0, 0, 3, 3] = 1   # 2 spikes in window (0,0), 1 in window (1,1)
+    row = _row(profile(net, x), "1")
+    # 2x2 map, k=3, padding 1: every output position reads every input position -> fan-out 4 x 2 channels
+    assert row.input == "pooled spikes" and row.acs == 3 * 4 * 2 and row.macs == 0
+    assert row.rate == pytest.approx(3 / 4)           # 3 spikes arrive at 4 pooled positions
+
+
+def test_ann_is_dense_and_twin_matches_snn_dense_macs():
+    torch.manual_seed(0)
+    snn = build_model("csnn", channels=4, pool="avg")
+    ann = build_model("csnn", channels=4, pool="avg", ann=True)
+    img = torch.rand(3, 1, 28, 28)
+    ps = profile(snn, img.unsqueeze(0).expand(4, *img.shape))
+    pa = profile(ann, img)
+    assert not pa.spiking and pa.acs == 0 and all(r.input == "analog" for r in pa.rows)
+    assert pa.macs == pytest.approx(ps.dense_macs)
+    assert pa.energy_pj == pytest.approx(ps.ann_energy_pj)
+    first = ps.synaptic()[0]
+    assert first.input == "analog" and first.steps == 1      # static prefix: the first conv runs once
+    assert first.macs == first.dense_macs == 4 * 28 * 28 * 9
+    assert [r.kind for r in ps.neurons()] == ["neuron"] * 4 and ps.steps == 4
+
+
+def test_profiler_accumulates_batches_and_plots(tmp_path):
+    pytest.importorskip("matplotlib")
+    net = build_model("fcsnn", in_shape=(1, 8, 8), hidden=16)
+    torch.manual_seed(1)
+    batches = [(torch.rand(4, n, 1, 8, 8) < 0.3).float() for n in (5, 3)]
+    p = profile(net, batches)
+    assert p.samples == 8
+    with Profiler(net) as prof:
+        for b in batches:
+            net(b)
+            from spikeforge.functional import reset_net
+            reset_net(net)
+    assert prof.result().acs == pytest.approx(p.acs)
+    text = p.table()
+    assert "total" in text and "Horowitz" in text and "spikes" in text
+    out = plot_profile(p, tmp_path / "e.png")
+    assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    with pytest.raises(ValueError, match=".png"):
+        plot_profile(p, tmp_path / "e.jpg")
+
+
+def test_bad_input():
+    with pytest.raises(ValueError, match="no Linear or Conv"):
+        profile(nn.Sequential(neuron.IFNode(step_mode="m")), torch.rand(2, 1, 3))
+    with pytest.raises(ValueError, match="ac_pj"):
+        EnergyCosts(ac_pj=-1.0)
+    with pytest.raises(ValueError, match="not been run"):
+        Profiler(_linear_net()).result()

@@ -1,0 +1,53 @@
+"""``spikeforge profile --checkpoint ...`` on a tiny trained checkpoint."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from spikeforge.cli import main as cli_main
+from spikeforge.cli import profile as profile_cmd
+
+pytest.importorskip("matplotlib")
+
+
+@pytest.fixture(scope="module")
+def ckpt(tmp_path_factory):
+    out = tmp_path_factory.mktemp("profile") / "run"
+    assert cli_main.main(["train", "--dataset", "digits", "--epochs", "1", "--train-subset", "64", "--test-subset",
+                          "32", "--report", "false", "--out", str(out)]) == 0
+    return out / "checkpoint.pt"
+
+
+@pytest.fixture(autouse=True)
+def registered(monkeypatch):
+    monkeypatch.setitem(cli_main.COMMANDS, "profile", profile_cmd)
+
+
+def test_profile_prints_table_and_writes_plot(ckpt, capsys):
+    assert cli_main.main(["profile", "--checkpoint", str(ckpt), "--batches", "2", "--batch-size", "8"]) == 0
+    text = capsys.readouterr().out
+    assert "total" in text and "ANN twin" in text and "LIFNode" in text
+    assert "16 samples" in text
+    png = ckpt.with_name("checkpoint_profile.png")
+    assert png.read_bytes()[:4] == b"\x89PNG"
+
+
+def test_profile_json_and_out(ckpt, tmp_path, capsys):
+    out = tmp_path / "sub" / "p.png"
+    assert cli_main.main(["profile", "--checkpoint", str(ckpt), "--json", "--out", str(out)]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    total = doc["total"]
+    assert total["samples"] == 32 and total["ac_pj"] == 0.9 and total["mac_pj"] == 4.6
+    assert total["energy_pj"] == pytest.approx(total["acs"] * 0.9 + total["macs"] * 4.6)
+    # the ANN twin runs every layer densely once: its MACs are the SNN's dense MACs
+    assert doc["ann_twin"]["total"]["macs"] == pytest.approx(total["dense_macs"])
+    assert out.exists()
+
+
+def test_profile_bad_arguments(ckpt, tmp_path, capsys):
+    assert cli_main.main(["profile", "--checkpoint", str(ckpt), "--out", str(tmp_path / "p.jpg")]) == 2
+    assert ".png" in capsys.readouterr().err
+    assert cli_main.main(["profile", "--checkpoint", str(tmp_path / "missing.pt")]) == 2
+    assert cli_main.main(["profile", "--checkpoint", str(ckpt), "--batches", "0"]) == 2

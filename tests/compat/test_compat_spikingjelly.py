@@ -1,0 +1,133 @@
+"""from_spikingjelly reproduces SpikingJelly networks (skipped where SpikingJelly is not installed)."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+from torch import nn
+
+from spikeforge import functional, layer, neuron, surrogate
+from spikeforge.compat import from_spikingjelly
+
+sj = pytest.importorskip("spikingjelly.activation_based")
+from spikingjelly.activation_based import functional as sjf  # noqa: E402
+from spikingjelly.activation_based import layer as sjl  # noqa: E402
+from spikingjelly.activation_based import neuron as sjn  # noqa: E402
+from spikingjelly.activation_based import surrogate as sjs  # noqa: E402
+
+
+def _check_same(sj_net, x):
+    sj_net = sj_net.double().eval()
+    ours = from_spikingjelly(sj_net)
+    sjf.reset_net(sj_net)
+    want = sj_net(x)
+    got = ours(x)
+    assert got.shape == want.shape
+    torch.testing.assert_close(got, want, rtol=0, atol=1e-12)
+    functional.reset_net(ours)
+    torch.testing.assert_close(ours(x), want, rtol=0, atol=1e-12)   # after a reset: the same again
+    return ours, want
+
+
+def test_mlp_multi_step():
+    torch.manual_seed(0)
+    net = nn.Sequential(
+        sjl.Flatten(), sjl.Linear(16, 24), sjn.LIFNode(tau=2.5, surrogate_function=sjs.ATan(alpha=3.0)),
+        sjl.Dropout(0.3),
+        sjl.Linear(24, 12), sjn.ParametricLIFNode(init_tau=3.0, v_reset=None, decay_input=False,
+                                                  surrogate_function=sjs.PiecewiseQuadratic(alpha=2.0)),
+        sjl.Linear(12, 5, bias=False), sjn.IFNode(v_threshold=0.5, v_reset=-0.2, surrogate_function=sjs.Rect()),
+    )
+    sjf.set_step_mode(net, "m")
+    with torch.no_grad():
+        net[1].weight.uniform_(-0.1, 0.3)
+        net[4].weight.uniform_(-0.2, 0.6)
+        net[6].weight.uniform_(-0.2, 0.8)
+        net[5].w.fill_(0.3)                       # a trained-looking PLIF time constant
+    x = torch.rand(8, 4, 1, 4, 4, dtype=torch.float64) * 2
+    ours, want = _check_same(net, x)
+    assert want.sum() > 0 and want.mean() < 1          # spikes, but not everywhere
+    assert isinstance(ours[2], neuron.LIFNode) and ours[2].tau == 2.5 and ours[2].step_mode == "m"
+    assert isinstance(ours[2].surrogate_function, surrogate.ATan) and ours[2].surrogate_function.alpha == 3.0
+    assert ours[5].v_reset is None and ours[5].decay_input is False
+    assert isinstance(ours[7].surrogate_function, surrogate.Rectangle)
+    assert ours[7].surrogate_function.width == 1.0 and ours[7].v_reset == -0.2
+    assert set(ours.state_dict()) == set(net.state_dict())
+
+
+def test_conv_net_multi_step():
+    torch.manual_seed(1)
+    net = nn.Sequential(
+        sjl.SeqToANNContainer(nn.Conv2d(2, 6, 3, padding=1, bias=False), nn.BatchNorm2d(6)),
+        sjn.IFNode(surrogate_function=sjs.Sigmoid(alpha=5.0), detach_reset=True),
+        sjl.MaxPool2d(2),
+        sjl.Conv2d(6, 6, 3, padding=1), sjl.BatchNorm2d(6), sjn.LIFNode(tau=2.0, surrogate_function=sjs.PiecewiseExp()),
+        sjl.AvgPool2d(2), sjl.Flatten(), sjl.Linear(6 * 2 * 2, 3), sjn.LIFNode(v_reset=None),
+    )
+    sjf.set_step_mode(net, "m")
+    with torch.no_grad():
+        for m in net.modules():
+            if isinstance(m, nn.BatchNorm2d):
+                m.running_mean.uniform_(-0.2, 0.2)
+                m.running_var.uniform_(0.5, 1.5)
+                m.weight.uniform_(1.0, 2.0)
+                m.bias.uniform_(0.0, 0.5)
+        net[3].weight.uniform_(-0.05, 0.15)
+        net[8].weight.uniform_(-0.2, 0.3)
+    x = torch.rand(6, 3, 2, 8, 8, dtype=torch.float64) * 2
+    ours, want = _check_same(net, x)
+    assert 0 < want.mean() < 1
+    assert isinstance(ours[0], layer.SeqToANNContainer) and isinstance(ours[4], layer.BatchNorm2d)
+    assert torch.equal(ours[4].running_var, net[4].running_var) and ours[1].detach_reset
+    assert isinstance(ours[5].surrogate_function, surrogate.Exponential)
+
+
+def test_single_step_mode_matches_too():
+    torch.manual_seed(2)
+    net = nn.Sequential(sjl.Linear(5, 7), sjn.LIFNode(), sjl.Linear(7, 2), sjn.IFNode()).double().eval()
+    with torch.no_grad():
+        net[0].weight.uniform_(-0.2, 0.8)
+        net[2].weight.uniform_(-0.2, 0.8)
+    ours = from_spikingjelly(net)
+    assert ours[1].step_mode == "s"
+    total = 0.0
+    for x in torch.rand(5, 3, 5, dtype=torch.float64) * 2:
+        want = net(x)
+        torch.testing.assert_close(ours(x), want, rtol=0, atol=1e-12)
+        total += float(want.detach().sum())
+    assert total > 0
+
+
+def test_weights_are_copied_not_shared():
+    net = nn.Sequential(sjl.Linear(2, 2), sjn.IFNode())
+    ours = from_spikingjelly(net)
+    with torch.no_grad():
+        ours[0].weight.zero_()
+    assert net[0].weight.abs().sum() > 0
+
+
+def test_unsupported_modules_are_named_with_the_fix():
+    class Custom(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.fc = nn.Linear(2, 2)
+
+        def forward(self, x):
+            return self.fc(x) * 2
+
+    net = nn.Sequential(
+        sjl.Linear(2, 2), sjn.IzhikevichNode(), sjn.LIFNode(surrogate_function=sjs.Erf()),
+        sjl.LinearRecurrentContainer(nn.Linear(2, 2), 2, 2), Custom(),
+        sjn.IFNode(surrogate_function=sjs.SuperSpike(alpha=2.0)),
+    )
+    with pytest.raises(TypeError) as err:
+        from_spikingjelly(net)
+    msg = str(err.value)
+    assert "5 module(s)" in msg
+    assert "module '1': spikingjelly IzhikevichNode" in msg and "spikeforge.neuron.IzhikevichNode" in msg
+    assert "module '2' (LIFNode).surrogate_function: surrogate Erf" in msg and "ATan" in msg
+    assert "LinearRecurrentContainer" in msg and "spikeforge.layer.Recurrent" in msg
+    assert "module '4': Custom" in msg and "from_spikingjelly(child)" in msg
+    assert "SuperSpike with alpha=2" in msg
+    with pytest.raises(TypeError, match="nn.Module"):
+        from_spikingjelly("net")
