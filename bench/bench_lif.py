@@ -153,6 +153,9 @@ def main() -> None:
     ap.add_argument("--repeats", type=int, default=5)
     ap.add_argument("--peer-repeats", type=int, default=3, help="repeats for the slow loops (scan and peers)")
     ap.add_argument("--memory", action="store_true")
+    ap.add_argument("--reuse-memory", action="store_true",
+                    help="keep freed memory in the process (kernels.reuse_freed_memory, as spikeforge train does); "
+                         "applies to every implementation measured")
     ap.add_argument("--child-memory", nargs=2, metavar=("IMPL", "T"), help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.child_memory:
@@ -161,10 +164,13 @@ def main() -> None:
 
     from spikeforge import kernels
 
+    if args.reuse_memory:
+        kernels.reuse_freed_memory()
     if not kernels.available():
         print("fused kernels unavailable:", kernels.unavailable_reason())
     print(f"# {platform.processor() or platform.machine()}, {os.cpu_count()} CPUs, torch {torch.__version__}, "
-          f"{torch.get_num_threads()} threads; LIF tau=2, T x {BATCH} x {NEURONS} float32; medians in ms")
+          f"{torch.get_num_threads()} threads; LIF tau=2, T x {BATCH} x {NEURONS} float32; medians in ms; "
+          f"freed memory {'reused' if kernels.reusing_freed_memory() else 'returned to the OS (glibc default)'}")
     impls = make_impls()
     results = {}
     for T in args.T:
