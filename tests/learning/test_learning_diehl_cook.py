@@ -57,7 +57,8 @@ def test_diehl_cook_run_learns_and_respects_bounds():
 
 def test_stdp_cli_trains_checkpoints_and_resumes(tmp_path):
     common = ["stdp", "--dataset", "digits", "--train-subset", "96", "--test-subset", "60", "--n-neurons", "10",
-              "--time", "20", "--batch-size", "8", "--eval-batch-size", "64", "--curve-points", "3"]
+              "--time", "20", "--batch-size", "8", "--eval-batch-size", "64", "--curve-points", "3",
+              "--assign-subset", "64"]
     full = tmp_path / "full"
     assert _main(common + ["--epochs", "2", "--out", str(full)]) == 0
     metrics = json.loads((full / "metrics.json").read_text())
@@ -65,6 +66,7 @@ def test_stdp_cli_trains_checkpoints_and_resumes(tmp_path):
     assert metrics["history"][-1]["test_accuracy"] is not None and len(metrics["history"]) == 6
     assert (full / "report" / "receptive_fields.png").is_file() and (full / "log.csv").is_file()
     assert sum(metrics["neurons_per_class"]) + metrics["unlabelled_neurons"] == 10
+    assert metrics["labelled_from"] == "a pass over 64 training images without learning"
     # stop after the first epoch, then resume: the same weights as the uninterrupted run
     part = tmp_path / "part"
     assert _main(common + ["--epochs", "1", "--out", str(part), "--report", "false", "--assign-pass", "false"]) == 0
@@ -87,3 +89,37 @@ def test_stdp_cli_hybrid_and_bad_config(tmp_path, capsys):
         _main(["stdp", "--dataset", "digits", "--set", "nuerons=5"])
     with pytest.raises(ValueError, match="model must be one of"):
         _main(["stdp", "--dataset", "digits", "--model", "lenet"])
+
+
+def test_input_norm_gives_every_image_the_same_input_rate():
+    net = DiehlCook(n_inputs=16, n_neurons=2, time=4000.0, max_rate=100.0, input_norm=0.2)
+    x = torch.stack([torch.full((16,), 0.1), torch.full((16,), 0.4), torch.cat([torch.ones(4), torch.zeros(12)])])
+    rates = net.encode(x, torch.Generator().manual_seed(0)).mean((0, 2))         # spikes per step and input
+    assert torch.allclose(rates, torch.full((3,), 0.2 * 0.1), rtol=0.1), rates   # mean intensity 0.2 at 100 Hz
+    plain = DiehlCook(n_inputs=16, n_neurons=2, time=4000.0, max_rate=100.0).encode(x).mean((0, 2))
+    assert plain[1] > 3 * plain[0]
+    for bad in (0.0, 1.5):
+        with pytest.raises(ValueError, match="input_norm"):
+            DiehlCook(n_inputs=16, input_norm=bad)
+
+
+def test_batched_diehl_cook_learns_patterns_of_different_brightness():
+    """Batches of 8 (summed changes): a faint and two bright patterns each get their own neurons."""
+    torch.manual_seed(0)
+    patterns = torch.zeros(3, 24)
+    patterns[0, :3] = 1.0            # faint: 3 pixels
+    patterns[1, 8:16] = 1.0
+    patterns[2, 16:24] = 1.0
+    net = DiehlCook(n_inputs=24, n_neurons=6, num_classes=3, time=40.0, max_rate=400.0, tau=20.0, v_threshold=2.0,
+                    theta_plus=0.05, inhibition=50.0, a_plus=0.02, a_minus=0.002, norm=4.0, w_init=0.3,
+                    input_norm=0.2)
+    gen = torch.Generator().manual_seed(1)
+    for i in range(40):
+        y = torch.randint(0, 3, (8,), generator=gen)
+        net.run(patterns[y], learn=True, generator=gen)
+    y = torch.arange(3).repeat(10)
+    assigner = ResponseAssigner(6, 3)
+    assigner.add(net.run(patterns[y], generator=gen), y)
+    net.assign(assigner)
+    assert sorted(set(net.assignments.tolist()) - {-1}) == [0, 1, 2], net.assignments
+    assert torch.equal(net.predict(net.run(patterns[y], generator=gen)), y)

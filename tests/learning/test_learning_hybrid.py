@@ -11,6 +11,7 @@ from torch import nn
 
 from spikeforge import functional, layer, neuron
 from spikeforge.learning import (
+    AdaptiveThreshold,
     STDPLearner,
     TripletSTDPLearner,
     gd_parameters,
@@ -144,8 +145,47 @@ def _replica(rank, world, port, out):
 
 @pytest.mark.skipif(not dist.is_available(), reason="torch.distributed not available")
 def test_stdp_changes_are_averaged_over_replicas(tmp_path):
-    mp.start_processes(_replica, args=(2, _free_port(), str(tmp_path)), nprocs=2, join=True, start_method="fork")
+    mp.start_processes(_replica, args=(2, _free_port(), str(tmp_path)), nprocs=2, join=True, start_method="spawn")
     r0, r1 = torch.load(tmp_path / "rank0.pt"), torch.load(tmp_path / "rank1.pt")
     assert not torch.equal(r0["own"], r1["own"])          # the replicas saw different spikes
     assert torch.equal(r0["conv"], r1["conv"])            # yet hold the same STDP weights
     assert torch.equal(r0["fc"], r1["fc"])
+
+
+def _combine_replica(rank, world, port, out):
+    os.environ.update({"MASTER_ADDR": "127.0.0.1", "MASTER_PORT": str(port), "RANK": str(rank),
+                       "WORLD_SIZE": str(world)})
+    torch.set_num_threads(1)
+    dist.init_process_group("gloo", rank=rank, world_size=world)
+    result = {}
+    for reduction in ("mean", "sum"):
+        fc = layer.Linear(5, 3, bias=False, step_mode="m")
+        nn.init.constant_(fc.weight, 0.5)
+        lif = neuron.LIFNode(step_mode="m")
+        learner = STDPLearner(fc, lif, a_plus=0.1, a_minus=0.05, reduction=reduction)
+        gen = torch.Generator().manual_seed(10 + rank)
+        pre = (torch.rand(6, 2, 5, generator=gen) < 0.5).float()       # different spikes on each replica
+        learner.record(pre, (torch.rand(6, 2, 3, generator=gen) < 0.5).float())
+        own = learner.compute()
+        learner.apply(own.clone())
+        at = AdaptiveThreshold(3, theta_plus=1.0, reduction=reduction).attach(neuron.LIFNode(v_threshold=0.5))
+        at.theta_n = torch.full((2, 3), float(rank + 1))      # this replica's thresholds after a sequence
+        at.commit()
+        result[reduction] = {"own": own, "w": fc.weight.detach().clone() - 0.5, "theta": at.theta.clone()}
+    torch.save(result, f"{out}/rank{rank}.pt")
+    dist.destroy_process_group()
+
+
+@pytest.mark.skipif(not dist.is_available(), reason="torch.distributed not available")
+def test_replicas_combine_changes_like_the_batch(tmp_path):
+    """Weight and threshold changes: averaged over replicas with reduction='mean', summed with 'sum'."""
+    mp.start_processes(_combine_replica, args=(2, _free_port(), str(tmp_path)), nprocs=2, join=True,
+                       start_method="spawn")
+    r0, r1 = torch.load(tmp_path / "rank0.pt"), torch.load(tmp_path / "rank1.pt")
+    for reduction, scale in (("mean", 0.5), ("sum", 1.0)):
+        a, b = r0[reduction], r1[reduction]
+        assert not torch.equal(a["own"], b["own"])
+        assert torch.equal(a["w"], b["w"]) and torch.equal(a["theta"], b["theta"])
+        assert torch.allclose(a["w"], scale * (a["own"] + b["own"]))
+    assert torch.allclose(r0["mean"]["theta"], torch.full((3,), 1.5))    # (1 + 2) / 2
+    assert torch.allclose(r0["sum"]["theta"], torch.full((3,), 6.0))     # (2 + 4), two samples each

@@ -196,12 +196,13 @@ def test_online_multiplicative_close_to_batched_for_small_amplitudes():
     assert (out["online"] - out["batched"]).abs().max() < 0.03 * scale
 
 
-def test_batch_change_is_the_mean_of_single_sample_changes():
+@pytest.mark.parametrize("reduction", ["mean", "sum"])
+def test_batch_change_is_the_mean_or_sum_of_single_sample_changes(reduction):
     torch.manual_seed(7)
     pre = (torch.rand(10, 3, 6) < 0.4).double()
     post = (torch.rand(10, 3, 2) < 0.4).double()
     fc, lif = _linear(0.0, 6, 2)
-    learner = STDPLearner(fc, lif, a_plus=0.2, a_minus=0.1)
+    learner = STDPLearner(fc, lif, a_plus=0.2, a_minus=0.1, reduction=reduction)
     learner.record(pre, post)
     batched = learner.step(apply=False)
     singles = []
@@ -209,7 +210,9 @@ def test_batch_change_is_the_mean_of_single_sample_changes():
         learner.reset()
         learner.record(pre[:, n:n + 1], post[:, n:n + 1])
         singles.append(learner.step(apply=False))
-    assert torch.allclose(batched, torch.stack(singles).mean(0))
+    singles = torch.stack(singles)
+    assert torch.allclose(batched, singles.mean(0) if reduction == "mean" else singles.sum(0))
+    assert not torch.allclose(singles.mean(0), singles.sum(0))
 
 
 def test_triplet_pair_and_triplet_terms():

@@ -190,8 +190,8 @@ def test_unknown_neuron_lists_valid_ones():
 
 
 def test_unknown_activation_lists_valid_ones():
-    assert sorted(ACTIVATIONS) == ["clip", "relu"]
-    with pytest.raises(ValueError, match="unknown activation 'tanh'; known activations: clip, relu"):
+    assert sorted(ACTIVATIONS) == ["clip", "qcfs", "qcfs8", "relu", "tcl"]
+    with pytest.raises(ValueError, match="unknown activation 'tanh'; known activations: clip, qcfs, qcfs8, relu, tcl"):
         FCSNN(ann=True, activation="tanh")
     with pytest.raises(ValueError, match="unknown activation 'gelu'"):
         make_activation("gelu")

@@ -22,6 +22,14 @@ def run(args: argparse.Namespace) -> int:
     from ..training import TrainConfig, evaluate, load_checkpoint, load_weights
     from ..training.setup import load_split
 
+    from ..conversion import is_converted_checkpoint
+
+    try:
+        raw = torch.load(args.checkpoint, map_location="cpu", weights_only=True)
+    except Exception:  # missing or corrupt: load_checkpoint below says what is wrong
+        raw = None
+    if is_converted_checkpoint(raw):
+        return _eval_converted(raw, args)
     ckpt = load_checkpoint(args.checkpoint)
     known = TrainConfig.__dataclass_fields__
     cfg = TrainConfig(**{k: v for k, v in ckpt["config"].items() if k in known})
@@ -39,4 +47,30 @@ def run(args: argparse.Namespace) -> int:
     result = evaluate(model, x, y, cfg, info.temporal, torch.device("cpu"), info.num_classes)
     print(json.dumps({"test_accuracy": result["accuracy"], "test_loss": result["loss"],
                       "firing_rates": result["firing_rates"], "count": result["count"]}, indent=2))
+    return 0
+
+
+def _eval_converted(ckpt: dict, args: argparse.Namespace) -> int:
+    """A converted (ANN -> SNN) checkpoint: accuracy of the drop-in SNN on its test set."""
+    from ..conversion import load_converted
+    from ..conversion.evaluate import accuracy_over_time
+    from ..training import TrainConfig
+    from ..training.setup import load_split
+
+    snn = load_converted(ckpt)
+    if args.T is not None and args.T != snn.T:
+        snn.set_T(args.T)
+    config = ckpt.get("config") or {}
+    known = TrainConfig.__dataclass_fields__
+    cfg = TrainConfig(**{k: v for k, v in config.items() if k in known})
+    if args.dataset is not None:
+        cfg.dataset = args.dataset
+    if args.data_dir is not None:
+        cfg.data_dir = args.data_dir
+    if cfg.dataset is None:
+        raise ValueError("the converted checkpoint names no dataset; pass --dataset")
+    x, y, _ = load_split(cfg, "test")
+    acc = accuracy_over_time(snn, x, y, [snn.T], args.batch_size)[snn.T]
+    print(json.dumps({"test_accuracy": acc, "T": snn.T, "method": ckpt.get("method"), "count": int(y.numel())},
+                     indent=2))
     return 0

@@ -1,4 +1,4 @@
-"""``spikeforge <command>``: train, eval, stdp, profile."""
+"""``spikeforge <command>``: train, eval, convert, stdp, profile."""
 
 from __future__ import annotations
 
@@ -6,12 +6,13 @@ import argparse
 import sys
 from typing import Optional
 
+from . import convert as convert_cmd
 from . import eval as eval_cmd
 from . import profile as profile_cmd
 from . import stdp as stdp_cmd
 from . import train as train_cmd
 
-COMMANDS = {"train": train_cmd, "eval": eval_cmd, "stdp": stdp_cmd, "profile": profile_cmd}
+COMMANDS = {"train": train_cmd, "eval": eval_cmd, "convert": convert_cmd, "stdp": stdp_cmd, "profile": profile_cmd}
 
 
 def main(argv: Optional[list[str]] = None) -> int:

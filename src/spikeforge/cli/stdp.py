@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import os
 
 HELP = {
     "dataset": "digits | fashion_mnist | mnist (default: Fashion-MNIST where found, else digits)",
@@ -15,6 +16,11 @@ HELP = {
     "max_rate": "input firing rate in Hz at intensity 1",
     "k": "winners per step of the lateral inhibition (none: no limit)",
     "time_limit": "stop training after this many minutes (checkpointed; --resume continues)",
+    "batch_size": "inputs simulated at once (default: 16; 1: the sequential rule)",
+    "reduction": "sum (default: a batch moves the weights as far as its inputs one by one) | mean",
+    "input_norm": "scale every image's input rates to this mean intensity (Fashion-MNIST preset: 0.286)",
+    "inhibition": "mV a spike removes from the other neurons (default 120: strict winner-take-all)",
+    "assign_subset": "label the neurons from the first N training images (default: all)",
 }
 
 
@@ -50,5 +56,6 @@ def run(args: argparse.Namespace) -> int:
     else:
         cfg = make_stdp_config(args.config, overrides)
     metrics = run_stdp(cfg, resume=args.resume)
-    print(f"test_accuracy {metrics['test_accuracy']:.4f}")
+    if int(os.environ.get("RANK", "0")) == 0:           # under torchrun, rank 0 speaks
+        print(f"test_accuracy {metrics['test_accuracy']:.4f}")
     return 0

@@ -28,7 +28,7 @@ class STDPConfig:
     v_threshold: float = 13.0              # mV above rest
     theta_plus: float = 0.05               # threshold rise per spike, mV
     tau_theta: float = 1e7                 # threshold decay, ms
-    inhibition: float = 17.5               # mV removed from the other neurons per spike
+    inhibition: float = 120.0              # mV removed from the other neurons per spike (strict WTA)
     k: Optional[int] = 1                   # winners per step (None: no limit)
     # STDP
     a_plus: float = 1e-2
@@ -40,17 +40,19 @@ class STDPConfig:
     w_max: float = 1.0
     norm: Optional[float] = None           # None: 0.1 * inputs (78.4 for 28 x 28); 0: off
     w_init: float = 0.3
-    reduction: str = "mean"
+    reduction: str = "sum"                 # how a batch's weight and threshold changes combine: sum | mean
+    input_norm: Optional[float] = None     # scale every image's rates to this mean intensity (None: as they are)
     # hybrid model
     channels: int = 16
     kernel: int = 5
     lr: float = 2e-3                       # readout learning rate (Adam)
     # loop
     epochs: int = 1
-    batch_size: int = 1
+    batch_size: int = 16                   # inputs simulated at once (their changes summed: reduction)
     eval_batch_size: int = 256
     curve_points: int = 20                 # accuracy-curve points per epoch
     assign_pass: bool = True               # after training, label neurons from a pass without learning
+    assign_subset: Optional[int] = None    # training images of that pass (None: all)
     seed: int = 0
     threads: Optional[int] = None
     time_limit: Optional[float] = None     # minutes of training after which the run stops (checkpointed)
@@ -63,17 +65,19 @@ class STDPConfig:
         return dataclasses.asdict(self)
 
 
-#: Per-dataset recipes, applied under the config file and the command line.
+#: Per-dataset recipes, applied under the config file and the command line. Fashion-MNIST scales
+#: every image to the set's mean intensity (0.286), so faint classes (sandals) are not drowned out;
+#: 400 neurons, one pass: 72.8% with tau_theta 1e7, 73.6% with 2e6 (theta grows less, more spikes).
 PRESETS: dict[str, dict[str, Any]] = {
     "digits": {"max_rate": 500.0, "theta_plus": 0.2, "epochs": 3},
-    "fashion_mnist": {"max_rate": 128.0, "theta_plus": 0.05, "epochs": 1},
+    "fashion_mnist": {"max_rate": 128.0, "theta_plus": 0.1, "tau_theta": 2e6, "input_norm": 0.286, "epochs": 1},
     "mnist": {"max_rate": 128.0, "theta_plus": 0.05, "epochs": 1},
 }
 
 #: Defaults of the hybrid model (a convolution needs far fewer steps and a lower threshold).
 HYBRID_PRESET: dict[str, Any] = {"time": 16.0, "max_rate": 500.0, "tau": 20.0, "v_threshold": 1.0, "theta_plus": 0.0,
                                  "inhibition": 0.0, "k": 1, "a_plus": 1e-4, "a_minus": 5e-5, "trace": "all_to_all",
-                                 "batch_size": 64, "epochs": 1}
+                                 "reduction": "mean", "batch_size": 64, "epochs": 1}
 
 MODELS = ("diehl_cook", "hybrid")
 
@@ -129,6 +133,7 @@ def _validate(cfg: STDPConfig) -> None:
         (cfg.lr > 0, "lr must be > 0"),
         (cfg.train_subset is None or cfg.train_subset >= 1, "train_subset must be >= 1"),
         (cfg.test_subset is None or cfg.test_subset >= 1, "test_subset must be >= 1"),
+        (cfg.assign_subset is None or cfg.assign_subset >= 1, "assign_subset must be >= 1"),
         (cfg.time_limit is None or cfg.time_limit > 0, "time_limit must be > 0 minutes"),
     ]
     for ok, message in checks:

@@ -17,7 +17,8 @@ Adaptive threshold (per neuron, ``theta >= 0``)::
 ``theta_n`` is the per-sample copy used during a sequence (samples of a batch stay independent);
 ``reset()`` (``functional.reset_net``) folds it into the shared ``theta`` buffer: the mean over the
 batch (``reduction='mean'``, the analogue of the averaged weight change; a batch of one is the
-sequential rule) or the sum of the increases (``'sum'``); under ``torch.distributed`` the change is averaged over the replicas.
+sequential rule) or the sum of the increases (``'sum'``); under ``torch.distributed`` the replicas'
+changes are combined the same way (averaged or summed).
 
 Lateral inhibition (within each group: the whole layer, or the channels at one position)::
 
@@ -208,8 +209,9 @@ class AdaptiveThreshold(_Hook, MemoryModule):
         theta_n = self.theta_n.detach().to(self.theta.dtype)
         change = (theta_n - self.theta).mean(0) if self.reduction == "mean" else (theta_n - self.theta).sum(0)
         if dist.is_available() and dist.is_initialized() and dist.get_world_size() > 1:
-            dist.all_reduce(change)        # replicas keep the same thresholds: average their changes
-            change /= dist.get_world_size()
+            dist.all_reduce(change)        # replicas keep the same thresholds: combined like the samples
+            if self.reduction == "mean":
+                change /= dist.get_world_size()
         self.theta.add_(change)
 
     def reset(self) -> None:

@@ -7,8 +7,8 @@ turns what was recorded since the last call into a weight change and applies it:
 
     pre trace  x[t] = exp(-dt/tau_plus)  x[t-1] + s_pre[t]
     post trace y[t] = exp(-dt/tau_minus) y[t-1] + s_post[t]
-    dW = A+ f+(W) sum_t s_post[t] x[t]^T  -  A- f-(W) sum_t y[t] s_pre[t]^T      (summed over the batch,
-                                                                                   then averaged: reduction)
+    dW = A+ f+(W) sum_t s_post[t] x[t]^T  -  A- f-(W) sum_t y[t] s_pre[t]^T      (summed over the batch;
+                                                                                   reduction='mean' averages)
     additive:        f+ = f- = 1
     multiplicative:  f+ = w_max - W,  f- = W - w_min        (soft bounds)
 
@@ -24,8 +24,9 @@ Conv2d) and, with ``reduction='mean'``, averaged over the batch (many inputs sim
 one averaged update). For a batch of one and the same spikes the two agree (exactly for the
 additive rule within the bounds).
 
-Under ``torch.distributed`` (``sync='auto'``) the weight change is averaged over the replicas
-before it is applied, so their plastic weights stay identical. By default (``freeze=True``) the
+Under ``torch.distributed`` (``sync='auto'``) the weight change is combined over the replicas
+before it is applied (averaged with ``reduction='mean'``, summed with ``'sum'``: the replicas'
+shards together are one batch), so their plastic weights stay identical. By default (``freeze=True``) the
 synapse's parameters stop requiring gradients: an optimiser built from
 ``[p for p in model.parameters() if p.requires_grad]`` leaves them to STDP.
 
@@ -169,9 +170,11 @@ class TraceLearner:
         return dw / batch if self.reduction == "mean" else dw
 
     def _all_reduce(self, dw: Tensor) -> Tensor:
+        """Combine the replicas' changes as the batch's samples are: averaged (``'mean'``) or summed."""
         if self.sync == "auto" and dist.is_available() and dist.is_initialized() and dist.get_world_size() > 1:
             dist.all_reduce(dw)
-            dw /= dist.get_world_size()
+            if self.reduction == "mean":
+                dw /= dist.get_world_size()
         return dw
 
     def compute(self) -> Tensor:

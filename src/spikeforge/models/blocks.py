@@ -7,11 +7,13 @@ each neuron). Both have the same ``state_dict`` keys for the weights.
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Callable
 
 from torch import nn
 
 from .. import neuron as _neuron
+from .activations import QCFS, ClipReLU
 
 NEURONS: dict[str, Callable[..., nn.Module]] = {
     "if": _neuron.IFNode,
@@ -24,6 +26,9 @@ NEURONS: dict[str, Callable[..., nn.Module]] = {
 ACTIVATIONS: dict[str, Callable[[], nn.Module]] = {
     "relu": nn.ReLU,
     "clip": lambda: nn.Hardtanh(0.0, 1.0),
+    "tcl": ClipReLU,                        # clamp(x, 0, lambda), lambda learned (starts at 1)
+    "qcfs": QCFS,                           # Bu et al. 2022, L = 4 levels, lambda learned
+    "qcfs8": partial(QCFS, levels=8),       # L = 8 levels
 }
 
 
@@ -49,7 +54,7 @@ def neuron_kwargs(neuron: str, tau: float) -> dict:
 
 
 def make_activation(name: str) -> nn.Module:
-    """The ANN twin's activation by name (``relu``, ``clip``)."""
+    """The ANN twin's activation by name (``relu``, ``clip``, ``tcl``, ``qcfs``, ``qcfs8``)."""
     key = name.lower()
     if key not in ACTIVATIONS:
         raise ValueError(f"unknown activation {name!r}; known activations: {', '.join(sorted(ACTIVATIONS))}")
