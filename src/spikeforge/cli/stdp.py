@@ -4,8 +4,9 @@ config file + command-line overrides -> a trained network, metrics and a report 
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import os
+
+from ._flags import add_config_flags, config_overrides
 
 HELP = {
     "dataset": "digits | fashion_mnist | mnist (default: Fashion-MNIST where found, else digits)",
@@ -25,31 +26,18 @@ HELP = {
 
 
 def add_parser(sub) -> None:
-    from ..learning.config import STDPConfig, stdp_field_types
+    from ..learning.config import STDPConfig
 
     p = sub.add_parser("stdp", help="train a spiking network with STDP", description=__doc__)
-    p.add_argument("--config", help="YAML, TOML or JSON file of config keys")
-    p.add_argument("--resume", metavar="CHECKPOINT", help="continue a run from its checkpoint.pt")
-    p.add_argument("--set", nargs="*", default=[], metavar="KEY=VALUE", help="override any config key")
-    types = stdp_field_types()
-    for f in dataclasses.fields(STDPConfig):
-        flag = "--" + f.name.replace("_", "-")
-        if types[f.name] is bool:
-            p.add_argument(flag, nargs="?", const="true", default=None, dest=f.name,
-                           help=HELP.get(f.name, f"(default: {f.default})"))
-        else:
-            p.add_argument(flag, default=None, dest=f.name, help=HELP.get(f.name, f"(default: {f.default})"))
+    add_config_flags(p, STDPConfig, HELP)
 
 
 def run(args: argparse.Namespace) -> int:
     from ..learning.config import STDPConfig, make_stdp_config
     from ..learning.runner import run_stdp
     from ..training import load_checkpoint
-    from ..training.config import parse_overrides
 
-    overrides = {f.name: getattr(args, f.name) for f in dataclasses.fields(STDPConfig)
-                 if getattr(args, f.name, None) is not None}
-    overrides.update(parse_overrides(args.set))
+    overrides = config_overrides(args, STDPConfig)
     if args.resume:
         saved = load_checkpoint(args.resume)["config"]
         cfg = make_stdp_config(args.config, {**saved, **overrides}, preset=False)

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import os
 
-from ..training.config import TrainConfig, _field_types, make_config, parse_overrides
+from ..training.config import TrainConfig, make_config
+from ._flags import add_config_flags, config_overrides
 
 HELP = {
     "dataset": "fashion_mnist | mnist | digits | sfmnist (default: Fashion-MNIST where found, else digits)",
@@ -21,26 +21,13 @@ HELP = {
 
 def add_parser(sub) -> None:
     p = sub.add_parser("train", help="train a spiking network", description=__doc__)
-    p.add_argument("--config", help="YAML or TOML file of config keys")
-    p.add_argument("--resume", metavar="CHECKPOINT", help="continue a run from its checkpoint.pt")
-    p.add_argument("--set", nargs="*", default=[], metavar="KEY=VALUE", help="override any config key")
-    types = _field_types()
-    for f in dataclasses.fields(TrainConfig):
-        flag = "--" + f.name.replace("_", "-")
-        base = types[f.name]
-        if base is bool:
-            p.add_argument(flag, nargs="?", const="true", default=None, dest=f.name,
-                           help=HELP.get(f.name, f"(default: {f.default})"))
-        else:
-            p.add_argument(flag, default=None, dest=f.name, help=HELP.get(f.name, f"(default: {f.default})"))
+    add_config_flags(p, TrainConfig, HELP)
 
 
 def run(args: argparse.Namespace) -> int:
     from ..training import load_checkpoint, run as train_run
 
-    overrides = {f.name: getattr(args, f.name) for f in dataclasses.fields(TrainConfig)
-                 if getattr(args, f.name) is not None}
-    overrides.update(parse_overrides(args.set))
+    overrides = config_overrides(args, TrainConfig)
     if args.resume:
         saved = load_checkpoint(args.resume)["config"]
         cfg = make_config(args.config, {**saved, **overrides})

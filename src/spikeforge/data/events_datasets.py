@@ -136,14 +136,14 @@ class EventDataset(Dataset):
 
     def events(self, i: int) -> np.ndarray:
         """The raw events of sample ``i``."""
-        raise NotImplementedError
+        raise NotImplementedError(f"{type(self).__name__} must define events(i)")
 
     def label(self, i: int) -> int:
-        raise NotImplementedError
+        raise NotImplementedError(f"{type(self).__name__} must define label(i)")
 
     def cache_key(self) -> dict[str, Any]:
         """What the samples depend on; frame caches are reused only for an equal key."""
-        raise NotImplementedError
+        raise NotImplementedError(f"{type(self).__name__} must define cache_key()")
 
     def __getitem__(self, i: int) -> tuple[Any, int]:
         if not -len(self) <= i < len(self):

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import dataclasses
 import sys
-from dataclasses import dataclass, fields
-from typing import Any, Optional, get_type_hints
+from dataclasses import dataclass
+from typing import Any, Optional
 
-from ..training.config import _coerce, load_config_file
+from ..training.config import read_config_values
 
 
 @dataclass
@@ -82,23 +82,10 @@ HYBRID_PRESET: dict[str, Any] = {"time": 16.0, "max_rate": 500.0, "tau": 20.0, "
 MODELS = ("diehl_cook", "hybrid")
 
 
-def stdp_field_types() -> dict[str, Any]:
-    return get_type_hints(STDPConfig)
-
-
 def make_stdp_config(file: Optional[str] = None, overrides: Optional[dict[str, Any]] = None,
                      preset: bool = True) -> STDPConfig:
     """Defaults, then the dataset's preset, then the config file, then the overrides; every key checked."""
-    values: dict[str, Any] = {}
-    if file:
-        values.update(load_config_file(file))
-    values.update(overrides or {})
-    types = stdp_field_types()
-    known = {f.name for f in fields(STDPConfig)}
-    unknown = sorted(set(values) - known)
-    if unknown:
-        raise ValueError(f"unknown config key(s) {', '.join(map(repr, unknown))}; valid keys: {', '.join(sorted(known))}")
-    values = {k: _coerce(k, v, types[k]) for k, v in values.items()}
+    values = read_config_values(STDPConfig, file, overrides)
     from ..data import canonical_name
 
     dataset = values.get("dataset") or _default_dataset(values.get("data_dir"))

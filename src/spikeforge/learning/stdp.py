@@ -159,7 +159,7 @@ class TraceLearner:
 
     # ----------------------------------------------------------------- the update
     def _changes(self, pre: Tensor, post: Tensor) -> tuple[Tensor, Tensor]:  # pragma: no cover - abstract
-        raise NotImplementedError
+        raise NotImplementedError(f"{type(self).__name__} must define _changes(pre, post)")
 
     def _weight_factors(self, w: Tensor):
         if self.weight_dependence == "additive":

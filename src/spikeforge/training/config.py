@@ -9,7 +9,7 @@ import dataclasses
 import json
 import os
 import sys
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any, Optional, Union, get_args, get_origin, get_type_hints
 
@@ -66,10 +66,6 @@ class TrainConfig:
         return dataclasses.asdict(self)
 
 
-def _field_types() -> dict[str, Any]:
-    return get_type_hints(TrainConfig)
-
-
 def _coerce(key: str, value: Any, typ: Any) -> Any:
     """Convert ``value`` (possibly a string from the command line) to the field's type."""
     optional = get_origin(typ) is Union and type(None) in get_args(typ)
@@ -100,6 +96,22 @@ def _coerce(key: str, value: Any, typ: Any) -> Any:
     except (TypeError, ValueError):
         pass
     raise ValueError(f"config key {key!r} expects {base.__name__}, got {value!r} ({type(value).__name__})")
+
+
+def read_config_values(config_class: type, file: Optional[str] = None,
+                       overrides: Optional[dict[str, Any]] = None) -> dict[str, Any]:
+    """The config file's keys, then the overrides, each checked against ``config_class``'s fields
+    (unknown key: error listing the valid ones) and converted to the field's type."""
+    values: dict[str, Any] = {}
+    if file:
+        values.update(load_config_file(file))
+    values.update(overrides or {})
+    types = get_type_hints(config_class)
+    known = {f.name for f in fields(config_class)}
+    unknown = sorted(set(values) - known)
+    if unknown:
+        raise ValueError(f"unknown config key(s) {', '.join(map(repr, unknown))}; valid keys: {', '.join(sorted(known))}")
+    return {k: _coerce(k, v, types[k]) for k, v in values.items()}
 
 
 def load_config_file(path: Union[str, os.PathLike]) -> dict[str, Any]:
@@ -145,16 +157,7 @@ PRESETS: dict[str, dict[str, Any]] = {
 def make_config(file: Optional[str] = None, overrides: Optional[dict[str, Any]] = None,
                 preset: bool = True) -> TrainConfig:
     """Defaults, then the dataset's preset, then the config file, then the overrides; every key checked."""
-    values: dict[str, Any] = {}
-    if file:
-        values.update(load_config_file(file))
-    values.update(overrides or {})
-    types = _field_types()
-    known = {f.name for f in fields(TrainConfig)}
-    unknown = sorted(set(values) - known)
-    if unknown:
-        raise ValueError(f"unknown config key(s) {', '.join(map(repr, unknown))}; valid keys: {', '.join(sorted(known))}")
-    values = {k: _coerce(k, v, types[k]) for k, v in values.items()}
+    values = read_config_values(TrainConfig, file, overrides)
     if preset:
         from ..data import canonical_name
 
