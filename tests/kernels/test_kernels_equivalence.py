@@ -52,6 +52,37 @@ def test_non_contiguous_input(name):
     compare(lambda: NEURONS[name](), xt)
 
 
+@pytest.mark.parametrize("per_channel_threshold", [False, True])
+@pytest.mark.parametrize("name", ["lif_hard", "plif_soft_ndi", "alif_hard"])
+def test_channels_last_input_keeps_its_layout(name, per_channel_threshold):
+    """A channels_last sequence runs on its memory as it is: same results as the scan, and the
+    spikes, final state and input gradient come back in channels_last."""
+    T, N, C, H, W = 3, 2, 5, 4, 3
+    x = make_input((T * N, C, H, W), seed=9).contiguous(memory_format=torch.channels_last).unflatten(0, (T, N))
+    from spikeforge.kernels import cpu
+    assert cpu.dense_steps(x) and not x.is_contiguous()
+    extra = {"v_threshold": torch.linspace(0.8, 1.2, C).view(C, 1, 1)} if per_channel_threshold else {}
+    compare(lambda: NEURONS[name](**extra), x)
+    node = NEURONS[name](**extra)
+    node.step_mode, node.backend = "m", "cpu"
+    xg = x.clone(memory_format=torch.preserve_format).requires_grad_(True)
+    s = node(xg)
+    s.sum().backward()
+    assert s.flatten(0, 1).is_contiguous(memory_format=torch.channels_last)
+    assert node.v.is_contiguous(memory_format=torch.channels_last)
+    assert xg.grad.flatten(0, 1).is_contiguous(memory_format=torch.channels_last)
+
+
+def test_dense_steps():
+    from spikeforge.kernels import cpu
+    x = torch.zeros(4, 2, 3, 5)
+    assert cpu.dense_steps(x)
+    assert cpu.dense_steps(x.permute(0, 2, 1, 3))  # a permutation within a step: still one block
+    assert not cpu.dense_steps(x.transpose(0, 1))  # time not outermost
+    assert not cpu.dense_steps(x[:, :, :, :4])  # gaps in every row
+    assert not cpu.dense_steps(torch.zeros(2, 1, 3).expand(2, 4, 3))  # repeated memory
+
+
 @pytest.mark.parametrize("name", ["if_hard", "lif_soft", "plif_hard", "alif_soft"])
 def test_state_carried_across_calls(name):
     """Two calls without reset: the second starts from the first's graph-attached state."""

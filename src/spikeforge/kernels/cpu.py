@@ -8,7 +8,8 @@ The equations are those of ``spikeforge.dynamics`` (see ``_source`` for the step
 tensors broadcastable to one step's shape.
 
 What the forward keeps for the backward, per neuron and step:
-    the input ``x_seq`` (a reference, no copy, when it is contiguous float32: 4 bytes), and the
+    the input ``x_seq`` (a reference, no copy, when every step is dense, e.g. contiguous or
+    channels_last float32: 4 bytes), and the
     state every ``time_chunk`` steps (V, and a for ALIF: 4 / time_chunk bytes each).
 The backward recomputes H chunk by chunk from these (one pass of the forward maths over a chunk
 held in cache), then makes one pass back over the chunk. With the default ``time_chunk=16``
@@ -73,8 +74,40 @@ def unavailable_reason() -> Optional[str]:
     return _build.error()
 
 
-def _param(value: Optional[Scalar], step_shape: torch.Size) -> tuple[Tensor, int]:
-    """A float32 parameter for the kernel: a 1-element scalar (stride 0) or an N array (stride 1)."""
+def dense_steps(x_seq: Tensor) -> bool:
+    """Whether every time step of ``x_seq`` fills one block of memory, in any order of its dims
+    (contiguous, channels_last, ...), with time the outermost stride: the kernels then run on the
+    memory as it is and their outputs keep the input's layout."""
+    if x_seq.dim() < 1 or x_seq.numel() == 0:
+        return False
+    step = x_seq.shape[1:].numel()
+    if x_seq.shape[0] > 1 and x_seq.stride(0) != step:
+        return False
+    dims = sorted(((x_seq.stride(d), x_seq.shape[d]) for d in range(1, x_seq.dim()) if x_seq.shape[d] > 1),
+                  reverse=True)
+    expected = 1
+    for stride, size in reversed(dims):
+        if stride != expected:
+            return False
+        expected *= size
+    return True
+
+
+def _flat(t: Tensor) -> Tensor:
+    """The memory of a dense tensor as a 1-d view, in memory order."""
+    return t.as_strided((t.numel(),), (1,))
+
+
+def _like_step(value: Tensor, step: Tensor, dtype=torch.float32) -> Tensor:
+    """``value`` broadcast to one step's shape, laid out in memory like ``step``."""
+    out = torch.empty_like(step, dtype=dtype)
+    out.copy_(value.detach().expand(step.shape))
+    return out
+
+
+def _param(value: Optional[Scalar], step: Tensor) -> tuple[Tensor, int]:
+    """A float32 parameter for the kernel: a 1-element scalar (stride 0) or an N array (stride 1)
+    in the memory order of the input's steps."""
     if value is None:
         return torch.zeros(1, dtype=torch.float32), 0
     if not isinstance(value, Tensor):
@@ -82,7 +115,7 @@ def _param(value: Optional[Scalar], step_shape: torch.Size) -> tuple[Tensor, int
     value = value.detach()
     if value.numel() == 1:
         return value.reshape(1).to(torch.float32), 0
-    return value.to(torch.float32).expand(step_shape).contiguous().reshape(-1), 1
+    return _flat(_like_step(value, step)), 1
 
 
 class _Config:
@@ -117,10 +150,16 @@ class FusedNeuronFunction(torch.autograd.Function):
         lib = _build.load()
         T, step_shape = x_seq.shape[0], x_seq.shape[1:]
         N = step_shape.numel()
-        x = x_seq.reshape(T, N).contiguous()
-        s_out = torch.empty((T, N), dtype=torch.float32)
-        v = v0.detach().to(torch.float32).reshape(N).clone()
-        a = a0.detach().to(torch.float32).reshape(N).clone() if cfg.alif else None
+        if not dense_steps(x_seq):
+            x_seq = x_seq.contiguous()
+        step = x_seq[0]
+        x = _flat(x_seq).view(T, N)
+        s_seq = torch.empty_like(x_seq)
+        s_out = _flat(s_seq).view(T, N)
+        v_step = _like_step(v0, step)
+        v = _flat(v_step)
+        a_step = _like_step(a0, step) if cfg.alif else None
+        a = _flat(a_step) if cfg.alif else None
         train = any(ctx.needs_input_grad)
         K = max(1, int(cfg.time_chunk))
         nck = (T + K - 1) // K
@@ -133,25 +172,33 @@ class FusedNeuronFunction(torch.autograd.Function):
         if rc != 0:
             raise RuntimeError(f"spikeforge kernel sf_forward: unsupported configuration (code {rc})")
         if train:
-            ctx.save_for_backward(x, ck_v, ck_a, decay)
-            ctx.cfg, ctx.step_shape, ctx.x_shape, ctx.K = cfg, step_shape, x_seq.shape, K
-        a_out = a.view(step_shape) if cfg.alif else torch.empty(0)
+            ctx.save_for_backward(x_seq, ck_v, ck_a, decay)
+            ctx.cfg, ctx.K = cfg, K
+        a_out = a_step if cfg.alif else torch.empty(0)
         if not cfg.alif:
             ctx.mark_non_differentiable(a_out)
-        return s_out.view(x_seq.shape), v.view(step_shape), a_out
+        return s_seq, v_step, a_out
 
     @staticmethod
     def backward(ctx, g_s: Tensor, g_v: Tensor, g_a: Tensor):
         lib = _build.load()
-        x, ck_v, ck_a, decay = ctx.saved_tensors
+        x_seq, ck_v, ck_a, decay = ctx.saved_tensors
         cfg, K = ctx.cfg, ctx.K
-        T, N = x.shape
-        gs = g_s.reshape(T, N).to(torch.float32).contiguous()
-        gv = g_v.reshape(N).to(torch.float32).clone()
-        ga = g_a.reshape(N).to(torch.float32).clone() if cfg.alif else None
-        gx = torch.empty((T, N), dtype=torch.float32)
+        T, step = x_seq.shape[0], x_seq[0]
+        N = step.numel()
+        x = _flat(x_seq).view(T, N)
+        if g_s.stride() != x_seq.stride() or g_s.dtype != torch.float32:
+            g_s = torch.empty_like(x_seq).copy_(g_s)
+        gs = _flat(g_s).view(T, N)
+        gv_step = _like_step(g_v, step)
+        gv = _flat(gv_step)
+        ga_step = _like_step(g_a, step) if cfg.alif else None
+        ga = _flat(ga_step) if cfg.alif else None
+        gx_seq = torch.empty_like(x_seq)
+        gx = _flat(gx_seq).view(T, N)
         need_gd = decay is not None and ctx.needs_input_grad[3]
-        gd = torch.zeros(N, dtype=torch.float64) if need_gd else None
+        gd_step = torch.zeros_like(step, dtype=torch.float64) if need_gd else None
+        gd = _flat(gd_step) if need_gd else None
         ptrs, strides = cfg.pointers()
         code, p0, p1, p2 = cfg.sg
         rc = lib.sf_backward(cfg.charge, int(cfg.soft), int(cfg.alif), int(cfg.detach), int(need_gd), T, N,
@@ -159,13 +206,12 @@ class FusedNeuronFunction(torch.autograd.Function):
                              strides, ck_v.data_ptr(), _ptr(ck_a), K, code, p0, p1, p2, torch.get_num_threads())
         if rc != 0:
             raise RuntimeError(f"spikeforge kernel sf_backward: unsupported configuration (code {rc})")
-        step_shape = ctx.step_shape
-        g_x = gx.view(ctx.x_shape) if ctx.needs_input_grad[0] else None
-        g_v0 = gv.view(step_shape) if ctx.needs_input_grad[1] else None
-        g_a0 = ga.view(step_shape) if cfg.alif and ctx.needs_input_grad[2] else None
+        g_x = gx_seq if ctx.needs_input_grad[0] else None
+        g_v0 = gv_step if ctx.needs_input_grad[1] else None
+        g_a0 = ga_step if cfg.alif and ctx.needs_input_grad[2] else None
         g_decay = None
         if need_gd:
-            g_decay = gd.view(step_shape).sum_to_size(decay.shape).to(decay.dtype)
+            g_decay = gd_step.sum_to_size(decay.shape).to(decay.dtype)
         return g_x, g_v0, g_a0, g_decay, None
 
 
@@ -206,15 +252,17 @@ def multi_step(
     alif = a0 is not None
     if alif and charge != "lif":
         raise ValueError("ALIF (a0 given) needs charge='lif'")
-    step_shape = x_seq.shape[1:]
+    if not dense_steps(x_seq):
+        x_seq = x_seq.contiguous()
+    step = x_seq[0]
     code = 0 if charge == "if" else (1 if decay_input else 2)
     soft = v_reset is None
     params = [
-        _param(v_threshold, step_shape),
-        _param(0.0 if soft else v_reset, step_shape),
-        _param(decay if charge == "lif" else None, step_shape),
-        _param(rho if alif else None, step_shape),
-        _param(beta if alif else None, step_shape),
+        _param(v_threshold, step),
+        _param(0.0 if soft else v_reset, step),
+        _param(decay if charge == "lif" else None, step),
+        _param(rho if alif else None, step),
+        _param(beta if alif else None, step),
     ]
     cfg = _Config(code, soft, alif, detach_reset, sg, params, time_chunk)
     decay_t = decay if isinstance(decay, Tensor) and decay.requires_grad else None
