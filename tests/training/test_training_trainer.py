@@ -101,6 +101,19 @@ def test_csnn_run(tmp_path):
     assert any(k.endswith("running_mean") for k in weights(tmp_path))
 
 
+def test_channels_last_trains_the_same_network(tmp_path):
+    """channels_last changes the memory layout only: the same weights (to float rounding) as NCHW."""
+    nhwc = tiny_run(tmp_path / "nhwc", model="csnn", channels=4, epochs=1, channels_last=True)
+    nchw = tiny_run(tmp_path / "nchw", model="csnn", channels=4, epochs=1, channels_last=False)
+    w_nhwc, w_nchw = weights(tmp_path / "nhwc"), weights(tmp_path / "nchw")
+    conv = next(k for k, v in w_nhwc.items() if v.dim() == 4 and v.shape[1] > 1)  # 1 input channel: both
+    assert w_nhwc[conv].is_contiguous(memory_format=torch.channels_last)
+    assert not w_nchw[conv].is_contiguous(memory_format=torch.channels_last)
+    for k in w_nchw:
+        torch.testing.assert_close(w_nhwc[k], w_nchw[k], rtol=1e-3, atol=1e-4)
+    assert abs(nhwc["test_accuracy"] - nchw["test_accuracy"]) <= 0.02
+
+
 @pytest.mark.parametrize("loss, readout", [("mse", "spike"), ("tet", "membrane")])
 def test_other_losses_run(tmp_path, loss, readout):
     metrics = tiny_run(tmp_path, loss=loss, readout=readout, epochs=1)

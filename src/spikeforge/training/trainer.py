@@ -145,6 +145,10 @@ def run(cfg: TrainConfig, resume: Optional[str] = None, dist: Optional[Any] = No
     torch.manual_seed(cfg.seed)
     model, model_args = build(cfg, tuple(info.input_shape), info.num_classes, temporal)
     model.to(device)
+    if cfg.channels_last and any(isinstance(m, nn.Conv2d) for m in model.modules()):
+        # NHWC conv, BN and pooling ran 1.3x faster per CNN training step here (bench/bench_convnet.py);
+        # the neuron kernels keep the layout; checkpoints load into either layout
+        model.to(memory_format=torch.channels_last)
     if ckpt is not None:
         load_weights(model, ckpt["state_dict"], source=resume)
     model = ctx.wrap(model)
