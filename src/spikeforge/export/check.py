@@ -236,12 +236,20 @@ def _lava_layer_issues(op: Op, nxt: Optional[Op]) -> list[Issue]:
     if kind in ("linear", "conv"):
         from .lava import weight_error
 
+        out = []
+        if nxt is None or nxt.kind != "neuron":
+            where = "ends the network" if nxt is None else f"is followed by {nxt.label}"
+            out.append(Issue(label, f"the layer {where}, not by a neuron: netx blocks are a synapse and its neuron "
+                                    f"(a membrane readout needs a readout neuron)",
+                             "end with a readout neuron, e.g. append IntegratorNode(step_mode='m') (the argmax of its "
+                             "last potential is that of the mean output), or train with readout='spike'"))
         err = weight_error(m.weight)
         if err > 0:
-            return [Issue(label, f"weights are quantised to 8 bits with a power-of-two scale (largest error "
-                                 f"{err:.3g} of the largest weight)",
-                          "accept it (see the reference simulation in to_lava's report) or train with quantised "
-                          "weights", "precision")]
+            out.append(Issue(label, f"weights are quantised to 8 bits with a power-of-two scale (largest error "
+                                    f"{err:.3g} of the largest weight)",
+                             "accept it (see the reference simulation in to_lava's report) or train with quantised "
+                             "weights", "precision"))
+        return out
     return []
 
 
