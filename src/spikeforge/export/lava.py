@@ -478,7 +478,8 @@ def compare_lava(model: nn.Module, path: PathLike, x, y: Optional[Tensor] = None
     ``x`` is ``[T, N, ...]`` (``[N, ...]`` for a ConvertedSNN, run for its T steps). Returns a dict with
     ``spike_mismatch`` (fraction of output entries that differ, spiking outputs), ``output_error`` (largest
     difference for a readout), ``agreement`` (same predicted class) and, with labels ``y``, ``float_accuracy``
-    and ``lava_accuracy``. The float model is the exported network (after ``approximate`` when used).
+    and ``lava_accuracy``. The float reference is ``model`` as given: pass the network that ``approximate``
+    returned to compare against what was written, the original one to see the whole cost of the export.
     """
     from .approximate import predictions
     from .ops import ops_network
