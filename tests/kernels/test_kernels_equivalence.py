@@ -178,3 +178,25 @@ def test_streaming_stores_equal_cached_stores(name):
     assert full[0].sum() > 0
     for i, what in enumerate(["spikes", "final V", "input gradient"]):
         assert torch.equal(full[i], torch.cat([p[i] for p in pieces], dim=-1)), what
+
+
+@pytest.mark.parametrize("name", sorted(NEURONS))
+def test_loss_on_spikes_only(name):
+    """No gradient reaches the final state (the kernel starts its state gradient from zero in cache)
+    and the state starts fresh from numbers (filled by the kernel): the scan's gradients still."""
+    x = away_from_threshold(lambda: NEURONS[name](), make_input((6, 3, 9), seed=21))
+    w = torch.randn(x.shape, generator=torch.Generator().manual_seed(22))
+    grads = {}
+    for backend in ("torch", "cpu"):
+        node = NEURONS[name]()
+        node.step_mode, node.backend = "m", backend
+        xin = x.clone().requires_grad_(True)
+        s = node(xin)
+        (s * w).sum().backward()
+        assert node._ran_backend == backend
+        grads[backend] = (s.detach(), xin.grad, {k: p.grad for k, p in node.named_parameters()})
+    ref, got = grads["torch"], grads["cpu"]
+    assert torch.equal(ref[0], got[0])
+    torch.testing.assert_close(got[1], ref[1], rtol=1e-5, atol=1e-6)
+    for k in ref[2]:
+        torch.testing.assert_close(got[2][k], ref[2][k], rtol=1e-5, atol=1e-6)

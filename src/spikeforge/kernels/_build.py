@@ -89,9 +89,9 @@ def _compile(cxx: str, out: Path, flags: list[str]) -> Optional[str]:
 def _declare(lib: ctypes.CDLL) -> None:
     P, I, L, F = ctypes.c_void_p, ctypes.c_int, ctypes.c_longlong, ctypes.c_float
     lib.sf_forward.restype = I
-    lib.sf_forward.argtypes = [I, I, I, L, L, P, P, P, P, P, P, P, P, L, I]
+    lib.sf_forward.argtypes = [I, I, I, L, L, P, P, P, P, P, P, P, P, L, I, I, F, F]
     lib.sf_backward.restype = I
-    lib.sf_backward.argtypes = [I, I, I, I, I, L, L, P, P, P, P, P, P, P, P, P, P, L, I, F, F, F, I]
+    lib.sf_backward.argtypes = [I, I, I, I, I, L, L, P, P, P, P, P, P, P, P, P, P, L, I, F, F, F, I, I]
 
 
 def load() -> Optional[ctypes.CDLL]:

@@ -203,7 +203,7 @@ static inline void step_tile(const float* __restrict xt, float* __restrict v, fl
 
 template <int CH, bool SOFT, bool ALIF>
 static void forward_impl(i64 T, i64 N, const float* x, float* s_out, float* v, float* a, const Params& P,
-                         float* ck_v, float* ck_a, i64 K, int nthreads) {
+                         float* ck_v, float* ck_a, i64 K, int nthreads, int init, float v_init, float a_init) {
     i64 ntiles = (N + TILE - 1) / TILE;
     const bool nt = T * N * (i64)sizeof(float) >= STREAM_BYTES;
 #pragma omp parallel num_threads(nthreads)
@@ -216,6 +216,10 @@ static void forward_impl(i64 T, i64 N, const float* x, float* s_out, float* v, f
         tp.load(P, i0, n);
         float* vt = v + i0;
         float* at = ALIF ? a + i0 : nullptr;
+        if (init) {  // a fresh state: every neuron starts from the scalars (no N arrays to read)
+            for (i64 i = 0; i < n; ++i) vt[i] = v_init;
+            if (ALIF) for (i64 i = 0; i < n; ++i) at[i] = a_init;
+        }
         for (i64 t = 0; t < T; ++t) {
             if (ck_v && t % K == 0) {
                 std::memcpy(ck_v + (t / K) * N + i0, vt, n * sizeof(float));
@@ -233,7 +237,7 @@ static void forward_impl(i64 T, i64 N, const float* x, float* s_out, float* v, f
 template <int CH, bool SOFT, bool ALIF, bool DETACH, bool GD>
 static void backward_impl(i64 T, i64 N, const float* x, const float* gs, float* gx, float* gv, float* ga,
                           double* gd, const Params& P, const float* ck_v, const float* ck_a, i64 K,
-                          int sg, float p0, float p1, float p2, int nthreads) {
+                          int sg, float p0, float p1, float p2, int nthreads, int zero_gstate) {
     i64 ntiles = (N + TILE - 1) / TILE;
     i64 nchunks = (T + K - 1) / K;
     const bool nt = T * N * (i64)sizeof(float) >= STREAM_BYTES;
@@ -259,6 +263,10 @@ static void backward_impl(i64 T, i64 N, const float* x, const float* gs, float* 
             const float* __restrict beta = tp.beta;
             float* __restrict gvt = gv + i0;
             float* __restrict gat = ALIF ? ga + i0 : nullptr;
+            if (zero_gstate) {  // the final state had no gradient: start from zero in cache
+                for (i64 i = 0; i < n; ++i) gvt[i] = 0.0f;
+                if (ALIF) for (i64 i = 0; i < n; ++i) gat[i] = 0.0f;
+            }
             if (GD) for (i64 i = 0; i < n; ++i) gdacc[i] = 0.0;
             for (i64 c = nchunks - 1; c >= 0; --c) {
                 i64 t0 = c * K, L = std::min(K, T - t0);
@@ -327,12 +335,13 @@ static void backward_impl(i64 T, i64 N, const float* x, const float* gs, float* 
 
 #define FWD_CASE(CH, SOFT, ALIF) \
     if (ch == CH && soft == SOFT && alif == ALIF) { \
-        forward_impl<CH, SOFT, ALIF>(T, N, x, s_out, v, a, P, ck_v, ck_a, K, nthreads); return 0; }
+        forward_impl<CH, SOFT, ALIF>(T, N, x, s_out, v, a, P, ck_v, ck_a, K, nthreads, init, v_init, a_init); \
+        return 0; }
 
 #define BWD_CASE(CH, SOFT, ALIF, DETACH, GD) \
     if (ch == CH && soft == SOFT && alif == ALIF && detach == DETACH && need_gd == GD) { \
         backward_impl<CH, SOFT, ALIF, DETACH, GD>(T, N, x, gs, gx, gv, ga, gd, P, ck_v, ck_a, K, sg, p0, p1, \
-                                                  p2, nthreads); return 0; }
+                                                  p2, nthreads, zero_gstate); return 0; }
 
 #define BWD_RESETS(CH, ALIF, GD) \
     BWD_CASE(CH, 0, ALIF, 0, GD) BWD_CASE(CH, 0, ALIF, 1, GD) BWD_CASE(CH, 1, ALIF, 0, GD) BWD_CASE(CH, 1, ALIF, 1, GD)
@@ -345,10 +354,11 @@ static Params make_params(const float* const* p, const int* stride) {
 
 extern "C" {
 
-int sf_version() { return 1; }
+int sf_version() { return 2; }
 
 int sf_forward(int ch, int soft, int alif, i64 T, i64 N, const float* x, float* s_out, float* v, float* a,
-               const float* const* params, const int* strides, float* ck_v, float* ck_a, i64 K, int nthreads) {
+               const float* const* params, const int* strides, float* ck_v, float* ck_a, i64 K, int nthreads,
+               int init, float v_init, float a_init) {
     Params P = make_params(params, strides);
     if (K < 1) K = 1;
     FWD_CASE(0, 0, 0) FWD_CASE(0, 1, 0)
@@ -360,7 +370,7 @@ int sf_forward(int ch, int soft, int alif, i64 T, i64 N, const float* x, float* 
 int sf_backward(int ch, int soft, int alif, int detach, int need_gd, i64 T, i64 N, const float* x,
                 const float* gs, float* gx, float* gv, float* ga, double* gd, const float* const* params,
                 const int* strides, const float* ck_v, const float* ck_a, i64 K, int sg, float p0, float p1,
-                float p2, int nthreads) {
+                float p2, int nthreads, int zero_gstate) {
     Params P = make_params(params, strides);
     if (K < 1) K = 1;
     BWD_RESETS(0, 0, 0)

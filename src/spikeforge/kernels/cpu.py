@@ -140,7 +140,8 @@ def _ptr(t: Optional[Tensor]):
 class FusedNeuronFunction(torch.autograd.Function):
     """Multi-step IF/LIF/PLIF/ALIF: forward one pass over T, backward one pass back.
 
-    Inputs: ``x_seq`` [T, *S], ``v0`` [*S], ``a0`` [*S] (ALIF, else None), ``decay`` (a tensor that
+    Inputs: ``x_seq`` [T, *S], ``v0`` [*S] or a number (a fresh state, every neuron at that value),
+    ``a0`` [*S] or a number (ALIF, else None), ``decay`` (a tensor that
     needs a gradient, PLIF's sigmoid(w), else None), a ``_Config``.
     Outputs: spikes [T, *S] and the final V and a [*S] (a is an empty tensor without ALIF).
     """
@@ -156,10 +157,15 @@ class FusedNeuronFunction(torch.autograd.Function):
         x = _flat(x_seq).view(T, N)
         s_seq = torch.empty_like(x_seq)
         s_out = _flat(s_seq).view(T, N)
-        v_step = _like_step(v0, step)
+        # a fresh state is given as numbers: the kernel fills it tile by tile, in cache
+        init = not isinstance(v0, Tensor)
+        if init and cfg.alif and isinstance(a0, Tensor):
+            v0, init = torch.tensor(float(v0)), False
+        v_step = torch.empty_like(step) if init else _like_step(v0, step)
         v = _flat(v_step)
-        a_step = _like_step(a0, step) if cfg.alif else None
+        a_step = (torch.empty_like(step) if init else _like_step(a0, step)) if cfg.alif else None
         a = _flat(a_step) if cfg.alif else None
+        ctx.set_materialize_grads(False)
         train = any(ctx.needs_input_grad)
         K = max(1, int(cfg.time_chunk))
         nck = (T + K - 1) // K
@@ -168,7 +174,8 @@ class FusedNeuronFunction(torch.autograd.Function):
         ptrs, strides = cfg.pointers()
         rc = lib.sf_forward(cfg.charge, int(cfg.soft), int(cfg.alif), T, N, x.data_ptr(), s_out.data_ptr(),
                             v.data_ptr(), _ptr(a), ptrs, strides, _ptr(ck_v), _ptr(ck_a), K,
-                            torch.get_num_threads())
+                            torch.get_num_threads(), int(init), float(v0) if init else 0.0,
+                            float(a0) if init and cfg.alif else 0.0)
         if rc != 0:
             raise RuntimeError(f"spikeforge kernel sf_forward: unsupported configuration (code {rc})")
         if train:
@@ -187,12 +194,20 @@ class FusedNeuronFunction(torch.autograd.Function):
         T, step = x_seq.shape[0], x_seq[0]
         N = step.numel()
         x = _flat(x_seq).view(T, N)
-        if g_s.stride() != x_seq.stride() or g_s.dtype != torch.float32:
+        if g_s is None:
+            g_s = torch.zeros_like(x_seq)
+        elif g_s.stride() != x_seq.stride() or g_s.dtype != torch.float32:
             g_s = torch.empty_like(x_seq).copy_(g_s)
         gs = _flat(g_s).view(T, N)
-        gv_step = _like_step(g_v, step)
+        # grads of unused outputs arrive as None (set_materialize_grads(False)): with no gradient on
+        # the final state the kernel starts from zero in cache instead of reading an N array of zeros
+        zero_gstate = g_v is None and (not cfg.alif or g_a is None)
+        zero = torch.zeros((), dtype=torch.float32)
+        gv_step = torch.empty_like(step) if zero_gstate else _like_step(zero if g_v is None else g_v, step)
         gv = _flat(gv_step)
-        ga_step = _like_step(g_a, step) if cfg.alif else None
+        ga_step = None
+        if cfg.alif:
+            ga_step = torch.empty_like(step) if zero_gstate else _like_step(zero if g_a is None else g_a, step)
         ga = _flat(ga_step) if cfg.alif else None
         gx_seq = torch.empty_like(x_seq)
         gx = _flat(gx_seq).view(T, N)
@@ -203,7 +218,8 @@ class FusedNeuronFunction(torch.autograd.Function):
         code, p0, p1, p2 = cfg.sg
         rc = lib.sf_backward(cfg.charge, int(cfg.soft), int(cfg.alif), int(cfg.detach), int(need_gd), T, N,
                              x.data_ptr(), gs.data_ptr(), gx.data_ptr(), gv.data_ptr(), _ptr(ga), _ptr(gd), ptrs,
-                             strides, ck_v.data_ptr(), _ptr(ck_a), K, code, p0, p1, p2, torch.get_num_threads())
+                             strides, ck_v.data_ptr(), _ptr(ck_a), K, code, p0, p1, p2, torch.get_num_threads(),
+                             int(zero_gstate))
         if rc != 0:
             raise RuntimeError(f"spikeforge kernel sf_backward: unsupported configuration (code {rc})")
         g_x = gx_seq if ctx.needs_input_grad[0] else None
@@ -217,7 +233,7 @@ class FusedNeuronFunction(torch.autograd.Function):
 
 def multi_step(
     x_seq: Tensor,
-    v0: Tensor,
+    v0: Union[Tensor, float],
     *,
     charge: str,
     v_threshold: Scalar,
@@ -226,7 +242,7 @@ def multi_step(
     decay: Optional[Scalar] = None,
     decay_input: bool = True,
     detach_reset: bool = False,
-    a0: Optional[Tensor] = None,
+    a0: Optional[Union[Tensor, float]] = None,
     rho: Optional[Scalar] = None,
     beta: Optional[Scalar] = None,
     time_chunk: int = DEFAULT_TIME_CHUNK,
@@ -235,7 +251,8 @@ def multi_step(
 
     Args:
         x_seq: ``T x N x ...`` float32 CPU tensor.
-        v0: the membrane potential before the first step, one step's shape.
+        v0: the membrane potential before the first step, one step's shape, or a number: a fresh
+            state with every neuron at that value (filled by the kernel, no N array to read).
         charge: ``'if'`` (H = V + X) or ``'lif'`` (leaky, with ``decay`` = 1/tau).
         v_threshold, v_reset: as in the neurons; ``v_reset=None`` is a soft reset.
         surrogate: a fixed-shape surrogate (see ``surrogate_spec``).

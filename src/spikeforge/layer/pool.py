@@ -11,12 +11,28 @@ torch.Size([4, 16, 8, 16, 16])
 
 from __future__ import annotations
 
-from torch import nn
+from torch import Tensor, nn
 
 from ..module import StepModule
 from .stepwise import StepwiseLayer
 
 _LAYOUT = {1: "[T, N, C, L]", 2: "[T, N, C, H, W]", 3: "[T, N, C, D, H, W]"}
+
+
+class _SkipSameSize:
+    """Adaptive average pooling whose input already has the output size is the identity: return
+    the input as it is (the CSNN's pool before its classifier, on 28 x 28 images, saved a pass
+    forward and a zero-filled one backward)."""
+
+    def forward(self, x: Tensor):
+        dims = self.seq_dims[0] - 3  # spatial dims ([T, N, C, ...] in multi-step mode)
+        size = self.output_size
+        size = (size,) * dims if isinstance(size, int) else tuple(size)
+        if x.dim() > dims and all(o is None or o == i for o, i in zip(size, x.shape[-dims:])):
+            if self.step_mode == "m":
+                self.check_seq_input(x)
+            return x
+        return super().forward(x)
 
 
 class MaxPool1d(StepwiseLayer, nn.MaxPool1d, StepModule):
@@ -55,19 +71,19 @@ class AvgPool3d(StepwiseLayer, nn.AvgPool3d, StepModule):
     seq_layout, seq_dims = _LAYOUT[3], (6,)
 
 
-class AdaptiveAvgPool1d(StepwiseLayer, nn.AdaptiveAvgPool1d, StepModule):
+class AdaptiveAvgPool1d(_SkipSameSize, StepwiseLayer, nn.AdaptiveAvgPool1d, StepModule):
     """``torch.nn.AdaptiveAvgPool1d`` with ``step_mode``; ``'m'`` input ``[T, N, C, L]``."""
 
     seq_layout, seq_dims = _LAYOUT[1], (4,)
 
 
-class AdaptiveAvgPool2d(StepwiseLayer, nn.AdaptiveAvgPool2d, StepModule):
+class AdaptiveAvgPool2d(_SkipSameSize, StepwiseLayer, nn.AdaptiveAvgPool2d, StepModule):
     """``torch.nn.AdaptiveAvgPool2d`` with ``step_mode``; ``'m'`` input ``[T, N, C, H, W]``."""
 
     seq_layout, seq_dims = _LAYOUT[2], (5,)
 
 
-class AdaptiveAvgPool3d(StepwiseLayer, nn.AdaptiveAvgPool3d, StepModule):
+class AdaptiveAvgPool3d(_SkipSameSize, StepwiseLayer, nn.AdaptiveAvgPool3d, StepModule):
     """``torch.nn.AdaptiveAvgPool3d`` with ``step_mode``; ``'m'`` input ``[T, N, C, D, H, W]``."""
 
     seq_layout, seq_dims = _LAYOUT[3], (6,)
