@@ -56,7 +56,7 @@ class TrainConfig:
     amp: bool = False
     threads: Optional[int] = None
     reuse_memory: bool = True              # keep freed memory for reuse (no page faults per step)
-    channels_last: bool = True             # conv models in channels_last memory (faster conv and pooling)
+    channels_last: bool = False            # conv models in channels_last memory (see the trainer)
     time_limit: Optional[float] = None     # minutes of training after which the run stops early
     # output
     out: Optional[str] = None

@@ -146,8 +146,9 @@ def run(cfg: TrainConfig, resume: Optional[str] = None, dist: Optional[Any] = No
     model, model_args = build(cfg, tuple(info.input_shape), info.num_classes, temporal)
     model.to(device)
     if cfg.channels_last and any(isinstance(m, nn.Conv2d) for m in model.modules()):
-        # NHWC conv, BN and pooling ran 1.3x faster per CNN training step here (bench/bench_convnet.py);
-        # the neuron kernels keep the layout; checkpoints load into either layout
+        # NHWC: bench/bench_convnet.py's CNN trained 1.3x faster per step, but the CSNN (its flatten
+        # and max-pool backward copy NHWC to NCHW) 1.1-1.3x slower, hence off by default; the neuron
+        # kernels keep either layout, and checkpoints load into either
         model.to(memory_format=torch.channels_last)
     if ckpt is not None:
         load_weights(model, ckpt["state_dict"], source=resume)
