@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # Install the peer SNN libraries used for cross-checks and benchmarks
-# (SpikingJelly, snnTorch, Norse, Sinabs, plus NIR / nirtorch) into the
-# CURRENTLY ACTIVE Python environment, without touching torch.
+# (SpikingJelly, snnTorch, Norse, Sinabs, plus NIR / nirtorch), and Triton
+# (for spikeforge.kernels.gpu, whose tests run in Triton's interpreter,
+# TRITON_INTERPRET=1, where no GPU exists), into the CURRENTLY ACTIVE Python
+# environment, without touching torch.
 #
-#   * peers and nir/nirtorch go in with `pip install --no-deps` (their metadata
+#   * peers, nir/nirtorch and triton go in with `pip install --no-deps` (their metadata
 #     asks for torch / torchvision / torchaudio / tensorboard / samna ...,
 #     which would pull a multi-GB CUDA torch);
 #   * only the small helpers they really need at import time are installed,
@@ -38,6 +40,9 @@ NIR_PKGS=(
     "nir==1.0.8"            # needs h5py, numpy
     "nirtorch==2.6"         # needs nir, torch
 )
+# Triton needs nothing else at import time; wheels exist for Linux only (elsewhere
+# the Triton tests skip).
+TRITON="triton==3.9.0"
 # Import-time helpers (installed WITH their own deps, torch held fixed):
 #   loguru     <- spikingjelly (spikingjelly.logger)
 #   h5py       <- nir (nir.serialization) <- norse, sinabs
@@ -89,11 +94,18 @@ echo "install_peers: NIR (--no-deps): ${NIR_PKGS[*]}"
 echo "install_peers: peers (--no-deps): ${PEERS[*]}"
 "${PIP[@]}" install --no-deps "${PEERS[@]}"
 
+if [[ "$(uname -s)" == "Linux" ]]; then
+    echo "install_peers: triton (--no-deps): $TRITON"
+    "${PIP[@]}" install --no-deps "$TRITON"
+else
+    echo "install_peers: skipping $TRITON (no wheels for $(uname -s)); the Triton kernel tests will skip"
+fi
+
 echo "install_peers: installed versions:"
 "$PY" - <<'EOF'
 import importlib.metadata as m
 for name in ("torch", "spikingjelly", "snntorch", "norse", "sinabs", "nir",
-             "nirtorch", "loguru", "pbr", "h5py", "matplotlib", "numpy"):
+             "nirtorch", "loguru", "pbr", "h5py", "matplotlib", "numpy", "triton"):
     try:
         print(f"  {name:13s} {m.version(name)}")
     except m.PackageNotFoundError:
@@ -147,6 +159,28 @@ print("  nir / nirtorch import ok")
 for bad in ("torchvision", "torchaudio"):
     assert bad not in sys.modules, f"{bad} got imported"
 EOF
+    if "$PY" -c 'import importlib.util, sys; sys.exit(importlib.util.find_spec("triton") is None)'; then
+        echo "install_peers: Triton interpreter smoke test (TRITON_INTERPRET=1, CPU tensors)"
+        TRITON_INTERPRET=1 "$PY" - <<'EOF'
+import torch
+import triton
+import triton.language as tl
+
+
+@triton.jit
+def add_one(x, y, n, BLOCK: tl.constexpr):
+    offs = tl.program_id(0) * BLOCK + tl.arange(0, BLOCK)
+    mask = offs < n
+    tl.store(y + offs, tl.load(x + offs, mask=mask) + 1.0, mask=mask)
+
+
+x = torch.rand(100)
+y = torch.empty_like(x)
+add_one[(triton.cdiv(100, 32),)](x, y, 100, BLOCK=32)
+assert torch.equal(y, x + 1)
+print(f"  triton {triton.__version__} interpreter ok")
+EOF
+    fi
 fi
 
 TORCH_AFTER="$(torch_version)"

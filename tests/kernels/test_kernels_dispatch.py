@@ -130,3 +130,13 @@ def test_reuse_freed_memory_avoids_page_faults():
         faults[mode] = int(out.stdout.split()[-1])
     assert faults["plain"] > 8000      # every time 16384 pages of 4 KiB (fewer with huge pages)
     assert faults["reuse"] < 1000      # at least once the freed block came back
+
+
+@pytest.mark.parametrize("x", [torch.rand(3, 4, dtype=torch.float64), torch.rand(3, 4).numpy()])
+def test_kernel_refuses_what_it_cannot_read(x):
+    """float64 or non-tensor input to the kernel itself: a clear error, not wrong spikes."""
+    from spikeforge import surrogate
+    from spikeforge.kernels import cpu
+
+    with pytest.raises(TypeError, match="float32 CPU tensor"):
+        cpu.multi_step(x, 0.0, charge="if", v_threshold=1.0, v_reset=0.0, surrogate=surrogate.Sigmoid())

@@ -33,8 +33,6 @@ Scalar = Union[float, Tensor]
 #: Steps between two kept states; the backward recomputes H within a chunk.
 DEFAULT_TIME_CHUNK = 16
 
-_CHARGES = {"if": 0, "lif": 1, "lif_no_decay_input": 2}
-
 
 def surrogate_spec(sg) -> Optional[tuple[int, float, float, float]]:
     """``(code, p0, p1, p2)`` of a fixed-shape surrogate the kernels know in closed form, else None.
@@ -261,6 +259,10 @@ def multi_step(
             ``a0`` selects ALIF.
         time_chunk: steps between kept states (see the module docstring).
     """
+    if not isinstance(x_seq, Tensor) or x_seq.dtype != torch.float32 or x_seq.device.type != "cpu":
+        what = type(x_seq).__name__ if not isinstance(x_seq, Tensor) else f"{x_seq.dtype} on {x_seq.device}"
+        raise TypeError(f"the fused CPU kernel takes a float32 CPU tensor, got {what}; convert it with "
+                        f".float().cpu(), or use the neuron's scan path (backend='torch')")
     sg = surrogate_spec(surrogate)
     if sg is None:
         raise ValueError(f"the fused kernels do not support the surrogate {surrogate!r}; use the scan path")

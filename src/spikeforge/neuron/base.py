@@ -19,6 +19,7 @@ from torch import Tensor
 from torch.utils.hooks import RemovableHandle
 
 from .. import _config, kernels
+from ..kernels import gpu as triton_kernels
 from ..dynamics import fire, reset, scan
 from ..module import InitFrom, MemoryModule, as_float_tensor, check_dims
 from ..surrogate import SurrogateFunction
@@ -28,9 +29,11 @@ Scalar = Union[float, Tensor]
 StepHook = Callable[["BaseNode", Tensor, Tensor], Optional[tuple[Tensor, Tensor]]]
 
 #: Backends a neuron may name. ``'torch'`` is the reference ``scan`` loop; ``'cpu'`` the fused C++
-#: kernel of ``spikeforge.kernels`` (IF, LIF, PLIF, ALIF; float32 CPU tensors); ``'auto'`` (the
-#: default) takes ``'cpu'`` where it applies and ``'torch'`` otherwise.
-BACKENDS = ["auto", "torch", "cpu"]
+#: kernel of ``spikeforge.kernels`` (IF, LIF, PLIF, ALIF; float32 CPU tensors); ``'triton'`` the same
+#: kernels in Triton (``kernels.gpu``; float32 CUDA tensors, or CPU tensors under Triton's
+#: interpreter, ``TRITON_INTERPRET=1``); ``'auto'`` (the default) takes ``'cpu'`` for CPU inputs and
+#: ``'triton'`` for CUDA inputs where they apply, and ``'torch'`` otherwise.
+BACKENDS = ["auto", "torch", "cpu", "triton"]
 
 #: The methods that define a neuron's dynamics: a subclass that overrides one of them is not the
 #: neuron a fused kernel implements, and runs on ``scan``.
@@ -73,10 +76,12 @@ class BaseNode(MemoryModule):
         detach_reset: cut the gradient through S in the reset.
         step_mode: ``'s'`` or ``'m'``.
         backend: ``'auto'`` (default: the fused kernel where it applies, else ``scan``), ``'torch'``
-            (the ``scan`` reference) or ``'cpu'`` (the fused kernel; an error where it does not apply).
-            Only the multi-step mode uses a kernel. Neurons with step hooks, ``store_v_seq=True``,
-            Izhikevich, learnable Dspike or other surrogates without a closed form, and inputs other
-            than float32 on the CPU (float16/bfloat16/float64, GPU) run on ``scan``.
+            (the ``scan`` reference), ``'cpu'`` (the fused C++ kernel) or ``'triton'`` (the fused
+            Triton kernel: CUDA inputs, or CPU inputs with ``TRITON_INTERPRET=1``); the last two are
+            an error where they do not apply. Only the multi-step mode uses a kernel. Neurons with
+            step hooks, ``store_v_seq=True``, Izhikevich, learnable Dspike or other surrogates without
+            a closed form, inputs other than float32 (float16/bfloat16/float64), and CUDA inputs
+            where triton is not installed run on ``scan``.
         store_v_seq: in multi-step mode keep the membrane after every step in ``v_seq``.
         v_init: the membrane potential a reset restores (default V_reset, or 0 for soft reset).
     """
@@ -189,6 +194,18 @@ class BaseNode(MemoryModule):
             )
         return tuple(getattr(self, n) for n in self.memory_names())
 
+    def _fresh_numbers(self, x: Tensor) -> Optional[tuple]:
+        """A fresh state whose initial values are all numbers, as those numbers (the CPU kernel fills
+        them in cache, sparing two passes over N arrays); None otherwise."""
+        if self._state_shape is not None and isinstance(self.v, Tensor):
+            return None
+        values = tuple(self.memory_initial(n) for n in self.memory_names())
+        if not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in values):
+            return None
+        self._check_broadcast(x)
+        self._state_shape = x.shape
+        return tuple(float(v) for v in values)
+
     def _check_broadcast(self, x: Tensor) -> None:
         """Every tensor parameter must broadcast to one step's input shape."""
         for name, value in self.named_buffers(recurse=False):
@@ -220,11 +237,14 @@ class BaseNode(MemoryModule):
 
     def multi_step_forward(self, x_seq: Tensor) -> Tensor:
         check_input(x_seq, self, 2, "[T, N, ...]")
-        state = self._get_state(x_seq[0])
+        fresh = self._fresh_numbers(x_seq[0])
+        state = fresh if fresh is not None else self._get_state(x_seq[0])
         backend = self._resolve_backend(x_seq, state)
         self._ran_backend = backend
-        if backend == "cpu":
-            s_seq, state = self._fused_forward(x_seq, state)
+        if fresh is not None and backend != "cpu":
+            state = tuple(torch.full_like(x_seq[0], value) for value in fresh)
+        if backend in ("cpu", "triton"):
+            s_seq, state = self._fused_forward(x_seq, state, backend)
         elif self.store_v_seq:
             (s_seq, v_seq), state = scan(self.step, x_seq, state)
             self.v_seq = v_seq
@@ -242,19 +262,27 @@ class BaseNode(MemoryModule):
         """Whether this neuron's dynamics are exactly those of ``owner`` (no overridden method)."""
         return all(getattr(type(self), m, None) is getattr(owner, m, None) for m in _DYNAMICS_METHODS)
 
+    def _fused_target(self, x_seq: Tensor) -> str:
+        """The fused backend this call would use: the one named, or for ``'auto'`` the input's device's."""
+        if self.backend in ("cpu", "triton"):
+            return self.backend
+        return "triton" if x_seq.device.type == "cuda" else "cpu"
+
     def _fused_reason(self, x_seq: Tensor, state: tuple) -> Optional[str]:
-        """Why the fused kernel cannot run this call (None: it can)."""
+        """Why the fused kernel (of ``_fused_target``) cannot run this call (None: it can)."""
+        target = self._fused_target(x_seq)
         if self._step_hooks:
             return "it has step hooks"
         if self.store_v_seq:
             return "store_v_seq=True"
-        if x_seq.device.type != "cpu":
-            return f"the input is on {x_seq.device} (the fused kernel runs on the CPU)"
+        if target == "cpu" and x_seq.device.type != "cpu":
+            return f"the input is on {x_seq.device} (the fused CPU kernel runs on the CPU)"
         if x_seq.dtype != torch.float32:
             return f"the input is {x_seq.dtype} (the fused kernel takes float32)"
         if x_seq.shape[0] == 0 or x_seq.shape[1:].numel() == 0:
             return "the input is empty"
-        if any(t.dtype != torch.float32 for t in list(self.buffers(recurse=False)) + list(state)):
+        tensors = list(self.buffers(recurse=False)) + [t for t in state if isinstance(t, Tensor)]
+        if any(t.dtype != torch.float32 for t in tensors):
             return "a parameter or the state is not float32"
         if any(p.dtype != torch.float32 for p in self.parameters(recurse=False)):
             return "a parameter is not float32"
@@ -262,6 +290,8 @@ class BaseNode(MemoryModule):
             return f"{type(self).__name__} has no fused kernel"
         if kernels.surrogate_spec(self.surrogate_function) is None:
             return f"the surrogate {self.surrogate_function!r} has no closed form in the kernel"
+        if target == "triton":
+            return triton_kernels.device_reason(x_seq.device)
         if not kernels.available():
             return f"the kernels could not be built ({kernels.unavailable_reason()})"
         return None
@@ -269,19 +299,21 @@ class BaseNode(MemoryModule):
     def _resolve_backend(self, x_seq: Tensor, state: tuple) -> str:
         if self.backend == "torch":
             return "torch"
+        target = self._fused_target(x_seq)
         reason = self._fused_reason(x_seq, state)
         if reason is None:
-            return "cpu"
-        if self.backend == "cpu" and kernels.available():
+            return target
+        if self.backend == "triton" or (self.backend == "cpu" and kernels.available()):
             raise ValueError(
-                f"{self.layer_name()}: backend='cpu' cannot run this call: {reason}; use backend='auto' "
-                f"(which falls back to scan) or backend='torch'"
+                f"{self.layer_name()}: backend={self.backend!r} cannot run this call: {reason}; use "
+                f"backend='auto' (which falls back to scan) or backend='torch'"
             )
         return "torch"
 
-    def _fused_forward(self, x_seq: Tensor, state: tuple) -> tuple[Tensor, tuple]:
+    def _fused_forward(self, x_seq: Tensor, state: tuple, backend: str = "cpu") -> tuple[Tensor, tuple]:
         spec = self._kernel_spec(state)
-        s_seq, v, a = kernels.multi_step(
+        multi_step = triton_kernels.multi_step_gpu if backend == "triton" else kernels.multi_step
+        s_seq, v, a = multi_step(
             x_seq, state[0], v_threshold=self.v_threshold, v_reset=self.v_reset,
             surrogate=self.surrogate_function, detach_reset=self.detach_reset, **spec,
         )

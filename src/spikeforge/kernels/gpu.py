@@ -1,0 +1,492 @@
+"""Fused multi-step IF / LIF / PLIF / ALIF in Triton: the GPU twin of ``cpu``, same maths, same API.
+
+    s_seq, v_T, a_T = multi_step_gpu(x_seq, v0, charge="lif", v_threshold=1.0, v_reset=0.0, decay=0.5,
+                                     surrogate=Sigmoid(alpha=4.0))
+
+``x_seq`` is ``T x N x ...`` float32 on a CUDA device, or on the CPU under Triton's interpreter
+(``TRITON_INTERPRET=1``, which is how the tests run it where no GPU exists). The equations, the
+order of operations and the backward recurrences are those of the CPU kernel (see ``_source``);
+both kernels are compiled without FMA contraction (``enable_fp_fusion=False``), like the CPU
+kernel's ``-ffp-contract=off``, so that the spikes and states equal the scan's bit for bit and the
+backward recomputes the very H of the forward.
+
+Kernels: one program per block of neurons loops over T with the state in registers.
+    forward:  writes the spikes, and the state every ``time_chunk`` steps (V, and a for ALIF).
+    backward: for each chunk, last first, recomputes H (and V and a before each step, where
+              PLIF's decay gradient or ALIF needs them) from the checkpoint and the saved input
+              into a scratch of ``time_chunk x N`` floats per recomputed quantity, then makes one
+              pass back over the chunk. PLIF's decay gradient is summed per neuron in float64
+              and then summed to the parameter's shape.
+What the forward keeps for the backward, per neuron and step, is what ``cpu`` keeps: the input
+(a reference, 4 bytes) and the state every ``time_chunk`` steps (4 / time_chunk bytes each); the
+scratch lives only during the backward.
+
+Triton is optional and imported on first use: this module imports without it and ``available()``
+says whether it can be used. The same kernel source is launched compiled (CUDA) or interpreted
+(``TRITON_INTERPRET=1``, read at each call, not at import).
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from typing import Optional, Union
+
+import torch
+from torch import Tensor
+
+from .cpu import DEFAULT_TIME_CHUNK, _flat, _like_step, dense_steps, surrogate_spec
+
+Scalar = Union[float, Tensor]
+
+#: Largest block of neurons one program takes (the tests lower it to get several blocks).
+MAX_BLOCK = 1024
+
+# ``triton.language``, bound on first use by ``_load``; the kernels below read it as a global.
+tl = None
+_triton = None
+_LOCK = threading.Lock()
+_TRIED = False
+_ERROR: Optional[str] = None
+_WRAPPED: dict = {}
+
+
+def _load():
+    """Import triton once; returns the module or None (see ``unavailable_reason``)."""
+    global tl, _triton, _TRIED, _ERROR
+    with _LOCK:
+        if not _TRIED:
+            _TRIED = True
+            try:
+                import triton
+                import triton.language as language
+            except Exception as exc:  # ImportError, or a broken install
+                _ERROR = f"triton could not be imported ({type(exc).__name__}: {exc}); pip install triton"
+            else:
+                _triton, tl = triton, language
+    return _triton
+
+
+def available() -> bool:
+    """Whether triton can be imported (a GPU, or ``TRITON_INTERPRET=1``, is needed to run too)."""
+    return _load() is not None
+
+
+def unavailable_reason() -> Optional[str]:
+    _load()
+    return _ERROR
+
+
+def interpreting() -> bool:
+    """Whether ``TRITON_INTERPRET`` is set now: the kernels then run in Triton's interpreter."""
+    if _load() is None:
+        return False
+    knobs = getattr(_triton, "knobs", None)  # triton >= 3.4; older ones read the variable the same way
+    if knobs is not None:
+        return bool(knobs.runtime.interpret)
+    return os.environ.get("TRITON_INTERPRET", "0").strip().lower() in ("1", "true", "yes", "on", "y")
+
+
+def device_reason(device: torch.device) -> Optional[str]:
+    """Why the Triton kernels cannot run on ``device`` now (None: they can)."""
+    if not available():
+        return unavailable_reason()
+    if device.type == "cuda" or interpreting():
+        return None
+    return (f"the input is on {device}; the Triton kernels need a CUDA device, or TRITON_INTERPRET=1 set "
+            f"to run them in Triton's interpreter")
+
+
+def _kernel(fn):
+    """``fn`` wrapped for this call: interpreted under ``TRITON_INTERPRET=1``, else compiled."""
+    interpret = interpreting()
+    key = (fn.__name__, interpret)
+    if key not in _WRAPPED:
+        if interpret:
+            from triton.runtime.interpreter import InterpretedFunction
+
+            _WRAPPED[key] = InterpretedFunction(fn)
+        else:
+            from triton.runtime.jit import JITFunction
+
+            _WRAPPED[key] = JITFunction(fn)
+    return _WRAPPED[key]
+
+
+# --------------------------------------------------------------------------- the kernels
+# Plain functions, wrapped by ``_kernel``; the integer codes are those of ``_source`` (charge CH:
+# 0 IF, 1 LIF decay_input, 2 LIF not decay_input; SG: the ``surrogate_spec`` code). A parameter
+# pointer with stride S_* = 0 is a scalar. Row offsets are int64 (N64), so T * N may exceed 2^31.
+# They call only Triton builtins (``tl.full``, not ``tl.zeros``): the helpers of
+# ``triton.language.standard`` are jit functions bound to the interpreter or the compiler once, when
+# triton is imported, and would tie these kernels to the mode of that moment.
+
+def _forward_kernel(x, s, v, a, p_vth, p_rest, p_d, p_rho, p_beta, ck_v, ck_a, T, N, K,
+                    S_VTH: tl.constexpr, S_REST: tl.constexpr, S_D: tl.constexpr, S_RHO: tl.constexpr,
+                    S_BETA: tl.constexpr, CH: tl.constexpr, SOFT: tl.constexpr, ALIF: tl.constexpr,
+                    CKPT: tl.constexpr, BLOCK: tl.constexpr):
+    offs = tl.program_id(0) * BLOCK + tl.arange(0, BLOCK)
+    m = offs < N
+    N64 = N.to(tl.int64)
+    vth = tl.load(p_vth + offs * S_VTH, mask=m, other=1.0)
+    rest = tl.load(p_rest + offs * S_REST, mask=m, other=0.0)
+    d = tl.load(p_d + offs * S_D, mask=m, other=0.0)
+    rho = tl.load(p_rho + offs * S_RHO, mask=m, other=0.0)
+    beta = tl.load(p_beta + offs * S_BETA, mask=m, other=0.0)
+    vv = tl.load(v + offs, mask=m, other=0.0)
+    aa = tl.full([BLOCK], 0.0, tl.float32)
+    if ALIF:
+        aa = tl.load(a + offs, mask=m, other=0.0)
+    nck = (T + K - 1) // K
+    for c in range(0, nck):
+        t0 = c * K
+        L = tl.minimum(K, T - t0)
+        if CKPT:
+            tl.store(ck_v + c * N64 + offs, vv, mask=m)
+            if ALIF:
+                tl.store(ck_a + c * N64 + offs, aa, mask=m)
+        for j in range(0, L):
+            row = (t0 + j) * N64
+            xt = tl.load(x + row + offs, mask=m, other=0.0)
+            if CH == 0:
+                h = vv + xt
+            elif CH == 1:
+                h = vv + (xt - (vv - rest)) * d
+            else:
+                h = (vv - (vv - rest) * d) + xt
+            th = vth
+            if ALIF:
+                th = vth + beta * aa
+            spike = (h - th) >= 0.0
+            sf = tl.where(spike, 1.0, 0.0)
+            tl.store(s + row + offs, sf, mask=m)
+            if SOFT:
+                vv = h - th * sf
+            else:
+                vv = tl.where(spike, rest, h)
+            if ALIF:
+                aa = aa * rho + sf
+    tl.store(v + offs, vv, mask=m)
+    if ALIF:
+        tl.store(a + offs, aa, mask=m)
+
+
+def _backward_kernel(x, gs, gx, gv, ga, gd, p_vth, p_rest, p_d, p_rho, p_beta, ck_v, ck_a, h_buf, vp_buf, ap_buf,
+                     T, N, K, p0, p1,
+                     S_VTH: tl.constexpr, S_REST: tl.constexpr, S_D: tl.constexpr, S_RHO: tl.constexpr,
+                     S_BETA: tl.constexpr, CH: tl.constexpr, SOFT: tl.constexpr, ALIF: tl.constexpr,
+                     DETACH: tl.constexpr, GD: tl.constexpr, SG: tl.constexpr, BLOCK: tl.constexpr):
+    offs = tl.program_id(0) * BLOCK + tl.arange(0, BLOCK)
+    m = offs < N
+    N64 = N.to(tl.int64)
+    vth = tl.load(p_vth + offs * S_VTH, mask=m, other=1.0)
+    rest = tl.load(p_rest + offs * S_REST, mask=m, other=0.0)
+    d = tl.load(p_d + offs * S_D, mask=m, other=0.0)
+    rho = tl.load(p_rho + offs * S_RHO, mask=m, other=0.0)
+    beta = tl.load(p_beta + offs * S_BETA, mask=m, other=0.0)
+    gvv = tl.load(gv + offs, mask=m, other=0.0)
+    gaa = tl.full([BLOCK], 0.0, tl.float32)
+    if ALIF:
+        gaa = tl.load(ga + offs, mask=m, other=0.0)
+    gdacc = tl.full([BLOCK], 0.0, tl.float64)
+    nck = (T + K - 1) // K
+    for cc in range(0, nck):
+        c = nck - 1 - cc
+        t0 = c * K
+        L = tl.minimum(K, T - t0)
+        # recompute the chunk from its checkpoint: H, and V / a before each step where needed
+        vv = tl.load(ck_v + c * N64 + offs, mask=m, other=0.0)
+        aa = tl.full([BLOCK], 0.0, tl.float32)
+        if ALIF:
+            aa = tl.load(ck_a + c * N64 + offs, mask=m, other=0.0)
+        for j in range(0, L):
+            srow = j * N64
+            xt = tl.load(x + (t0 + j) * N64 + offs, mask=m, other=0.0)
+            if GD:
+                tl.store(vp_buf + srow + offs, vv, mask=m)
+            if ALIF:
+                tl.store(ap_buf + srow + offs, aa, mask=m)
+            if CH == 0:
+                h = vv + xt
+            elif CH == 1:
+                h = vv + (xt - (vv - rest)) * d
+            else:
+                h = (vv - (vv - rest) * d) + xt
+            th = vth
+            if ALIF:
+                th = vth + beta * aa
+            spike = (h - th) >= 0.0
+            sf = tl.where(spike, 1.0, 0.0)
+            tl.store(h_buf + srow + offs, h, mask=m)
+            if SOFT:
+                vv = h - th * sf
+            else:
+                vv = tl.where(spike, rest, h)
+            if ALIF:
+                aa = aa * rho + sf
+        tl.debug_barrier()
+        # one pass back over the chunk
+        for jj in range(0, L):
+            j = L - 1 - jj
+            row = (t0 + j) * N64
+            srow = j * N64
+            h = tl.load(h_buf + srow + offs, mask=m, other=0.0)
+            ap = tl.full([BLOCK], 0.0, tl.float32)
+            th = vth
+            if ALIF:
+                ap = tl.load(ap_buf + srow + offs, mask=m, other=0.0)
+                th = vth + beta * ap
+            z = h - th
+            az = tl.abs(z)
+            if SG == 0:    # sigmoid: p0 = alpha
+                e = tl.exp(-(p0 * az))
+                r = 1.0 / (1.0 + e)
+                g = p0 * e * r * r
+            elif SG == 1:  # atan: p0 = alpha / 2, p1 = pi / 2 alpha
+                u = p1 * z
+                g = p0 / (1.0 + u * u)
+            elif SG == 2:  # rectangle: p0 = width / 2, p1 = 1 / width
+                g = tl.where(az < p0, p1, 0.0)
+            elif SG == 3:  # triangle: p0 = c, p1 = c * c
+                g = tl.maximum(p0 - p1 * az, 0.0)
+            elif SG == 4:  # exponential: p0 = alpha / 2, p1 = alpha
+                g = p0 * tl.exp(-(p1 * az))
+            elif SG == 5:  # fast sigmoid: p0 = slope
+                u = 1.0 + p0 * az
+                g = 1.0 / (u * u)
+            else:          # dspike: p0 = b, p1 = b / (2 tanh(b / 2))
+                e = tl.exp(-2.0 * tl.abs(p0 * z))
+                tt = (1.0 - e) / (1.0 + e)
+                g = tl.where(az <= 0.5, p1 * (1.0 - tt * tt), 0.0)
+            sf = tl.where(z >= 0.0, 1.0, 0.0)
+            go = tl.load(gs + row + offs, mask=m, other=0.0)
+            if ALIF:
+                go = go + gaa
+            if not DETACH:
+                if SOFT:
+                    go = go + gvv * (-th)
+                else:
+                    go = go + gvv * (rest - h)
+            gz = go * g
+            if SOFT:
+                gh = gvv + gz
+            else:
+                gh = gvv * (1.0 - sf) + gz
+            if ALIF:
+                if SOFT:
+                    gth = -gz - gvv * sf
+                else:
+                    gth = -gz
+                gaa = gaa * rho + gth * beta
+            if CH == 0:
+                tl.store(gx + row + offs, gh, mask=m)
+                gvv = gh
+            else:
+                ghd = gh * d
+                if CH == 1:
+                    tl.store(gx + row + offs, ghd, mask=m)
+                else:
+                    tl.store(gx + row + offs, gh, mask=m)
+                gvv = gh - ghd
+                if GD:
+                    vp = tl.load(vp_buf + srow + offs, mask=m, other=0.0)
+                    if CH == 1:
+                        xt = tl.load(x + row + offs, mask=m, other=0.0)
+                        q = xt - (vp - rest)
+                    else:
+                        q = -(vp - rest)
+                    gdacc += (gh * q).to(tl.float64)
+        tl.debug_barrier()
+    tl.store(gv + offs, gvv, mask=m)
+    if ALIF:
+        tl.store(ga + offs, gaa, mask=m)
+    if GD:
+        tl.store(gd + offs, gdacc, mask=m)
+
+
+# --------------------------------------------------------------------------- launching
+def _block(N: int, device: torch.device) -> int:
+    """Neurons per program: a power of two, small enough that a GPU gets several programs per SM."""
+    block = _triton.next_power_of_2(N)
+    if device.type == "cuda":
+        sms = torch.cuda.get_device_properties(device).multi_processor_count
+        block = _triton.next_power_of_2(max(1, -(-N // (4 * sms))))
+        block = max(block, 128)
+    return max(16, min(block, MAX_BLOCK))
+
+
+def _launch(fn, N: int, device: torch.device, *args, **meta):
+    block = _block(N, device)
+    grid = (_triton.cdiv(N, block),)
+    kernel = _kernel(fn)
+    if device.type == "cuda":
+        with torch.cuda.device(device):
+            kernel[grid](*args, BLOCK=block, num_warps=max(1, min(8, block // 256)), enable_fp_fusion=False,
+                         **meta)
+    else:
+        kernel[grid](*args, BLOCK=block, **meta)
+
+
+def _param(value: Optional[Scalar], step: Tensor) -> tuple[Tensor, int]:
+    """A float32 parameter on the input's device: a 1-element scalar (stride 0) or an N array
+    (stride 1) in the memory order of the input's steps."""
+    if value is None:
+        return torch.zeros(1, dtype=torch.float32, device=step.device), 0
+    if not isinstance(value, Tensor):
+        return torch.tensor([float(value)], dtype=torch.float32, device=step.device), 0
+    value = value.detach()
+    if value.numel() == 1:
+        return value.reshape(1).to(device=step.device, dtype=torch.float32), 0
+    return _flat(_like_step(value.to(step.device), step)), 1
+
+
+class _Config:
+    """Everything the Function needs besides its tensor inputs."""
+
+    def __init__(self, charge: int, soft: bool, alif: bool, detach: bool, sg: tuple, params: list,
+                 time_chunk: int):
+        self.charge, self.soft, self.alif, self.detach, self.sg = charge, soft, alif, detach, sg
+        self.params = params  # [(tensor, stride)] x 5: v_threshold, rest, decay, rho, beta
+        self.time_chunk = time_chunk
+
+    def tensors(self) -> list:
+        return [t for t, _ in self.params]
+
+    def strides(self) -> dict:
+        names = ("S_VTH", "S_REST", "S_D", "S_RHO", "S_BETA")
+        return {n: s for n, (_, s) in zip(names, self.params)}
+
+
+class TritonNeuronFunction(torch.autograd.Function):
+    """Multi-step IF/LIF/PLIF/ALIF in Triton: forward one pass over T, backward one pass back.
+
+    Inputs and outputs as ``cpu.FusedNeuronFunction``: ``x_seq`` [T, *S], ``v0`` [*S], ``a0`` [*S]
+    (ALIF, else None), ``decay`` (a tensor that needs a gradient, PLIF's sigmoid(w), else None), a
+    ``_Config``; returns spikes [T, *S] and the final V and a [*S] (a is empty without ALIF).
+    """
+
+    @staticmethod
+    def forward(ctx, x_seq: Tensor, v0: Tensor, a0: Optional[Tensor], decay: Optional[Tensor], cfg: _Config):
+        T, step_shape = x_seq.shape[0], x_seq.shape[1:]
+        N = step_shape.numel()
+        if not dense_steps(x_seq):
+            x_seq = x_seq.contiguous()
+        step, dev = x_seq[0], x_seq.device
+        x = _flat(x_seq).view(T, N)
+        s_seq = torch.empty_like(x_seq)
+        v_step = _like_step(v0, step)
+        a_step = _like_step(a0, step) if cfg.alif else None
+        train = any(ctx.needs_input_grad)
+        K = max(1, int(cfg.time_chunk))
+        nck = (T + K - 1) // K
+        ck_v = torch.empty((nck, N), dtype=torch.float32, device=dev) if train else None
+        ck_a = torch.empty((nck, N), dtype=torch.float32, device=dev) if train and cfg.alif else None
+        v = _flat(v_step)
+        a = _flat(a_step) if cfg.alif else v  # unused pointers get any tensor
+        _launch(_forward_kernel, N, dev, x, _flat(s_seq).view(T, N), v, a, *cfg.tensors(),
+                ck_v if train else v, ck_a if ck_a is not None else v, T, N, K, **cfg.strides(),
+                CH=cfg.charge, SOFT=int(cfg.soft), ALIF=int(cfg.alif), CKPT=int(train))
+        if train:
+            ctx.save_for_backward(x_seq, ck_v, ck_a, decay)
+            ctx.cfg, ctx.K = cfg, K
+        a_out = a_step if cfg.alif else torch.empty(0, device=dev)
+        if not cfg.alif:
+            ctx.mark_non_differentiable(a_out)
+        return s_seq, v_step, a_out
+
+    @staticmethod
+    def backward(ctx, g_s: Tensor, g_v: Tensor, g_a: Tensor):
+        x_seq, ck_v, ck_a, decay = ctx.saved_tensors
+        cfg, K = ctx.cfg, ctx.K
+        T, step, dev = x_seq.shape[0], x_seq[0], x_seq.device
+        N = step.numel()
+        if g_s.stride() != x_seq.stride() or g_s.dtype != torch.float32:
+            g_s = torch.empty_like(x_seq).copy_(g_s)
+        gv_step = _like_step(g_v, step)
+        ga_step = _like_step(g_a, step) if cfg.alif else None
+        gx_seq = torch.empty_like(x_seq)
+        need_gd = decay is not None and ctx.needs_input_grad[3]
+        gd_step = torch.zeros_like(step, dtype=torch.float64) if need_gd else None
+        L = min(K, T)
+        h_buf = torch.empty((L, N), dtype=torch.float32, device=dev)
+        vp_buf = torch.empty((L, N), dtype=torch.float32, device=dev) if need_gd else h_buf
+        ap_buf = torch.empty((L, N), dtype=torch.float32, device=dev) if cfg.alif else h_buf
+        gv = _flat(gv_step)
+        code, p0, p1, _ = cfg.sg
+        _launch(_backward_kernel, N, dev, _flat(x_seq).view(T, N), _flat(g_s).view(T, N), _flat(gx_seq).view(T, N),
+                gv, _flat(ga_step) if cfg.alif else gv, _flat(gd_step) if need_gd else gv, *cfg.tensors(),
+                ck_v, ck_a if ck_a is not None else ck_v, h_buf, vp_buf, ap_buf, T, N, K, float(p0), float(p1),
+                **cfg.strides(), CH=cfg.charge, SOFT=int(cfg.soft), ALIF=int(cfg.alif), DETACH=int(cfg.detach),
+                GD=int(need_gd), SG=int(code))
+        g_x = gx_seq if ctx.needs_input_grad[0] else None
+        g_v0 = gv_step if ctx.needs_input_grad[1] else None
+        g_a0 = ga_step if cfg.alif and ctx.needs_input_grad[2] else None
+        g_decay = None
+        if need_gd:
+            g_decay = gd_step.sum_to_size(decay.shape).to(decay.dtype)
+        return g_x, g_v0, g_a0, g_decay, None
+
+
+def multi_step_gpu(
+    x_seq: Tensor,
+    v0: Union[Tensor, float],
+    *,
+    charge: str,
+    v_threshold: Scalar,
+    v_reset: Optional[Scalar],
+    surrogate,
+    decay: Optional[Scalar] = None,
+    decay_input: bool = True,
+    detach_reset: bool = False,
+    a0: Optional[Union[Tensor, float]] = None,
+    rho: Optional[Scalar] = None,
+    beta: Optional[Scalar] = None,
+    time_chunk: int = DEFAULT_TIME_CHUNK,
+) -> tuple[Tensor, Tensor, Optional[Tensor]]:
+    """Run a whole sequence through the Triton kernels; returns ``(spikes, v_T, a_T or None)``.
+
+    Arguments as ``cpu.multi_step``; ``x_seq`` is a float32 CUDA tensor (or a CPU tensor with
+    ``TRITON_INTERPRET=1``), ``v0`` / ``a0`` one step's shape on the same device, or numbers (a
+    fresh state with every neuron at that value).
+    """
+    sg = surrogate_spec(surrogate)
+    if sg is None:
+        raise ValueError(f"the fused kernels do not support the surrogate {surrogate!r}; use the scan path")
+    if charge not in ("if", "lif"):
+        raise ValueError(f"charge must be 'if' or 'lif', got {charge!r}")
+    alif = a0 is not None
+    if alif and charge != "lif":
+        raise ValueError("ALIF (a0 given) needs charge='lif'")
+    if x_seq.dtype != torch.float32:
+        raise TypeError(f"multi_step_gpu takes a float32 x_seq, got {x_seq.dtype}; convert it with x_seq.float()")
+    if x_seq.dim() < 2 or x_seq.numel() == 0:
+        raise ValueError(f"multi_step_gpu expects a non-empty x_seq of shape [T, N, ...], got {list(x_seq.shape)}")
+    reason = device_reason(x_seq.device)
+    if reason is not None:
+        raise ValueError(f"multi_step_gpu cannot run: {reason}")
+    if x_seq.shape[1:].numel() >= 2**31:
+        raise ValueError(f"multi_step_gpu takes fewer than 2^31 neurons per step, got {x_seq.shape[1:].numel()}")
+    if not dense_steps(x_seq):
+        x_seq = x_seq.contiguous()
+    step = x_seq[0]
+    if not isinstance(v0, Tensor):
+        v0 = torch.tensor(float(v0), dtype=torch.float32, device=step.device)
+    if alif and not isinstance(a0, Tensor):
+        a0 = torch.tensor(float(a0), dtype=torch.float32, device=step.device)
+    code = 0 if charge == "if" else (1 if decay_input else 2)
+    soft = v_reset is None
+    params = [
+        _param(v_threshold, step),
+        _param(0.0 if soft else v_reset, step),
+        _param(decay if charge == "lif" else None, step),
+        _param(rho if alif else None, step),
+        _param(beta if alif else None, step),
+    ]
+    cfg = _Config(code, soft, alif, detach_reset, sg, params, time_chunk)
+    decay_t = decay if isinstance(decay, Tensor) and decay.requires_grad else None
+    s, v, a = TritonNeuronFunction.apply(x_seq, v0, a0, decay_t, cfg)
+    return s, v, (a if alif else None)
+
+
+#: The same signature as ``cpu.multi_step``.
+multi_step = multi_step_gpu
