@@ -4,10 +4,15 @@ peers and a same-bytes stream, measured in one process.
     python bench/bench_lif.py                      # T = 8, 32, 64, 128; 5 repeats
     python bench/bench_lif.py --T 32 --repeats 3   # quicker
     python bench/bench_lif.py --memory             # also peak RSS of forward+backward, fresh processes
+    python bench/bench_lif.py --memory-only --T 8 32 64 128   # only that table
 
 Columns: forward (input requires grad, as in training), forward+backward (``s.backward(g)``), both
 medians in ms. ``stream`` is ``torch.add(x, 1, out=y)`` over the same tensors (reads 4 and writes
 4 bytes per neuron-step; a fused forward must move at least that, forward+backward twice that).
+``saved B/step``: bytes per neuron-step that autograd keeps for the backward (``saved_tensors_hooks``),
+all of them and without the input itself. ``spikeforge bounded (8)`` is the fused kernel under
+``kernels.time_checkpoint(node, x, time_chunk=8)``: the bounded-memory mode (state every 8 steps;
+the backward recomputes each chunk).
 Peers: SpikingJelly 2.0 ``LIFNode(step_mode='m')``, snnTorch ``Leaky(beta=0.5)`` in its tutorial
 loop, Norse ``LIF`` (its LIF has a synaptic current too), each where importable.
 """
@@ -59,6 +64,17 @@ def make_impls():
         return factory
 
     impls["spikeforge fused"] = spikeforge("cpu")
+
+    def bounded():
+        from spikeforge import kernels
+
+        node = neuron.LIFNode(tau=2.0, step_mode="m", backend="cpu")
+
+        def run(x):
+            node.reset()
+            return kernels.time_checkpoint(node, x, time_chunk=8)
+        return run
+    impls["spikeforge bounded (8)"] = bounded
     impls["spikeforge scan"] = spikeforge("torch")
     try:
         from spikingjelly.activation_based import neuron as sj_neuron
@@ -105,7 +121,9 @@ def make_impls():
     return impls
 
 
-def saved_bytes_per_step(run, x) -> float:
+def saved_bytes_per_step(run, x) -> tuple[float, float]:
+    """Bytes per neuron-step of the tensors autograd keeps for the backward: all of them, and those
+    other than the input itself (which the caller's graph holds anyway)."""
     storages = {}
 
     def pack(t):
@@ -114,7 +132,9 @@ def saved_bytes_per_step(run, x) -> float:
 
     with torch.autograd.graph.saved_tensors_hooks(pack, lambda t: t):
         run(x)
-    return sum(storages.values()) / x.numel()
+    total = sum(storages.values())
+    other = total - storages.get(x.untyped_storage().data_ptr(), 0)
+    return total / x.numel(), other / x.numel()
 
 
 # ----------------------------------------------------------------------------- memory (child process)
@@ -153,6 +173,7 @@ def main() -> None:
     ap.add_argument("--repeats", type=int, default=5)
     ap.add_argument("--peer-repeats", type=int, default=3, help="repeats for the slow loops (scan and peers)")
     ap.add_argument("--memory", action="store_true")
+    ap.add_argument("--memory-only", action="store_true", help="only the peak-memory table (fresh processes)")
     ap.add_argument("--reuse-memory", action="store_true",
                     help="keep freed memory in the process (kernels.reuse_freed_memory, as spikeforge train does); "
                          "applies to every implementation measured")
@@ -172,6 +193,9 @@ def main() -> None:
           f"{torch.get_num_threads()} threads; LIF tau=2, T x {BATCH} x {NEURONS} float32; medians in ms; "
           f"freed memory {'reused' if kernels.reusing_freed_memory() else 'returned to the OS (glibc default)'}")
     impls = make_impls()
+    if args.memory_only:
+        memory_table(list(impls), args.T)
+        return
     results = {}
     for T in args.T:
         torch.manual_seed(0)
@@ -183,7 +207,7 @@ def main() -> None:
         results[(T, "stream")] = (stream, None, None)
         for name, factory in impls.items():
             run = factory()
-            reps = args.repeats if name == "spikeforge fused" else args.peer_repeats
+            reps = args.repeats if name.startswith("spikeforge") and name != "spikeforge scan" else args.peer_repeats
 
             def fwd():
                 run(xg)
@@ -197,10 +221,11 @@ def main() -> None:
             saved = saved_bytes_per_step(run, xg)
             results[(T, name)] = (f, fb, saved)
         print(f"\nT={T}: stream {stream:.1f} ms")
-        print(f"  {'':24s}{'fwd':>9s}{'fwd+bwd':>10s}{'saved B/step':>14s}{'fwd/stream':>12s}{'f+b/stream':>12s}")
+        print(f"  {'':24s}{'fwd':>9s}{'fwd+bwd':>10s}{'saved B/step':>14s}{'w/o input':>11s}{'fwd/stream':>12s}"
+              f"{'f+b/stream':>12s}")
         for name in impls:
-            f, fb, saved = results[(T, name)]
-            print(f"  {name:24s}{f:9.1f}{fb:10.1f}{saved:14.2f}{f / stream:12.2f}{fb / stream:12.2f}")
+            f, fb, (saved, other) = results[(T, name)]
+            print(f"  {name:24s}{f:9.1f}{fb:10.1f}{saved:14.2f}{other:11.2f}{f / stream:12.2f}{fb / stream:12.2f}")
         fused = results[(T, "spikeforge fused")]
         for name in impls:
             if name != "spikeforge fused":
