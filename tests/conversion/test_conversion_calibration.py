@@ -66,10 +66,16 @@ def test_qcfs_preset_uses_lambda_and_half_potential():
 
     net = nn.Sequential(nn.Linear(5, 8), QCFS(levels=4, threshold=1.5), nn.Linear(8, 2)).eval()
     x = torch.randn(64, 5)
-    snn = conversion.convert(net, x, T=4, method="qcfs")
+    snn = conversion.convert(net, x, T=4, method="qcfs", calibration=())  # Bu et al.'s plain QCFS
+    assert not snn.t_dependent
     layer = snn.spiking_layers()["1"]
     assert float(layer.threshold) == 1.5 and float(layer.v_init) == 0.75
     # the first layer sees a constant input: with T = L its rate is exactly the QCFS output
     assert layer_error(snn, "1", x)["mse"] < 1e-10
     with torch.no_grad():
         torch.testing.assert_close(snn(x), net(x), rtol=1e-5, atol=1e-5)
+    # the preset calibrates on top (bias and potential): nothing to correct in an exact layer
+    calibrated = conversion.convert(net, x, T=4, method="qcfs")
+    assert calibrated.t_dependent
+    with torch.no_grad():
+        torch.testing.assert_close(calibrated(x), net(x), rtol=1e-4, atol=1e-4)

@@ -6,7 +6,7 @@
 For every method it prints the test accuracy at every T next to the ANN's, plots accuracy against T
 (``accuracy_vs_T.png``), writes ``conversion.json`` and the converted network of each method at the
 largest T (``converted_<method>.pt``; all writes atomic). A method whose conversion does not depend on
-T (max, robust, fraction, qcfs) is converted and run once for the largest T and read at every T from
+T (max, robust, fraction, and qcfs without calibration) is converted and run once for the largest T and read at every T from
 that run; the others (MSE thresholds, the V_th/(2T) shift, calibration) are converted for each T.
 """
 

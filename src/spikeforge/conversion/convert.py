@@ -19,8 +19,11 @@ method         threshold                               shift        calibration
 'mse'          MSE-optimal at T, per channel           bias         none
 'light'        MSE-optimal at T, per channel           potential    bias
 'advanced'     MSE-optimal at T, per channel           potential    bias, potential (+ 'weights')
-'qcfs'         the QCFS / clip lambda                  potential    none
+'qcfs'         the QCFS / clip lambda                  potential    bias, potential
 =============  ======================================  ===========  ===============================
+
+'qcfs' with ``calibration=()`` is Bu et al.'s plain QCFS conversion; the calibration on top took a
+Fashion-MNIST VGG11 (QCFS ANN 91.56%) from 81.4% to 89.0% at T=2 and from 89.1% to 91.0% at T=4.
 
 'mse' is Deng & Gu's recipe (the shift as a per-step input offset V_th/(2T)); the calibrated presets
 put the same total charge in the initial potential V_th/2, which makes the first spikes come earlier
@@ -55,7 +58,7 @@ PRESETS: dict[str, dict[str, Any]] = {
     "mse": {"threshold": "mse", "per_channel": True, "shift": "bias", "calibration": ()},
     "light": {"threshold": "mse", "per_channel": True, "shift": "potential", "calibration": ("bias",)},
     "advanced": {"threshold": "mse", "per_channel": True, "shift": "potential", "calibration": ("bias", "potential")},
-    "qcfs": {"threshold": "activation", "shift": "potential", "calibration": ()},
+    "qcfs": {"threshold": "activation", "shift": "potential", "calibration": ("bias", "potential")},
 }
 
 DEFAULTS: dict[str, Any] = {
