@@ -1,5 +1,6 @@
 """Threshold balancing and layer-wise calibration reduce the error they measure."""
 
+import pytest
 import torch
 from torch import nn
 
@@ -79,3 +80,13 @@ def test_qcfs_preset_uses_lambda_and_half_potential():
     assert calibrated.t_dependent
     with torch.no_grad():
         torch.testing.assert_close(calibrated(x), net(x), rtol=1e-4, atol=1e-4)
+
+
+def test_calibration_option_spellings():
+    from spikeforge.conversion import resolve_options
+
+    assert resolve_options("qcfs", {"calibration": "none"})["calibration"] == ()
+    assert resolve_options("qcfs", {"calibration": ""})["calibration"] == ()
+    assert resolve_options("max", {"calibration": ("potential", "bias")})["calibration"] == ("bias", "potential")
+    with pytest.raises(ValueError, match="calibration steps must be among"):
+        resolve_options("max", {"calibration": "bias+weights"})

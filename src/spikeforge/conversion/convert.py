@@ -86,6 +86,8 @@ def resolve_options(method: str, options: dict) -> dict:
     if opts["shift"] not in SHIFTS:
         raise ValueError(f"convert: shift must be one of {', '.join(SHIFTS)}, got {opts['shift']!r}")
     cal = opts["calibration"]
+    if isinstance(cal, str) and cal.strip().lower() in ("", "none"):
+        cal = ()  # from the command line: --set calibration=none
     cal = (cal,) if isinstance(cal, str) else tuple(cal or ())
     bad = [c for c in cal if c not in CALIBRATIONS]
     if bad:
