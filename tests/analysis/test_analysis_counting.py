@@ -80,6 +80,22 @@ def test_conv_synops_and_macs_by_hand():
     assert q.energy_pj == pytest.approx(3 * 576 * 4.6)
 
 
+def test_per_neuron_and_per_channel_amplitudes_count_as_events():
+    """A converted network emits V_th,c S with one threshold per neuron or channel: still events."""
+    x = torch.tensor([[[0.5, 0, 2.0]], [[0, 0.7, 2.0]]])    # neuron 0: 0.5, neuron 1: 0.7, neuron 2: 2.0
+    row = _row(profile(_linear_net(), x), "0")
+    assert row.input == "spikes" and row.acs == 4 * 2 and row.macs == 0
+    mixed = torch.tensor([[[0.5, 0, 2.0]], [[0.6, 0, 0]]])  # neuron 0 with two amplitudes: not spikes
+    assert _row(profile(_linear_net(), mixed), "0").input == "analog"
+    conv = layer.Conv2d(2, 1, 1, bias=False, step_mode="m")
+    net = nn.Sequential(layer.AvgPool2d(2, step_mode="m"), conv, neuron.IFNode(step_mode="m"))
+    x = torch.zeros(1, 1, 2, 2, 2)
+    x[0, 0, 0, 0, 0] = x[0, 0, 0, 1, 1] = 0.3                 # channel 0 spikes at 0.3
+    x[0, 0, 1, 0, 1] = 1.7                                    # channel 1 at 1.7
+    row = _row(profile(net, x), "1")
+    assert row.input == "pooled spikes" and row.acs == 3 and row.macs == 0
+
+
 def test_pooled_spikes_cost_each_spike_its_fanout():
     conv = layer.Conv2d(1, 2, 3, padding=1, bias=False, step_mode="m")
     net = nn.Sequential(layer.AvgPool2d(2, step_mode="m"), conv, neuron.IFNode(step_mode="m"))

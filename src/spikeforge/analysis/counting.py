@@ -59,10 +59,22 @@ def is_multi_step(model: nn.Module) -> bool:
 
 
 def _events(x: Tensor):
-    """``(counts, 'spikes')`` when every non-zero value of ``x`` is the same; else ``(None, None)``."""
-    nz = x[x != 0]
+    """``(counts, 'spikes', amplitude)`` when ``x`` carries spikes, else ``(None, None, None)``.
+
+    Spikes: every non-zero value is the same, or the same along one dim for each of its indices (the
+    per-channel or per-neuron thresholds of a converted network, which emits V_th,c S); the amplitude
+    is then a tensor that broadcasts to ``x`` along that dim.
+    """
+    mask = x != 0
+    nz = x[mask]
     if nz.numel() == 0 or bool((nz == nz.reshape(-1)[0]).all()):
-        return (x != 0).to(torch.float64), "spikes", (1.0 if nz.numel() == 0 else float(nz.reshape(-1)[0]))
+        return mask.to(torch.float64), "spikes", (1.0 if nz.numel() == 0 else float(nz.reshape(-1)[0]))
+    for d in reversed(range(x.dim())):  # features, then channels, before the leading T and N
+        if x.shape[d] == 1:
+            continue
+        amp = x.amax(dim=[i for i in range(x.dim()) if i != d], keepdim=True)
+        if bool((nz > 0).all()) and bool((nz == amp.expand_as(x)[mask]).all()):
+            return mask.to(torch.float64), "spikes", amp.to(torch.float64).clamp_min(1e-30)
     return None, None, None
 
 
@@ -220,15 +232,19 @@ class Profiler:
     def _counts(self, x: Tensor):
         if not self.spiking:
             return None, "analog"
-        counts, kind, _ = _events(x)
-        if kind is not None:
-            return counts, kind
         scale = self._pooled.get(x.data_ptr())
+        if isinstance(scale, Tensor) and (scale.dim() != x.dim() or any(
+                a not in (1, b) for a, b in zip(scale.shape, x.shape))):
+            scale = None  # the amplitudes ran along a dim the pool changed
         if scale is not None:
             c = x.to(torch.float64) * scale
             r = c.round()
-            if bool((r >= 0).all()) and float((c - r).abs().max()) <= 1e-4 * max(1.0, abs(scale)):
+            big = float(scale.abs().max()) if isinstance(scale, Tensor) else abs(scale)
+            if bool((r >= 0).all()) and float((c - r).abs().max()) <= 1e-4 * max(1.0, big):
                 return r, "pooled spikes"
+        counts, kind, _ = _events(x)
+        if kind is not None:
+            return counts, kind
         return None, "analog"
 
     def _on_synapse(self, module, args, out):
