@@ -139,3 +139,22 @@ def test_lava_refuses_what_netx_cannot_read(tmp_path):
     with pytest.raises(ValueError, match="not a Lava netx file"):
         (tmp_path / "junk.net").write_bytes(b"junk")
         read_lava(tmp_path / "junk.net")
+
+
+def test_silent_channels_with_near_zero_thresholds_do_not_break_the_scale(tmp_path):
+    """Conversion gives channels the calibration never drove a ~0 threshold (1e-12); folding 1/theta
+    into the weights must not push the shared weight scale to 2^-30 (every weight would become 0)."""
+    M = dict(step_mode="m")
+    vth = torch.tensor([1.0, 1e-12, 1.5, 0.8])
+    net = nn.Sequential(layer.Linear(10, 4, bias=False, **M), neuron.IFNode(v_threshold=vth, **M),
+                        layer.Linear(4, 3, bias=False, **M), neuron.IFNode(**M))
+    _drive(net, 1.5)
+    with torch.no_grad():
+        net[0].weight[1] = -net[0].weight[1].abs()  # the silent channel: never driven above 0
+    x = (torch.rand(16, 5, 10, generator=torch.Generator().manual_seed(3)) < 0.5).float()
+    to_lava(net, tmp_path / "s.net", x)
+    layers = read_lava(tmp_path / "s.net")
+    assert layers[1].scale >= 2.0 ** 0 and layers[1].neuron["vThMant"] > 1
+    assert np.all(layers[1].weight[1] == 0)                  # the silent channel is cut
+    report = compare_lava(net, tmp_path / "s.net", x)
+    assert report["spike_mismatch"] < 0.1

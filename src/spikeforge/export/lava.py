@@ -251,6 +251,15 @@ def _synapse_layer(syn: Op, nop: Op, w: Tensor, b: Optional[Tensor], conv: dict,
             torch.full((out_ch,), float(n.v_reset), dtype=torch.float64)
         theta = _as_channel(n.v_threshold, out_ch, f"{nop.label}: v_threshold") - v_reset
         if bool((theta != theta[0]).any()):        # per-channel thresholds -> into the weights
+            # a channel the calibration data never drove gets a ~0 threshold (conversion: 1e-12); its
+            # spikes carry ~0 amplitude downstream, so it is silenced rather than letting 1/theta
+            # blow up the shared weight scale (every other weight would quantise to 0)
+            dead = theta <= 1e-6 * float(theta.max())
+            if bool(dead.any()):
+                keep = (~dead).to(w.dtype).reshape(-1, *([1] * (w.dim() - 1)))
+                w = w * keep
+                b = None if b is None else b * (~dead).to(b.dtype)
+                theta = torch.where(dead, torch.ones_like(theta), theta)
             w = w / theta.reshape(-1, *([1] * (w.dim() - 1)))
             b = None if b is None else b / theta
             theta_value = 1.0
