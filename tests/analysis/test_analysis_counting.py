@@ -151,3 +151,29 @@ def test_bad_input():
         EnergyCosts(ac_pj=-1.0)
     with pytest.raises(ValueError, match="not been run"):
         Profiler(_linear_net()).result()
+
+
+def test_pooled_per_channel_spikes_through_an_adaptive_pool_and_flatten():
+    """A converted CSNN: spikes of per-channel amplitude -> avg pool -> adaptive pool (same size) ->
+    flatten -> linear: the linear still receives events."""
+    M = dict(step_mode="m")
+    fc = layer.Linear(2 * 1 * 1, 3, bias=False, **M)
+    net = nn.Sequential(layer.AvgPool2d(2, **M), nn.Identity(), layer.Flatten(start_dim=2), fc,
+                        neuron.IFNode(**M))
+    net[1] = _TorchAdaptive()
+    x = torch.zeros(1, 1, 2, 2, 2)
+    x[0, 0, 0, 0, 0] = x[0, 0, 0, 1, 1] = 0.3        # channel 0: 2 spikes of 0.3
+    x[0, 0, 1, 0, 1] = 1.7                            # channel 1: 1 spike of 1.7
+    row = _row(profile(net, x), "3")
+    assert row.input == "pooled spikes" and row.acs == 3 * 3 and row.macs == 0
+
+
+class _TorchAdaptive(nn.Module):
+    """torch's adaptive pool on [T, N, C, H, W] (a converted network's pools are plain torch layers)."""
+
+    def __init__(self):
+        super().__init__()
+        self.pool = nn.AdaptiveAvgPool2d(1)
+
+    def forward(self, x):
+        return self.pool(x.flatten(0, 1)).unflatten(0, x.shape[:2])

@@ -225,14 +225,29 @@ class Profiler:
             if any(a % b for a, b in zip(sin, sout)):
                 return
             area = float(math.prod(a // b for a, b in zip(sin, sout)))
-        _, kind, amp = _events(x)
-        if kind is not None:
-            self._pooled[out.data_ptr()] = area / amp
+        scale = None
+        if x.data_ptr() in self._pooled:  # a pool of pooled spikes (e.g. an adaptive pool after a pool)
+            scale = self._pooled[x.data_ptr()]
+            if isinstance(scale, Tensor) and scale.shape != out.shape:
+                scale = scale.reshape(out.shape[:-nd] + scale.shape[-nd:]) if (
+                    scale.numel() == math.prod(out.shape[:-nd]) * math.prod(scale.shape[-nd:])) else None
+                scale = None if scale is None else scale.amax(dim=list(range(-nd, 0)), keepdim=True)
+            scale = None if scale is None else scale * area
+        else:
+            _, kind, amp = _events(x)
+            if kind is not None:
+                scale = area / amp
+        if scale is not None:
+            # kept in the output's shape, so that a later flatten can be followed
+            self._pooled[out.data_ptr()] = scale.expand(out.shape) if isinstance(scale, Tensor) else scale
 
     def _counts(self, x: Tensor):
         if not self.spiking:
             return None, "analog"
         scale = self._pooled.get(x.data_ptr())
+        if isinstance(scale, Tensor) and scale.shape != x.shape:
+            # per-channel amplitudes, the pooled tensor flattened since: [.., C, H, W] -> [.., C*H*W]
+            scale = scale.reshape(x.shape) if scale.numel() == x.numel() else None
         if isinstance(scale, Tensor) and (scale.dim() != x.dim() or any(
                 a not in (1, b) for a, b in zip(scale.shape, x.shape))):
             scale = None  # the amplitudes ran along a dim the pool changed

@@ -263,6 +263,15 @@ def _synapse_layer(syn: Op, nop: Op, w: Tensor, b: Optional[Tensor], conv: dict,
             w = w / theta.reshape(-1, *([1] * (w.dim() - 1)))
             b = None if b is None else b / theta
             theta_value = 1.0
+            # one 8-bit scale serves every channel: set it by the 99th percentile of the channels'
+            # largest weights and saturate the few channels with much smaller thresholds, rather than
+            # letting them round every other channel's weights to zero (a converted CSNN: 0.0106 to
+            # 10.99 -> the median channel kept no weight at all)
+            if out_ch >= 100:
+                row_max = w.abs().reshape(out_ch, -1).amax(1)
+                limit = float(torch.quantile(row_max.to(torch.float64), 0.99))
+                if limit > 0:
+                    w = w.clamp(-limit, limit)
         else:
             theta_value = float(theta[0])
         if not bool((v_reset == v_reset[0]).all()):
