@@ -51,3 +51,23 @@ def test_profile_bad_arguments(ckpt, tmp_path, capsys):
     assert ".png" in capsys.readouterr().err
     assert cli_main.main(["profile", "--checkpoint", str(tmp_path / "missing.pt")]) == 2
     assert cli_main.main(["profile", "--checkpoint", str(ckpt), "--batches", "0"]) == 2
+
+
+def test_profile_of_a_converted_checkpoint(tmp_path, capsys, monkeypatch):
+    """A converted (ANN -> SNN) checkpoint: its IF layers over T steps next to the source ANN."""
+    from spikeforge.cli import convert as convert_cmd
+
+    monkeypatch.setitem(cli_main.COMMANDS, "convert", convert_cmd)
+    ann = tmp_path / "ann"
+    assert cli_main.main(["train", "--dataset", "digits", "--ann", "--epochs", "1", "--train-subset", "64",
+                          "--test-subset", "32", "--report", "false", "--out", str(ann)]) == 0
+    assert cli_main.main(["convert", "--checkpoint", str(ann / "checkpoint.pt"), "--method", "robust", "--T", "6",
+                          "--calib-samples", "32", "--test-samples", "32", "--no-plot", "--out", str(tmp_path / "c")]) == 0
+    capsys.readouterr()
+    conv = tmp_path / "c" / "converted_robust.pt"
+    assert cli_main.main(["profile", "--checkpoint", str(conv), "--json", "--batch-size", "16"]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    assert doc["total"]["samples"] == 16 and doc["total"]["steps"] == 6
+    spiking_inputs = [r for r in doc["rows"] if r.get("input") in ("spikes", "pooled spikes")]
+    assert spiking_inputs and all(r["macs"] == 0 for r in spiking_inputs)
+    assert doc["ann_twin"]["total"]["macs"] == pytest.approx(doc["total"]["dense_macs"])

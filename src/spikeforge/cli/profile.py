@@ -48,6 +48,14 @@ def run(args: argparse.Namespace) -> int:
     check_png_path(out)
     costs = EnergyCosts(ac_pj=args.ac_pj, mac_pj=args.mac_pj,
                         source="Horowitz 2014, 45 nm, fp32" if (args.ac_pj, args.mac_pj) == (0.9, 4.6) else "given")
+    try:
+        raw = torch.load(ckpt_path, map_location="cpu", weights_only=True)
+    except Exception:  # missing or corrupt: load_checkpoint below says what is wrong
+        raw = None
+    from ..conversion import is_converted_checkpoint
+
+    if is_converted_checkpoint(raw):
+        return _profile_converted(raw, args, ckpt_path, out, costs)
     ckpt = load_checkpoint(ckpt_path)
     known = TrainConfig.__dataclass_fields__
     cfg = TrainConfig(**{k: v for k, v in ckpt["config"].items() if k in known})
@@ -94,6 +102,51 @@ def run(args: argparse.Namespace) -> int:
         print(json.dumps(doc, indent=2))
     else:
         print(f"{ckpt['model_name']} on {cfg.dataset} ({'ANN' if cfg.ann else 'SNN'}), checkpoint {ckpt_path}")
+        print(result.table(ann=twin))
+        print(f"plot: {path}")
+    return 0
+
+
+def _profile_converted(ckpt: dict, args: argparse.Namespace, ckpt_path: Path, out: Path, costs) -> int:
+    """A converted (ANN -> SNN) checkpoint: the drop-in SNN over its T steps next to its source ANN."""
+    import torch
+
+    from ..analysis import Profiler, plot_profile
+    from ..conversion import load_converted
+    from ..training import TrainConfig
+    from ..training.batches import iterate_batches
+    from ..training.setup import load_split
+
+    snn = load_converted(ckpt).eval()
+    config = ckpt.get("config") or {}
+    known = TrainConfig.__dataclass_fields__
+    cfg = TrainConfig(**{k: v for k, v in config.items() if k in known})
+    if args.data_dir is not None:
+        cfg.data_dir = args.data_dir
+    if cfg.dataset is None:
+        raise ValueError(f"{ckpt_path}: the converted checkpoint names no dataset")
+    x_all, y_all, _ = load_split(cfg, "test")
+    batch = args.batch_size or 128
+    batches = [x for i, (x, _) in zip(range(args.batches), iterate_batches(x_all, y_all, batch, shuffle=False,
+                                                                          pad=False))]
+
+    def measure(net, time_first):
+        with torch.no_grad(), Profiler(net, costs, time_first=time_first) as prof:
+            for x in batches:
+                net(x.float())
+            return prof.result()
+
+    result = measure(snn, False)  # the drop-in SNN takes the ANN's input; its T steps run inside
+    twin = None if args.no_ann else measure(snn.ann.eval(), False)
+    title = f"{ckpt.get('model_name', 'converted')} ({ckpt.get('method')}, T={snn.T}) on {cfg.dataset}"
+    path = plot_profile(result, out, ann=twin, title=title)
+    if args.json:
+        doc = {"rows": result.as_dicts(), "total": result.summary(), "plot": str(path)}
+        if twin is not None:
+            doc["ann_twin"] = {"rows": twin.as_dicts(), "total": twin.summary()}
+        print(json.dumps(doc, indent=2))
+    else:
+        print(f"{title}, converted checkpoint {ckpt_path}")
         print(result.table(ann=twin))
         print(f"plot: {path}")
     return 0
