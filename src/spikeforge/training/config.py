@@ -149,7 +149,7 @@ def load_config_file(path: Union[str, os.PathLike]) -> dict[str, Any]:
 #: Per-dataset recipes, applied under the config file and the command line.
 PRESETS: dict[str, dict[str, Any]] = {
     "digits": {"model": "fcsnn", "encoder": "direct", "hidden": 256, "lr": 5e-3, "batch_size": 64, "epochs": 20},
-    "fashion_mnist": {"model": "csnn", "encoder": "direct", "channels": 32, "epochs": 4, "lr": 3e-3},
+    "fashion_mnist": {"model": "csnn", "encoder": "direct", "channels": 32, "epochs": 5, "lr": 3e-3},
     "mnist": {"model": "csnn", "encoder": "direct", "channels": 32, "epochs": 2, "lr": 3e-3},
     "sfmnist": {"model": "rsnn", "encoder": "none", "hidden": 128, "epochs": 4, "lr": 2e-3, "tau": 20.0},
 }
