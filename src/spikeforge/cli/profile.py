@@ -95,13 +95,19 @@ def run(args: argparse.Namespace) -> int:
         if twin_model is not None:
             twin = measure(twin_model, twin_cfg)
     path = plot_profile(result, out, ann=twin, title=f"{ckpt['model_name']} on {cfg.dataset}")
+    return _print(args, result, twin, path,
+                  f"{ckpt['model_name']} on {cfg.dataset} ({'ANN' if cfg.ann else 'SNN'}), checkpoint {ckpt_path}")
+
+
+def _print(args: argparse.Namespace, result, twin, path, heading: str) -> int:
+    """The table (or JSON with ``--json``) of a profile and of its ANN twin."""
     if args.json:
         doc = {"rows": result.as_dicts(), "total": result.summary(), "plot": str(path)}
         if twin is not None:
             doc["ann_twin"] = {"rows": twin.as_dicts(), "total": twin.summary()}
         print(json.dumps(doc, indent=2))
     else:
-        print(f"{ckpt['model_name']} on {cfg.dataset} ({'ANN' if cfg.ann else 'SNN'}), checkpoint {ckpt_path}")
+        print(heading)
         print(result.table(ann=twin))
         print(f"plot: {path}")
     return 0
@@ -140,13 +146,4 @@ def _profile_converted(ckpt: dict, args: argparse.Namespace, ckpt_path: Path, ou
     twin = None if args.no_ann else measure(snn.ann.eval(), False)
     title = f"{ckpt.get('model_name', 'converted')} ({ckpt.get('method')}, T={snn.T}) on {cfg.dataset}"
     path = plot_profile(result, out, ann=twin, title=title)
-    if args.json:
-        doc = {"rows": result.as_dicts(), "total": result.summary(), "plot": str(path)}
-        if twin is not None:
-            doc["ann_twin"] = {"rows": twin.as_dicts(), "total": twin.summary()}
-        print(json.dumps(doc, indent=2))
-    else:
-        print(f"{title}, converted checkpoint {ckpt_path}")
-        print(result.table(ann=twin))
-        print(f"plot: {path}")
-    return 0
+    return _print(args, result, twin, path, f"{title}, converted checkpoint {ckpt_path}")

@@ -107,12 +107,12 @@ def _param(value: Optional[Scalar], step: Tensor) -> tuple[Tensor, int]:
     """A float32 parameter for the kernel: a 1-element scalar (stride 0) or an N array (stride 1)
     in the memory order of the input's steps."""
     if value is None:
-        return torch.zeros(1, dtype=torch.float32), 0
+        return torch.zeros(1, dtype=torch.float32, device=step.device), 0
     if not isinstance(value, Tensor):
-        return torch.tensor([value], dtype=torch.float32), 0
+        return torch.tensor([float(value)], dtype=torch.float32, device=step.device), 0
     value = value.detach()
     if value.numel() == 1:
-        return value.reshape(1).to(torch.float32), 0
+        return value.reshape(1).to(device=step.device, dtype=torch.float32), 0
     return _flat(_like_step(value, step)), 1
 
 
@@ -124,6 +124,13 @@ class _Config:
         self.charge, self.soft, self.alif, self.detach, self.sg = charge, soft, alif, detach, sg
         self.params = params  # [(tensor, stride)] x 5: v_threshold, rest, decay, rho, beta
         self.time_chunk = time_chunk
+
+    def tensors(self) -> list:
+        return [t for t, _ in self.params]
+
+    def strides(self) -> dict:
+        names = ("S_VTH", "S_REST", "S_D", "S_RHO", "S_BETA")
+        return {n: s for n, (_, s) in zip(names, self.params)}
 
     def pointers(self):
         ptrs = (ctypes.c_void_p * 5)(*[t.data_ptr() for t, _ in self.params])
@@ -263,12 +270,24 @@ def multi_step(
         what = type(x_seq).__name__ if not isinstance(x_seq, Tensor) else f"{x_seq.dtype} on {x_seq.device}"
         raise TypeError(f"the fused CPU kernel takes a float32 CPU tensor, got {what}; convert it with "
                         f".float().cpu(), or use the neuron's scan path (backend='torch')")
+    x_seq, cfg, decay_t = kernel_config(x_seq, charge=charge, v_threshold=v_threshold, v_reset=v_reset,
+                                        surrogate=surrogate, decay=decay, decay_input=decay_input,
+                                        detach_reset=detach_reset, alif=a0 is not None, rho=rho, beta=beta,
+                                        time_chunk=time_chunk)
+    s, v, a = FusedNeuronFunction.apply(x_seq, v0, a0, decay_t, cfg)
+    return s, v, (a if cfg.alif else None)
+
+
+def kernel_config(x_seq: Tensor, *, charge: str, v_threshold, v_reset, surrogate, decay, decay_input: bool,
+                  detach_reset: bool, alif: bool, rho, beta, time_chunk: int) -> tuple[Tensor, _Config, Optional[Tensor]]:
+    """Check ``multi_step``'s arguments (shared by the CPU and Triton kernels) and return the input
+    in a layout the kernels read, their ``_Config`` (parameters on the input's device) and the decay
+    tensor that receives a gradient (PLIF), else None."""
     sg = surrogate_spec(surrogate)
     if sg is None:
         raise ValueError(f"the fused kernels do not support the surrogate {surrogate!r}; use the scan path")
     if charge not in ("if", "lif"):
         raise ValueError(f"charge must be 'if' or 'lif', got {charge!r}")
-    alif = a0 is not None
     if alif and charge != "lif":
         raise ValueError("ALIF (a0 given) needs charge='lif'")
     if not dense_steps(x_seq):
@@ -285,5 +304,4 @@ def multi_step(
     ]
     cfg = _Config(code, soft, alif, detach_reset, sg, params, time_chunk)
     decay_t = decay if isinstance(decay, Tensor) and decay.requires_grad else None
-    s, v, a = FusedNeuronFunction.apply(x_seq, v0, a0, decay_t, cfg)
-    return s, v, (a if alif else None)
+    return x_seq, cfg, decay_t

@@ -35,7 +35,7 @@ from typing import Optional, Union
 import torch
 from torch import Tensor
 
-from .cpu import DEFAULT_TIME_CHUNK, _flat, _like_step, dense_steps, surrogate_spec
+from .cpu import DEFAULT_TIME_CHUNK, _Config, _flat, _like_step, dense_steps, kernel_config
 
 Scalar = Union[float, Tensor]
 
@@ -327,36 +327,6 @@ def _launch(fn, N: int, device: torch.device, *args, **meta):
         kernel[grid](*args, BLOCK=block, **meta)
 
 
-def _param(value: Optional[Scalar], step: Tensor) -> tuple[Tensor, int]:
-    """A float32 parameter on the input's device: a 1-element scalar (stride 0) or an N array
-    (stride 1) in the memory order of the input's steps."""
-    if value is None:
-        return torch.zeros(1, dtype=torch.float32, device=step.device), 0
-    if not isinstance(value, Tensor):
-        return torch.tensor([float(value)], dtype=torch.float32, device=step.device), 0
-    value = value.detach()
-    if value.numel() == 1:
-        return value.reshape(1).to(device=step.device, dtype=torch.float32), 0
-    return _flat(_like_step(value.to(step.device), step)), 1
-
-
-class _Config:
-    """Everything the Function needs besides its tensor inputs."""
-
-    def __init__(self, charge: int, soft: bool, alif: bool, detach: bool, sg: tuple, params: list,
-                 time_chunk: int):
-        self.charge, self.soft, self.alif, self.detach, self.sg = charge, soft, alif, detach, sg
-        self.params = params  # [(tensor, stride)] x 5: v_threshold, rest, decay, rho, beta
-        self.time_chunk = time_chunk
-
-    def tensors(self) -> list:
-        return [t for t, _ in self.params]
-
-    def strides(self) -> dict:
-        names = ("S_VTH", "S_REST", "S_D", "S_RHO", "S_BETA")
-        return {n: s for n, (_, s) in zip(names, self.params)}
-
-
 class TritonNeuronFunction(torch.autograd.Function):
     """Multi-step IF/LIF/PLIF/ALIF in Triton: forward one pass over T, backward one pass back.
 
@@ -449,14 +419,6 @@ def multi_step_gpu(
     ``TRITON_INTERPRET=1``), ``v0`` / ``a0`` one step's shape on the same device, or numbers (a
     fresh state with every neuron at that value).
     """
-    sg = surrogate_spec(surrogate)
-    if sg is None:
-        raise ValueError(f"the fused kernels do not support the surrogate {surrogate!r}; use the scan path")
-    if charge not in ("if", "lif"):
-        raise ValueError(f"charge must be 'if' or 'lif', got {charge!r}")
-    alif = a0 is not None
-    if alif and charge != "lif":
-        raise ValueError("ALIF (a0 given) needs charge='lif'")
     if x_seq.dtype != torch.float32:
         raise TypeError(f"multi_step_gpu takes a float32 x_seq, got {x_seq.dtype}; convert it with x_seq.float()")
     if x_seq.dim() < 2 or x_seq.numel() == 0:
@@ -466,24 +428,16 @@ def multi_step_gpu(
         raise ValueError(f"multi_step_gpu cannot run: {reason}")
     if x_seq.shape[1:].numel() >= 2**31:
         raise ValueError(f"multi_step_gpu takes fewer than 2^31 neurons per step, got {x_seq.shape[1:].numel()}")
-    if not dense_steps(x_seq):
-        x_seq = x_seq.contiguous()
+    alif = a0 is not None
+    x_seq, cfg, decay_t = kernel_config(x_seq, charge=charge, v_threshold=v_threshold, v_reset=v_reset,
+                                        surrogate=surrogate, decay=decay, decay_input=decay_input,
+                                        detach_reset=detach_reset, alif=alif, rho=rho, beta=beta,
+                                        time_chunk=time_chunk)
     step = x_seq[0]
     if not isinstance(v0, Tensor):
         v0 = torch.tensor(float(v0), dtype=torch.float32, device=step.device)
     if alif and not isinstance(a0, Tensor):
         a0 = torch.tensor(float(a0), dtype=torch.float32, device=step.device)
-    code = 0 if charge == "if" else (1 if decay_input else 2)
-    soft = v_reset is None
-    params = [
-        _param(v_threshold, step),
-        _param(0.0 if soft else v_reset, step),
-        _param(decay if charge == "lif" else None, step),
-        _param(rho if alif else None, step),
-        _param(beta if alif else None, step),
-    ]
-    cfg = _Config(code, soft, alif, detach_reset, sg, params, time_chunk)
-    decay_t = decay if isinstance(decay, Tensor) and decay.requires_grad else None
     s, v, a = TritonNeuronFunction.apply(x_seq, v0, a0, decay_t, cfg)
     return s, v, (a if alif else None)
 
