@@ -51,6 +51,8 @@ class TrainConfig:
     tet_lambda: float = 0.05
     rate_reg: float = 0.0                  # weight of the firing-rate regulariser (0: off)
     label_smoothing: float = 0.0
+    random_flip: bool = False              # mirror training images / frames left-right with probability 1/2
+    random_shift: int = 0                  # translate training images / frames by up to this many pixels
     seed: int = 0
     device: str = "auto"
     amp: bool = False
@@ -208,6 +210,7 @@ def _validate(cfg: TrainConfig) -> None:
         (cfg.train_subset is None or cfg.train_subset >= 1, "train_subset must be >= 1"),
         (cfg.test_subset is None or cfg.test_subset >= 1, "test_subset must be >= 1"),
         (cfg.time_limit is None or cfg.time_limit > 0, "time_limit must be > 0 minutes"),
+        (cfg.random_shift >= 0, "random_shift must be >= 0 pixels"),
     ]
     for ok, message in checks:
         if not ok:
