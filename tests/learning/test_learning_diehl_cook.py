@@ -7,7 +7,7 @@ import pytest
 import torch
 
 from spikeforge.cli import stdp as stdp_cmd
-from spikeforge.learning import ResponseAssigner, assign_labels, classify
+from spikeforge.learning import ResponseAssigner, assign_labels, class_scores, classify
 from spikeforge.models.diehl_cook import DiehlCook
 from spikeforge.training import load_checkpoint
 
@@ -30,6 +30,30 @@ def test_label_assignment_and_classification():
     test = torch.tensor([[3.0, 0, 0, 9], [0, 2, 4, 0]])
     assert classify(test, assigned, 3).tolist() == [0, 1]
     assert assign_labels(torch.zeros(2, 3)).tolist() == [-1, -1]
+
+
+def test_proportion_vote_by_hand():
+    # neuron 0 answers classes 0 and 1 alike, neuron 1 only class 1, neuron 2 only class 0
+    rates = torch.tensor([[2.0, 2.0], [0.0, 1.0], [3.0, 0.0]])
+    labels = assign_labels(rates)
+    assert labels.tolist() == [0, 1, 0]
+    counts = torch.tensor([[4.0, 1.0, 0.0]])
+    # mean vote: class 0 = (4 + 0) / 2 = 2, class 1 = 1 / 1 = 1 -> class 0
+    assert class_scores(counts, labels, 2).tolist() == [[2.0, 1.0]]
+    # proportion vote: class 0 = (4 * 0.5 + 0 * 1) / 2 = 1, class 1 = 1 * 1 / 1 = 1 -> a tie broken by
+    # a count of 1.2 on neuron 1
+    assert class_scores(counts, labels, 2, vote="proportion", rates=rates).tolist() == [[1.0, 1.0]]
+    counts[0, 1] = 1.2
+    assert classify(counts, labels, 2, vote="proportion", rates=rates).tolist() == [1]
+    assert classify(counts, labels, 2).tolist() == [0]
+
+
+def test_proportion_vote_needs_the_rates_and_a_known_vote():
+    labels, counts = torch.tensor([0, 1]), torch.ones(1, 2)
+    with pytest.raises(ValueError, match="needs the responses"):
+        classify(counts, labels, 2, vote="proportion")
+    with pytest.raises(ValueError, match="vote must be one of mean, proportion"):
+        classify(counts, labels, 2, vote="majority")
 
 
 def test_diehl_cook_run_learns_and_respects_bounds():
@@ -67,6 +91,8 @@ def test_stdp_cli_trains_checkpoints_and_resumes(tmp_path):
     assert (full / "report" / "receptive_fields.png").is_file() and (full / "log.csv").is_file()
     assert sum(metrics["neurons_per_class"]) + metrics["unlabelled_neurons"] == 10
     assert metrics["labelled_from"] == "a pass over 64 training images without learning"
+    assert metrics["vote"] == "mean" and set(metrics["test_accuracy_by_vote"]) == {"mean", "proportion"}
+    assert metrics["test_accuracy_by_vote"]["mean"] == metrics["test_accuracy"]
     # stop after the first epoch, then resume: the same weights as the uninterrupted run
     part = tmp_path / "part"
     assert _main(common + ["--epochs", "1", "--out", str(part), "--report", "false", "--assign-pass", "false"]) == 0
@@ -89,6 +115,8 @@ def test_stdp_cli_hybrid_and_bad_config(tmp_path, capsys):
         _main(["stdp", "--dataset", "digits", "--set", "nuerons=5"])
     with pytest.raises(ValueError, match="model must be one of"):
         _main(["stdp", "--dataset", "digits", "--model", "lenet"])
+    with pytest.raises(ValueError, match="vote must be mean or proportion"):
+        _main(["stdp", "--dataset", "digits", "--vote", "majority"])
 
 
 def test_input_norm_gives_every_image_the_same_input_rate():

@@ -21,6 +21,7 @@ HELP = {
     "reduction": "sum (default: a batch moves the weights as far as its inputs one by one) | mean",
     "input_norm": "scale every image's input rates to this mean intensity (Fashion-MNIST preset: 0.286)",
     "inhibition": "mV a spike removes from the other neurons (default 120: strict winner-take-all)",
+    "vote": "mean (Diehl & Cook: mean count of each class's neurons) | proportion (counts weighted by selectivity)",
     "assign_subset": "label the neurons from the first N training images (default: all)",
 }
 

@@ -53,6 +53,7 @@ class STDPConfig:
     curve_points: int = 20                 # accuracy-curve points per epoch
     assign_pass: bool = True               # after training, label neurons from a pass without learning
     assign_subset: Optional[int] = None    # training images of that pass (None: all)
+    vote: str = "mean"                     # classification: mean count of each class's neurons | proportion
     seed: int = 0
     threads: Optional[int] = None
     time_limit: Optional[float] = None     # minutes of training after which the run stops (checkpointed)
@@ -122,6 +123,7 @@ def _validate(cfg: STDPConfig) -> None:
         (cfg.test_subset is None or cfg.test_subset >= 1, "test_subset must be >= 1"),
         (cfg.assign_subset is None or cfg.assign_subset >= 1, "assign_subset must be >= 1"),
         (cfg.time_limit is None or cfg.time_limit > 0, "time_limit must be > 0 minutes"),
+        (cfg.vote in ("mean", "proportion"), f"vote must be mean or proportion, got {cfg.vote!r}"),
     ]
     for ok, message in checks:
         if not ok:

@@ -38,7 +38,7 @@ from ..training.batches import iterate_batches, num_batches
 from ..training.checkpoint import atomic_save, load_checkpoint, load_weights, make_checkpoint
 from ..training.setup import log
 from ..training.trainer import _atomic_json, default_out_dir
-from .assign import ResponseAssigner, classify
+from .assign import VOTES, ResponseAssigner
 from .config import STDPConfig
 
 
@@ -103,13 +103,14 @@ def collect_counts(model, x_all: Tensor, cfg: STDPConfig, salt: int, show: bool,
     return out
 
 
-def _test(model, x_test, y_test, cfg, num_classes, show, ctx, labels=None) -> dict:
+def _test(model, x_test, y_test, cfg, num_classes, show, ctx) -> dict:
     counts = collect_counts(model, x_test, cfg, salt=7, show=show, desc="test", rank=ctx.rank,
                             world_size=ctx.world_size)
-    labels = model.assignments if labels is None else labels
-    pred = classify(counts, labels, num_classes)
+    by_vote = {vote: model.predict(counts, vote) for vote in VOTES}
+    pred = by_vote[cfg.vote]
     confusion = torch.bincount(y_test * num_classes + pred, minlength=num_classes ** 2).view(num_classes, -1)
-    return {"accuracy": float((pred == y_test).float().mean()), "counts": counts, "confusion": confusion}
+    return {"accuracy": float((pred == y_test).float().mean()), "counts": counts, "confusion": confusion,
+            "by_vote": {vote: float((p == y_test).float().mean()) for vote, p in by_vote.items()}}
 
 
 def firing_statistics(counts: Tensor, steps: int, theta: Tensor) -> dict[str, Any]:
@@ -192,7 +193,7 @@ def _run_diehl_cook(cfg: STDPConfig, ckpt: Optional[dict], resume: Optional[str]
         for i in bar:
             x, y = batches[i]
             counts = model.run(x, learn=True, generator=_batch_generator(cfg.seed, epoch, i, rank=ctx.rank))
-            pred = model.predict(counts)
+            pred = model.predict(counts, cfg.vote)
             seen = ResponseAssigner(cfg.n_neurons, classes)
             seen.add(counts, y)
             elapsed = train_time + time.time() - t0
@@ -247,6 +248,8 @@ def _run_diehl_cook(cfg: STDPConfig, ckpt: Optional[dict], resume: Optional[str]
     labels = model.assignments
     metrics = {
         "test_accuracy": final["accuracy"],
+        "vote": cfg.vote,
+        "test_accuracy_by_vote": final["by_vote"],
         "labelled_from": (f"a pass over {n} training images without learning" if cfg.assign_pass
                           else "the last stretch"),
         "epochs_run": len(history) and max(math.ceil(h["epoch"] - 1e-9) for h in history),

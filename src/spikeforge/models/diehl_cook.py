@@ -165,9 +165,10 @@ class DiehlCook(nn.Module):
         self.assignments.copy_(assigner.assign())
         return self.assignments
 
-    def predict(self, counts: Tensor) -> Tensor:
-        """Classes from spike counts ``[N, n_neurons]`` by the most active labelled group."""
-        return classify(counts, self.assignments, self.num_classes)
+    def predict(self, counts: Tensor, vote: str = "mean") -> Tensor:
+        """Classes from spike counts ``[N, n_neurons]`` by the most active labelled group (``vote``:
+        ``'mean'`` count, or ``'proportion'``: counts weighted by each neuron's class selectivity)."""
+        return classify(counts, self.assignments, self.num_classes, vote=vote, rates=self.rates)
 
     def extra_repr(self) -> str:
         return f"n_inputs={self.n_inputs}, n_neurons={self.n_neurons}, time={self.time} ms, dt={self.dt} ms, " \
