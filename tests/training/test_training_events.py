@@ -42,3 +42,26 @@ def test_nmnist_without_data_dir_says_where_to_put_it(tmp_path, capsys):
     code = main(["train", "--dataset", "nmnist", "--epochs", "1", "--out", str(tmp_path / "r")])
     assert code == 2
     assert "--data-dir" in capsys.readouterr().err
+
+
+def test_nfmnist_flash_frames_are_28_by_28_and_augment(tiny_fashion_mnist, tmp_path):
+    out = tmp_path / "flash"
+    code = main(["train", "--dataset", "nfmnist", "--event-method", "flash", "--data-dir", str(tiny_fashion_mnist),
+                 "--T", "4", "--epochs", "1", "--channels", "4", "--batch-size", "8", "--random-flip", "true",
+                 "--random-shift", "1", "--report", "false", "--out", str(out)])
+    assert code == 0
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert metrics["config"]["event_method"] == "flash"
+    from spikeforge.data.event_frames import load_event_frames
+    x, y, info = load_event_frames("nfmnist", "test", 4, tiny_fashion_mnist, method="flash")
+    assert tuple(x.shape) == (12, 4, 2, 28, 28) and info.input_shape == (4, 2, 28, 28)
+    # light on: ON events in the first bin where the image is bright, nothing where it is dark
+    assert int(x[:, 0, 1].sum()) > 0 and int(x[:, :, :, :8].sum()) == 0
+
+
+def test_event_method_is_checked(tmp_path, capsys):
+    assert main(["train", "--dataset", "nfmnist", "--event-method", "blink", "--out", str(tmp_path / "r")]) == 2
+    assert "event_method must be saccade, flash or poisson, got 'blink'" in capsys.readouterr().err
+    from spikeforge.data.event_frames import event_info
+    with pytest.raises(ValueError, match="is a recording"):
+        event_info("nmnist", 8, "flash")

@@ -15,6 +15,7 @@ HELP = {
     "surrogate": "surrogate spike function, e.g. atan or 'sigmoid:alpha=4'",
     "encoder": "direct | poisson | rate | latency | population | none",
     "ann": "train the model's ANN twin instead (activation in place of each neuron)",
+    "event_method": "nfmnist: how images become events: saccade (N-MNIST's moving camera) | flash (light on/off) | poisson",
     "random_flip": "mirror training samples left-right with probability 1/2 (images and event frames)",
     "random_shift": "translate training samples by up to this many pixels, zero-filled",
     "time_limit": "stop after the epoch that would pass this many minutes of training",

@@ -24,25 +24,40 @@ def is_event_dataset(name: Optional[str]) -> bool:
     return name is not None and EVENT_ALIASES.get(name.lower(), name.lower()) in EVENT_DATASETS
 
 
-def event_info(name: str, T: int) -> DatasetInfo:
+NFMNIST_METHODS = ("saccade", "flash", "poisson")
+
+
+def _check_method(key: str, method: str) -> None:
+    if method not in NFMNIST_METHODS:
+        raise ValueError(f"event_method must be one of {', '.join(NFMNIST_METHODS)}, got {method!r}")
+    if key != "nfmnist" and method != "saccade":
+        raise ValueError(f"event_method={method!r} chooses how nfmnist turns images into events; {key} is a "
+                         f"recording: leave event_method at 'saccade'")
+
+
+def event_info(name: str, T: int, method: str = "saccade") -> DatasetInfo:
     from .events_datasets import DVSGESTURE_CLASSES
     from .mnist import FASHION_MNIST_CLASSES
 
     key = EVENT_ALIASES.get(name.lower(), name.lower())
-    w, h, p = SENSORS[key]
+    _check_method(key, method)
+    w, h, p = (28, 28, 2) if key == "nfmnist" and method != "saccade" else SENSORS[key]
     classes = {"nfmnist": FASHION_MNIST_CLASSES, "nmnist": tuple(str(i) for i in range(10)),
                "dvsgesture": DVSGESTURE_CLASSES}[key]
     return DatasetInfo(key, (int(T), p, h, w), len(classes), True, tuple(classes))
 
 
 def load_event_frames(name: str, split: str, T: int, data_dir: Optional[str | os.PathLike] = None,
-                      limit: Optional[int] = None) -> tuple[torch.Tensor, torch.Tensor, DatasetInfo]:
-    """Frames ``[N, T, P, H, W]`` (integer counts), labels ``[N]`` and the dataset info."""
+                      limit: Optional[int] = None, method: str = "saccade"
+                      ) -> tuple[torch.Tensor, torch.Tensor, DatasetInfo]:
+    """Frames ``[N, T, P, H, W]`` (integer counts), labels ``[N]`` and the dataset info; ``method``:
+    how nfmnist turns images into events (``saccade``, ``flash`` or ``poisson``)."""
     from .events_datasets import DVSGesture, NeuromorphicFashionMNIST, NMNIST
 
     key = EVENT_ALIASES.get(name.lower(), name.lower())
+    _check_method(key, method)
     if key == "nfmnist":
-        ds = NeuromorphicFashionMNIST(split=split, limit=limit, data_dir=data_dir, progress=True)
+        ds = NeuromorphicFashionMNIST(split=split, method=method, limit=limit, data_dir=data_dir, progress=True)
     else:
         if data_dir is None:
             where = "root/Train/<digit>/*.bin" if key == "nmnist" else "root/DvsGesture/*.aedat"
@@ -52,4 +67,4 @@ def load_event_frames(name: str, split: str, T: int, data_dir: Optional[str | os
     x, y = frames.frames, frames.targets
     if limit is not None and key != "nfmnist":
         x, y = x[:limit], y[:limit]
-    return x, y, event_info(key, T)
+    return x, y, event_info(key, T, method)

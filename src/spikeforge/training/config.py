@@ -21,6 +21,7 @@ class TrainConfig:
     data_dir: Optional[str] = None
     train_subset: Optional[int] = None     # use only the first K training samples (quick runs)
     test_subset: Optional[int] = None
+    event_method: str = "saccade"          # nfmnist: images to events by saccade | flash | poisson
     # model
     model: Optional[str] = None            # None: csnn for images, fcsnn for digits, rsnn for sequences
     arch: Optional[str] = None             # vgg: vgg5/vgg11/vgg13/vgg16; resnet: resnet10/resnet18/resnet34
@@ -211,6 +212,8 @@ def _validate(cfg: TrainConfig) -> None:
         (cfg.test_subset is None or cfg.test_subset >= 1, "test_subset must be >= 1"),
         (cfg.time_limit is None or cfg.time_limit > 0, "time_limit must be > 0 minutes"),
         (cfg.random_shift >= 0, "random_shift must be >= 0 pixels"),
+        (cfg.event_method in ("saccade", "flash", "poisson"),
+         f"event_method must be saccade, flash or poisson, got {cfg.event_method!r}"),
     ]
     for ok, message in checks:
         if not ok:

@@ -27,7 +27,7 @@ def resolve_defaults(cfg: TrainConfig) -> TrainConfig:
     cfg = dataclasses.replace(cfg)
     if cfg.dataset is None:
         cfg.dataset = default_dataset(cfg.data_dir)
-    info = event_info(cfg.dataset, cfg.T) if is_event_dataset(cfg.dataset) else dataset_info(cfg.dataset)
+    info = event_info(cfg.dataset, cfg.T, cfg.event_method) if is_event_dataset(cfg.dataset) else dataset_info(cfg.dataset)
     if cfg.model is None:
         if info.temporal:
             cfg.model = "rsnn" if len(info.input_shape) == 2 else "csnn"
@@ -81,7 +81,7 @@ def build(cfg: TrainConfig, input_shape: tuple, num_classes: int, temporal: bool
 def load_split(cfg: TrainConfig, split: str) -> tuple[Tensor, Tensor, Any]:
     limit = cfg.train_subset if split == "train" else cfg.test_subset
     if is_event_dataset(cfg.dataset):
-        return load_event_frames(cfg.dataset, split, cfg.T, cfg.data_dir, limit)
+        return load_event_frames(cfg.dataset, split, cfg.T, cfg.data_dir, limit, cfg.event_method)
     ds = get_dataset(cfg.dataset, split, data_dir=cfg.data_dir)
     x, y = ds.inputs, ds.targets
     if limit is not None:
