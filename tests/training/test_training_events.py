@@ -65,3 +65,15 @@ def test_event_method_is_checked(tmp_path, capsys):
     from spikeforge.data.event_frames import event_info
     with pytest.raises(ValueError, match="is a recording"):
         event_info("nmnist", 8, "flash")
+    from spikeforge.data.event_frames import load_event_frames
+    with pytest.raises(ValueError, match="event_threshold sets"):
+        load_event_frames("nmnist", "train", 8, tmp_path, threshold=0.1)
+    with pytest.raises(ValueError, match="event_threshold must be > 0"):
+        load_event_frames("nfmnist", "train", 8, tmp_path, threshold=0.0)
+
+
+def test_lower_event_threshold_gives_more_events(tiny_fashion_mnist):
+    from spikeforge.data.event_frames import load_event_frames
+    coarse, _, _ = load_event_frames("nfmnist", "test", 4, tiny_fashion_mnist, method="flash")
+    fine, _, _ = load_event_frames("nfmnist", "test", 4, tiny_fashion_mnist, method="flash", threshold=0.1)
+    assert int(fine.sum()) > 1.8 * int(coarse.sum())

@@ -16,6 +16,7 @@ HELP = {
     "encoder": "direct | poisson | rate | latency | population | none",
     "ann": "train the model's ANN twin instead (activation in place of each neuron)",
     "event_method": "nfmnist: how images become events: saccade (N-MNIST's moving camera) | flash (light on/off) | poisson",
+    "event_threshold": "nfmnist: contrast threshold on log intensity (default 0.2; lower: more events, finer levels)",
     "random_flip": "mirror training samples left-right with probability 1/2 (images and event frames)",
     "random_shift": "translate training samples by up to this many pixels, zero-filled",
     "time_limit": "stop after the epoch that would pass this many minutes of training",

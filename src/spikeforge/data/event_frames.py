@@ -27,7 +27,12 @@ def is_event_dataset(name: Optional[str]) -> bool:
 NFMNIST_METHODS = ("saccade", "flash", "poisson")
 
 
-def _check_method(key: str, method: str) -> None:
+def _check_method(key: str, method: str, threshold: Optional[float] = None) -> None:
+    if threshold is not None and key != "nfmnist":
+        raise ValueError(f"event_threshold sets the contrast threshold of nfmnist's simulated camera; {key} is a "
+                         f"recording: leave it unset")
+    if threshold is not None and not threshold > 0:
+        raise ValueError(f"event_threshold must be > 0 (a log-intensity step), got {threshold}")
     if method not in NFMNIST_METHODS:
         raise ValueError(f"event_method must be one of {', '.join(NFMNIST_METHODS)}, got {method!r}")
     if key != "nfmnist" and method != "saccade":
@@ -48,16 +53,19 @@ def event_info(name: str, T: int, method: str = "saccade") -> DatasetInfo:
 
 
 def load_event_frames(name: str, split: str, T: int, data_dir: Optional[str | os.PathLike] = None,
-                      limit: Optional[int] = None, method: str = "saccade"
+                      limit: Optional[int] = None, method: str = "saccade", threshold: Optional[float] = None
                       ) -> tuple[torch.Tensor, torch.Tensor, DatasetInfo]:
     """Frames ``[N, T, P, H, W]`` (integer counts), labels ``[N]`` and the dataset info; ``method``:
-    how nfmnist turns images into events (``saccade``, ``flash`` or ``poisson``)."""
+    how nfmnist turns images into events (``saccade``, ``flash`` or ``poisson``), ``threshold``: the
+    simulated camera's contrast threshold (None: 0.2)."""
     from .events_datasets import DVSGesture, NeuromorphicFashionMNIST, NMNIST
 
     key = EVENT_ALIASES.get(name.lower(), name.lower())
-    _check_method(key, method)
+    _check_method(key, method, threshold)
     if key == "nfmnist":
-        ds = NeuromorphicFashionMNIST(split=split, method=method, limit=limit, data_dir=data_dir, progress=True)
+        extra = {} if threshold is None else {"threshold": float(threshold)}
+        ds = NeuromorphicFashionMNIST(split=split, method=method, limit=limit, data_dir=data_dir, progress=True,
+                                      **extra)
     else:
         if data_dir is None:
             where = "root/Train/<digit>/*.bin" if key == "nmnist" else "root/DvsGesture/*.aedat"

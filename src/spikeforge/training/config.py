@@ -22,6 +22,7 @@ class TrainConfig:
     train_subset: Optional[int] = None     # use only the first K training samples (quick runs)
     test_subset: Optional[int] = None
     event_method: str = "saccade"          # nfmnist: images to events by saccade | flash | poisson
+    event_threshold: Optional[float] = None  # nfmnist: the simulated camera's contrast threshold (None: 0.2)
     # model
     model: Optional[str] = None            # None: csnn for images, fcsnn for digits, rsnn for sequences
     arch: Optional[str] = None             # vgg: vgg5/vgg11/vgg13/vgg16; resnet: resnet10/resnet18/resnet34

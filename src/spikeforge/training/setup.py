@@ -81,7 +81,8 @@ def build(cfg: TrainConfig, input_shape: tuple, num_classes: int, temporal: bool
 def load_split(cfg: TrainConfig, split: str) -> tuple[Tensor, Tensor, Any]:
     limit = cfg.train_subset if split == "train" else cfg.test_subset
     if is_event_dataset(cfg.dataset):
-        return load_event_frames(cfg.dataset, split, cfg.T, cfg.data_dir, limit, cfg.event_method)
+        return load_event_frames(cfg.dataset, split, cfg.T, cfg.data_dir, limit, cfg.event_method,
+                                 cfg.event_threshold)
     ds = get_dataset(cfg.dataset, split, data_dir=cfg.data_dir)
     x, y = ds.inputs, ds.targets
     if limit is not None:
