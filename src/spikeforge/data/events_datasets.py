@@ -349,7 +349,10 @@ class NeuromorphicFashionMNIST(EventDataset):
 
         p = self.params
         gen = np.random.default_rng(p["seed"])
-        out: list[np.ndarray] = []
+        # each chunk goes straight to the compact cache columns (7 bytes per event instead of the event
+        # array's 13), so a whole split at a low threshold (about 800 M events) fits in memory
+        cols: dict[str, list[np.ndarray]] = {"x": [], "y": [], "t": [], "p": []}
+        lengths: list[np.ndarray] = []
         starts = range(0, images.shape[0], max(chunk, 1))
         for s in tqdm(starts, disable=not progress, desc=f"nfmnist {self.split}", unit="chunk"):
             batch = images[s:s + chunk]
@@ -361,15 +364,18 @@ class NeuromorphicFashionMNIST(EventDataset):
                 evs = [simulate.flash_events(im, p["threshold"], refractory_us=p["refractory_us"])[0] for im in batch]
             else:
                 evs = [simulate.poisson_events(im, refractory_us=p["refractory_us"], rng=gen)[0] for im in batch]
-            out.extend(evs)
-        lengths = np.array([len(e) for e in out], dtype=np.int64)
-        allev = np.concatenate(out) if out else np.zeros(0, EVENT_DTYPE)
-        t = allev["t"]
-        if t.size and (t.min() < 0 or t.max() > np.iinfo(np.uint32).max):
-            raise ValueError("NeuromorphicFashionMNIST: event times do not fit the uint32 cache")
-        return {"offsets": np.r_[0, np.cumsum(lengths)].astype(np.int64), "x": allev["x"].astype(np.uint8),
-                "y": allev["y"].astype(np.uint8), "t": t.astype(np.uint32), "p": allev["p"].astype(np.uint8),
-                "targets": labels.astype(np.uint8)}
+            lengths.append(np.array([len(e) for e in evs], dtype=np.int64))
+            part = np.concatenate(evs) if evs else np.zeros(0, EVENT_DTYPE)
+            t = part["t"]
+            if t.size and (t.min() < 0 or t.max() > np.iinfo(np.uint32).max):
+                raise ValueError("NeuromorphicFashionMNIST: event times do not fit the uint32 cache")
+            for name, dtype in (("x", np.uint8), ("y", np.uint8), ("t", np.uint32), ("p", np.uint8)):
+                cols[name].append(part[name].astype(dtype))
+            del evs, part
+        counts = np.concatenate(lengths) if lengths else np.zeros(0, np.int64)
+        out = {name: (np.concatenate(v) if v else np.zeros(0, dt))
+               for (name, v), dt in zip(cols.items(), (np.uint8, np.uint8, np.uint32, np.uint8))}
+        return {"offsets": np.r_[0, np.cumsum(counts)].astype(np.int64), **out, "targets": labels.astype(np.uint8)}
 
     def __len__(self) -> int:
         return len(self._cols["targets"])
