@@ -154,3 +154,20 @@ def test_default_model_and_encoder_are_resolved(tmp_path):
     assert cfg.model is None and cfg.encoder is None
     metrics = run(cfg)
     assert metrics["model"] == "fcsnn" and metrics["config"]["encoder"] == "poisson"
+
+
+def test_report_activity_of_a_recurrent_network():
+    """The RSNN's neurons are stepped by layer.Recurrent one step at a time (N x hidden per call):
+    the raster and the membrane traces still come out T x neurons."""
+    from spikeforge.models.rsnn import RSNN
+    from spikeforge.training.config import TrainConfig
+    from spikeforge.training.report import one_sample_activity
+
+    torch.manual_seed(0)
+    model = RSNN(in_features=5, n_lif=3, n_alif=4)
+    x = torch.rand(2, 7, 5) * 3                                # N x T x features (a temporal dataset)
+    cfg = TrainConfig(dataset="sfmnist", model="rsnn", encoder="none")
+    raster, traces = one_sample_activity(model, x, cfg, temporal=True)
+    (name, spikes), = [(k, v) for k, v in raster.items() if "AdaptiveLIF" in k]
+    assert spikes.shape == (7, 7) and set(spikes.ravel().tolist()) <= {0.0, 1.0}
+    assert traces["v"].shape == (7, 7) and traces["spikes"].shape == (7, 7)

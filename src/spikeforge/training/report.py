@@ -20,15 +20,28 @@ def _spiking_layers(model: nn.Module) -> list[tuple[str, BaseNode]]:
             if isinstance(m, BaseNode) and m.emits_spikes]
 
 
+def _time_first(outputs: list[torch.Tensor], step_mode: str) -> torch.Tensor:
+    """The calls of one layer as ``T x N x ...``: the single multi-step call, or the steps stacked."""
+    return outputs[0] if step_mode == "m" and len(outputs) == 1 else torch.stack(outputs)
+
+
 @torch.no_grad()
 def one_sample_activity(model: nn.Module, x: torch.Tensor, cfg: TrainConfig, temporal: bool):
     """Spikes of every spiking layer (``T x neurons``) and membrane traces of the first one."""
     from .trainer import forward
 
     layers = _spiking_layers(model)
-    spikes: dict[str, torch.Tensor] = {}
-    handles = [m.register_forward_hook(lambda mod, i, o, name=n: spikes.__setitem__(name, o.detach().flatten(2)[:, 0]))
-               for n, m in layers]
+    # a neuron in multi-step mode is called once with T x N x ...; one stepped by a wrapper (the cell of
+    # layer.Recurrent) once per step with N x ...: both end as T x N x ... lists of calls
+    calls: dict[str, list[torch.Tensor]] = {n: [] for n, _ in layers}
+    volts: list[torch.Tensor] = []
+
+    def record(mod, i, o, name):
+        calls[name].append(o.detach())
+        if name == layers[0][0] and mod.step_mode == "s" and isinstance(mod.v, torch.Tensor):
+            volts.append(mod.v.detach().clone())
+
+    handles = [m.register_forward_hook(lambda mod, i, o, name=n: record(mod, i, o, name)) for n, m in layers]
     first = layers[0][1] if layers else None
     saved = first.store_v_seq if first is not None else False
     if first is not None:
@@ -36,9 +49,13 @@ def one_sample_activity(model: nn.Module, x: torch.Tensor, cfg: TrainConfig, tem
     model.eval()
     try:
         forward(model, x[:1], cfg, make_encoder(cfg, seed=cfg.seed), temporal)
+        spikes = {n: _time_first(c, m.step_mode).flatten(2)[:, 0] for (n, m) in layers if (c := calls[n])}
         traces = None
-        if first is not None and first.v_seq is not None:
-            v = first.v_seq.flatten(2)[:, 0]
+        v_seq = None
+        if first is not None:
+            v_seq = first.v_seq if first.step_mode == "m" else (torch.stack(volts) if volts else None)
+        if first is not None and v_seq is not None and layers[0][0] in spikes:
+            v = v_seq.flatten(2)[:, 0]
             s = spikes[layers[0][0]]
             # neurons that fire about half the time show charge, fire and reset best
             active = (s.sum(0) - s.shape[0] / 2).abs().argsort()[:6]
