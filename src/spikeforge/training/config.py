@@ -155,7 +155,7 @@ PRESETS: dict[str, dict[str, Any]] = {
     "digits": {"model": "fcsnn", "encoder": "direct", "hidden": 256, "lr": 5e-3, "batch_size": 64, "epochs": 20},
     "fashion_mnist": {"model": "csnn", "encoder": "direct", "channels": 32, "epochs": 5, "lr": 3e-3},
     "mnist": {"model": "csnn", "encoder": "direct", "channels": 32, "epochs": 2, "lr": 3e-3},
-    "sfmnist": {"model": "rsnn", "encoder": "none", "hidden": 128, "epochs": 4, "lr": 2e-3, "tau": 20.0},
+    "sfmnist": {"model": "rsnn", "encoder": "none", "hidden": 128, "epochs": 20, "lr": 2e-3, "tau": 20.0},
 }
 
 
