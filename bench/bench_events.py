@@ -88,5 +88,6 @@ def main() -> None:
     else:
         print("(whole training set: no cache; `spikeforge train --dataset nfmnist` makes it)")
 
+
 if __name__ == "__main__":
     main()

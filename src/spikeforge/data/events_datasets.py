@@ -284,6 +284,10 @@ class DVSGesture(EventDataset):
                 "samples": [[p.name, c, s, e, p.stat().st_size] for p, c, s, e in self.samples]}
 
 
+#: The cache's column types: 7 bytes per event (coordinates below 256, times below 2^32 us).
+_CACHE_DTYPES = {"x": np.uint8, "y": np.uint8, "t": np.uint32, "p": np.uint8}
+
+
 class NeuromorphicFashionMNIST(EventDataset):
     """Fashion-MNIST seen by a simulated event camera (see :mod:`spikeforge.events.simulate`).
 
@@ -351,7 +355,7 @@ class NeuromorphicFashionMNIST(EventDataset):
         gen = np.random.default_rng(p["seed"])
         # each chunk goes straight to the compact cache columns (7 bytes per event instead of the event
         # array's 13), so a whole split at a low threshold (about 800 M events) fits in memory
-        cols: dict[str, list[np.ndarray]] = {"x": [], "y": [], "t": [], "p": []}
+        cols: dict[str, list[np.ndarray]] = {name: [] for name in _CACHE_DTYPES}
         lengths: list[np.ndarray] = []
         starts = range(0, images.shape[0], max(chunk, 1))
         for s in tqdm(starts, disable=not progress, desc=f"nfmnist {self.split}", unit="chunk"):
@@ -369,12 +373,11 @@ class NeuromorphicFashionMNIST(EventDataset):
             t = part["t"]
             if t.size and (t.min() < 0 or t.max() > np.iinfo(np.uint32).max):
                 raise ValueError("NeuromorphicFashionMNIST: event times do not fit the uint32 cache")
-            for name, dtype in (("x", np.uint8), ("y", np.uint8), ("t", np.uint32), ("p", np.uint8)):
+            for name, dtype in _CACHE_DTYPES.items():
                 cols[name].append(part[name].astype(dtype))
             del evs, part
         counts = np.concatenate(lengths) if lengths else np.zeros(0, np.int64)
-        out = {name: (np.concatenate(v) if v else np.zeros(0, dt))
-               for (name, v), dt in zip(cols.items(), (np.uint8, np.uint8, np.uint32, np.uint8))}
+        out = {name: (np.concatenate(v) if v else np.zeros(0, _CACHE_DTYPES[name])) for name, v in cols.items()}
         return {"offsets": np.r_[0, np.cumsum(counts)].astype(np.int64), **out, "targets": labels.astype(np.uint8)}
 
     def __len__(self) -> int:

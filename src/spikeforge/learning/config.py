@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from typing import Any, Optional
 
 from ..training.config import read_config_values
+from .assign import VOTES
 
 
 @dataclass
@@ -123,7 +124,7 @@ def _validate(cfg: STDPConfig) -> None:
         (cfg.test_subset is None or cfg.test_subset >= 1, "test_subset must be >= 1"),
         (cfg.assign_subset is None or cfg.assign_subset >= 1, "assign_subset must be >= 1"),
         (cfg.time_limit is None or cfg.time_limit > 0, "time_limit must be > 0 minutes"),
-        (cfg.vote in ("mean", "proportion"), f"vote must be mean or proportion, got {cfg.vote!r}"),
+        (cfg.vote in VOTES, f"vote must be {' or '.join(VOTES)}, got {cfg.vote!r}"),
     ]
     for ok, message in checks:
         if not ok:

@@ -13,6 +13,8 @@ from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any, Optional, Union, get_args, get_origin, get_type_hints
 
+from ..data.event_frames import NFMNIST_METHODS
+
 
 @dataclass
 class TrainConfig:
@@ -213,8 +215,8 @@ def _validate(cfg: TrainConfig) -> None:
         (cfg.test_subset is None or cfg.test_subset >= 1, "test_subset must be >= 1"),
         (cfg.time_limit is None or cfg.time_limit > 0, "time_limit must be > 0 minutes"),
         (cfg.random_shift >= 0, "random_shift must be >= 0 pixels"),
-        (cfg.event_method in ("saccade", "flash", "poisson"),
-         f"event_method must be saccade, flash or poisson, got {cfg.event_method!r}"),
+        (cfg.event_method in NFMNIST_METHODS,
+         f"event_method must be {', '.join(NFMNIST_METHODS[:-1])} or {NFMNIST_METHODS[-1]}, got {cfg.event_method!r}"),
     ]
     for ok, message in checks:
         if not ok:

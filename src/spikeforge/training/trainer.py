@@ -89,12 +89,10 @@ def train_epoch(model, opt, sched, x_all, y_all, cfg, temporal, device, epoch, r
                disable=not show, leave=False, dynamic_ncols=True)
     total, correct, loss_sum, rate_sum = 0, 0, 0.0, 0.0
     rate_meter = FiringRateMeter(unwrap(model))
-    augmenting = cfg.random_flip or cfg.random_shift > 0
     aug_gen = epoch_generator(cfg.seed, epoch, salt=3 + 1000 * rank)
     for i, (x, y) in enumerate(bar):
         x, y = x.to(device, non_blocking=True), y.to(device, non_blocking=True)
-        if augmenting:
-            x = augment(x, cfg.random_flip, cfg.random_shift, aug_gen)
+        x = augment(x, cfg.random_flip, cfg.random_shift, aug_gen)
         with torch.autocast(device.type, enabled=cfg.amp and device.type == "cuda"):
             out = forward(model, x, cfg, encoder, temporal)
             loss = criterion(out.float(), y)
