@@ -1,4 +1,4 @@
-"""Training step of a small spiking CNN: spikeforge against SpikingJelly, snnTorch and Norse, and
+"""Training step of a small spiking CNN: spikesmith against SpikingJelly, snnTorch and Norse, and
 against the same network with ReLU in place of the neurons, measured in one process.
 
     python bench/bench_convnet.py                  # 20 timed steps per implementation
@@ -10,10 +10,10 @@ output firing rate and the one-hot label, Adam (lr 1e-3). One training step = ze
 T, loss, backward, optimizer step, reset of the neuron state. Median milliseconds per step.
 
 Rows:
-    spikeforge            layer.* in multi-step mode (time folded into the batch for conv/BN/pool),
+    spikesmith            layer.* in multi-step mode (time folded into the batch for conv/BN/pool),
                           LIFNode with backend='auto' (the fused CPU kernel)
-    spikeforge cl         the same with the model and input in channels_last memory format
-    spikeforge ReLU twin  the same layers with ReLU in place of LIF (what the neurons cost on top)
+    spikesmith cl         the same with the model and input in channels_last memory format
+    spikesmith ReLU twin  the same layers with ReLU in place of LIF (what the neurons cost on top)
     spikingjelly 2.0      its layer.* and LIFNode(step_mode='m') (its default backend on the CPU)
     spikingjelly ReLU     SpikingJelly's layout with ReLU: the cap of a faster neuron alone
     snntorch 1.0          nn.Conv2d / BatchNorm2d / Leaky, the tutorial loop over T
@@ -47,8 +47,8 @@ def conv_stack(neuron, conv=nn.Conv2d, bn=nn.BatchNorm2d, pool=nn.MaxPool2d, fla
 
 
 # ----------------------------------------------------------------------------- implementations
-def spikeforge_impl(neuron_kind: str, channels_last: bool = False):
-    from spikeforge import functional, layer, neuron
+def spikesmith_impl(neuron_kind: str, channels_last: bool = False):
+    from spikesmith import functional, layer, neuron
 
     def make_neuron():
         return neuron.LIFNode(tau=2.0, step_mode="m") if neuron_kind == "lif" else nn.ReLU()
@@ -146,10 +146,10 @@ def norse_impl():
 
 def make_impls() -> dict:
     impls = {
-        "spikeforge": spikeforge_impl("lif"),
-        "spikeforge cl": spikeforge_impl("lif", channels_last=True),
-        "spikeforge ReLU twin": spikeforge_impl("relu"),
-        "spikeforge ReLU cl": spikeforge_impl("relu", channels_last=True),
+        "spikesmith": spikesmith_impl("lif"),
+        "spikesmith cl": spikesmith_impl("lif", channels_last=True),
+        "spikesmith ReLU twin": spikesmith_impl("relu"),
+        "spikesmith ReLU cl": spikesmith_impl("relu", channels_last=True),
     }
     for name, factory, args in [("spikingjelly 2.0", spikingjelly_impl, ("lif",)),
                                 ("spikingjelly ReLU", spikingjelly_impl, ("relu",)),
@@ -193,7 +193,7 @@ def main() -> None:
     ap.add_argument("--steps", type=int, default=20)
     ap.add_argument("--only", nargs="*", help="names of the rows to run (default: all)")
     args = ap.parse_args()
-    from spikeforge import kernels
+    from spikesmith import kernels
 
     kernels.reuse_freed_memory()
     impls = make_impls()

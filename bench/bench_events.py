@@ -10,7 +10,7 @@ Rows (samples per second, higher is better):
     to frames             to_frame(..., n_time_bins=T) per sample (what the trainer's frames cost)
 
 Events per sample are reported for the images converted here and, where the NeuromorphicFashionMNIST
-cache of the whole training set exists (after `spikeforge train --dataset nfmnist`), for all of it.
+cache of the whole training set exists (after `spikesmith train --dataset nfmnist`), for all of it.
 """
 
 from __future__ import annotations
@@ -42,9 +42,9 @@ def main() -> None:
     if args.threads:
         torch.set_num_threads(args.threads)
 
-    from spikeforge.data.mnist import load_fashion_mnist
-    from spikeforge.events import simulate
-    from spikeforge.events.frames import to_frame
+    from spikesmith.data.mnist import load_fashion_mnist
+    from spikesmith.events import simulate
+    from spikesmith.events.frames import to_frame
 
     images, _ = load_fashion_mnist(split="train", download=False)
     images = images[: args.samples].numpy()
@@ -78,7 +78,7 @@ def main() -> None:
     counts = np.array([len(e) for e in events])
     print(f"events per sample ({len(events)} images converted here): {_stats(counts)}")
     print(f"whole training set at this rate: {60000 / batched / 60:.1f} min to convert")
-    from spikeforge.data.events_datasets import NeuromorphicFashionMNIST, default_cache_dir
+    from spikesmith.data.events_datasets import NeuromorphicFashionMNIST, default_cache_dir
 
     # only where the whole set is cached already (converting it here would take minutes)
     if args.threshold == 0.2 and args.steps_per_saccade == 40 and \
@@ -86,7 +86,7 @@ def main() -> None:
         ds = NeuromorphicFashionMNIST("train", threshold=args.threshold, steps_per_saccade=args.steps_per_saccade)
         print(f"events per sample (whole training set, {len(ds)} images, cached): {_stats(ds.events_per_sample())}")
     else:
-        print("(whole training set: no cache; `spikeforge train --dataset nfmnist` makes it)")
+        print("(whole training set: no cache; `spikesmith train --dataset nfmnist` makes it)")
 
 
 if __name__ == "__main__":

@@ -1,4 +1,4 @@
-"""LIF layer (tau = 2) at T x 32 x 16384 float32: spikeforge's fused kernel against its scan, the
+"""LIF layer (tau = 2) at T x 32 x 16384 float32: spikesmith's fused kernel against its scan, the
 peers and a same-bytes stream, measured in one process.
 
     python bench/bench_lif.py                      # T = 8, 32, 64, 128; 5 repeats
@@ -10,7 +10,7 @@ Columns: forward (input requires grad, as in training), forward+backward (``s.ba
 medians in ms. ``stream`` is ``torch.add(x, 1, out=y)`` over the same tensors (reads 4 and writes
 4 bytes per neuron-step; a fused forward must move at least that, forward+backward twice that).
 ``saved B/step``: bytes per neuron-step that autograd keeps for the backward (``saved_tensors_hooks``),
-all of them and without the input itself. ``spikeforge bounded (8)`` is the fused kernel under
+all of them and without the input itself. ``spikesmith bounded (8)`` is the fused kernel under
 ``kernels.time_checkpoint(node, x, time_chunk=8)``: the bounded-memory mode (state every 8 steps;
 the backward recomputes each chunk).
 Peers: SpikingJelly 2.0 ``LIFNode(step_mode='m')``, snnTorch ``Leaky(beta=0.5)`` in its tutorial
@@ -49,11 +49,11 @@ def median_ms(fn, repeats: int, warmup: int = 1) -> float:
 # ----------------------------------------------------------------------------- implementations
 def make_impls():
     """name -> factory() returning run(x) -> spikes [T, ...] with a fresh state."""
-    from spikeforge import neuron
+    from spikesmith import neuron
 
     impls = {}
 
-    def spikeforge(backend):
+    def spikesmith(backend):
         def factory():
             node = neuron.LIFNode(tau=2.0, step_mode="m", backend=backend)
 
@@ -63,10 +63,10 @@ def make_impls():
             return run
         return factory
 
-    impls["spikeforge fused"] = spikeforge("cpu")
+    impls["spikesmith fused"] = spikesmith("cpu")
 
     def bounded():
-        from spikeforge import kernels
+        from spikesmith import kernels
 
         node = neuron.LIFNode(tau=2.0, step_mode="m", backend="cpu")
 
@@ -74,8 +74,8 @@ def make_impls():
             node.reset()
             return kernels.time_checkpoint(node, x, time_chunk=8)
         return run
-    impls["spikeforge bounded (8)"] = bounded
-    impls["spikeforge scan"] = spikeforge("torch")
+    impls["spikesmith bounded (8)"] = bounded
+    impls["spikesmith scan"] = spikesmith("torch")
     try:
         from spikingjelly.activation_based import neuron as sj_neuron
 
@@ -175,7 +175,7 @@ def main() -> None:
     ap.add_argument("--memory", action="store_true")
     ap.add_argument("--memory-only", action="store_true", help="only the peak-memory table (fresh processes)")
     ap.add_argument("--reuse-memory", action="store_true",
-                    help="keep freed memory in the process (kernels.reuse_freed_memory, as spikeforge train does); "
+                    help="keep freed memory in the process (kernels.reuse_freed_memory, as spikesmith train does); "
                          "applies to every implementation measured")
     ap.add_argument("--child-memory", nargs=2, metavar=("IMPL", "T"), help=argparse.SUPPRESS)
     args = ap.parse_args()
@@ -183,7 +183,7 @@ def main() -> None:
         child_memory(args.child_memory[0], int(args.child_memory[1]))
         return
 
-    from spikeforge import kernels
+    from spikesmith import kernels
 
     if args.reuse_memory:
         kernels.reuse_freed_memory()
@@ -207,7 +207,7 @@ def main() -> None:
         results[(T, "stream")] = (stream, None, None)
         for name, factory in impls.items():
             run = factory()
-            reps = args.repeats if name.startswith("spikeforge") and name != "spikeforge scan" else args.peer_repeats
+            reps = args.repeats if name.startswith("spikesmith") and name != "spikesmith scan" else args.peer_repeats
 
             def fwd():
                 run(xg)
@@ -226,9 +226,9 @@ def main() -> None:
         for name in impls:
             f, fb, (saved, other) = results[(T, name)]
             print(f"  {name:24s}{f:9.1f}{fb:10.1f}{saved:14.2f}{other:11.2f}{f / stream:12.2f}{fb / stream:12.2f}")
-        fused = results[(T, "spikeforge fused")]
+        fused = results[(T, "spikesmith fused")]
         for name in impls:
-            if name != "spikeforge fused":
+            if name != "spikesmith fused":
                 f, fb, _ = results[(T, name)]
                 print(f"  speed-up of fused over {name:22s} fwd {f / fused[0]:6.1f}x   fwd+bwd {fb / fused[1]:6.1f}x")
     if 32 in args.T and 128 in args.T:

@@ -12,9 +12,9 @@ the float model, and their energy next to their ANN twins.
     python bench/deploy_figures.py --checkpoint-direct /tmp/deploy_test/fcsnn/checkpoint.pt \\
         --checkpoint-converted /tmp/deploy_test/conv/converted_robust.pt --dataset digits --out /tmp/deploy_test/out
 
-``--checkpoint-direct`` takes an SNN checkpoint of ``spikeforge train`` (one hardware can run: the
+``--checkpoint-direct`` takes an SNN checkpoint of ``spikesmith train`` (one hardware can run: the
 average-pooling CSNN, ``--pool avg``, or the FCSNN); ``--checkpoint-converted`` a ``converted_<method>.pt``
-of ``spikeforge convert``. Both can be repeated. For each network:
+of ``spikesmith convert``. Both can be repeated. For each network:
 
 1. ``export.check(model, 'nir' | 'loihi2')``: every finding, with its fix;
 2. the NIR graph (``to_nir`` + ``write_nir``, read back with type checking) and the Lava-dl netx HDF5 file
@@ -28,7 +28,7 @@ of ``spikeforge convert``. Both can be repeated. For each network:
    against the float model, the cost of the approximation); the fixed-point reference simulation of the
    written Lava file (``simulate_lava``; against the exported float network, the cost of 8-bit weights and
    12-bit decays); the NIR file read back (``from_nir``; NIR fires on a strict ``>``);
-4. the operations and energy table of ``spikeforge.analysis`` of the float model on the same inputs
+4. the operations and energy table of ``spikesmith.analysis`` of the float model on the same inputs
    (synaptic operations, MACs, energy at 0.9 pJ per accumulate and 4.6 pJ per MAC, Horowitz 2014), next
    to the ANN twin's (the direct network's ``ann=True`` twin; the converted network's source ANN).
 
@@ -37,8 +37,8 @@ neither target expresses, so a converted VGG11 is refused (the outputs say why; 
 energy are still measured). A converted network both targets run is the average-pooling CSNN's ANN twin
 (28 -> 14 -> 7, no partial window):
 
-    spikeforge train --dataset fashion_mnist --model csnn --pool avg --ann --out runs/conversion/ann_csnn_avg
-    spikeforge convert --checkpoint runs/conversion/ann_csnn_avg/checkpoint.pt --method robust --T 8,16,32,64 \\
+    spikesmith train --dataset fashion_mnist --model csnn --pool avg --ann --out runs/conversion/ann_csnn_avg
+    spikesmith convert --checkpoint runs/conversion/ann_csnn_avg/checkpoint.pt --method robust --T 8,16,32,64 \\
         --out runs/conversion/csnn_avg
     python bench/deploy_figures.py --checkpoint-direct runs/csnn_avg/checkpoint.pt \\
         --checkpoint-converted runs/conversion/csnn_avg/converted_robust.pt --out runs/deploy
@@ -68,15 +68,15 @@ import torch
 from torch import Tensor, nn
 from tqdm import tqdm
 
-from spikeforge.analysis import EnergyCosts, Profiler, plot_profile, profile
-from spikeforge.data._atomic import atomic_writer
-from spikeforge.export import check, from_nir, layer_list, read_lava, read_nir, simulate_lava, to_lava, to_nir
-from spikeforge.export import write_nir
-from spikeforge.export.approximate import approximate_ops, predictions
-from spikeforge.export.check import blocking
-from spikeforge.export.ops import ops_network
-from spikeforge.functional import reset_net
-from spikeforge.neuron import IntegratorNode
+from spikesmith.analysis import EnergyCosts, Profiler, plot_profile, profile
+from spikesmith.data._atomic import atomic_writer
+from spikesmith.export import check, from_nir, layer_list, read_lava, read_nir, simulate_lava, to_lava, to_nir
+from spikesmith.export import write_nir
+from spikesmith.export.approximate import approximate_ops, predictions
+from spikesmith.export.check import blocking
+from spikesmith.export.ops import ops_network
+from spikesmith.functional import reset_net
+from spikesmith.neuron import IntegratorNode
 
 TARGETS = ("nir", "loihi2")
 COLUMNS = (("float", "float"), ("exported", "exported float"), ("lava", "Lava fixed point"),
@@ -109,7 +109,7 @@ class Net:
 
 # ----------------------------------------------------------------------------- loading
 def _config(stored: dict, args):
-    from spikeforge.training import TrainConfig
+    from spikesmith.training import TrainConfig
 
     known = TrainConfig.__dataclass_fields__
     cfg = TrainConfig(**{k: v for k, v in (stored or {}).items() if k in known})
@@ -121,7 +121,7 @@ def _config(stored: dict, args):
 
 
 def _test_set(cfg, cache: dict):
-    from spikeforge.training.setup import load_split
+    from spikesmith.training.setup import load_split
 
     key = (cfg.dataset, cfg.data_dir, cfg.test_subset, cfg.T)
     if key not in cache:
@@ -152,10 +152,10 @@ def _with_readout(model: nn.Module, shape: tuple, notes: list) -> nn.Module:
 
 
 def load_direct(path: Path, args, cache: dict, used: set) -> Net:
-    from spikeforge.conversion import is_converted_checkpoint
-    from spikeforge.models import build_model
-    from spikeforge.training import load_checkpoint, load_weights
-    from spikeforge.training.setup import make_encoder
+    from spikesmith.conversion import is_converted_checkpoint
+    from spikesmith.models import build_model
+    from spikesmith.training import load_checkpoint, load_weights
+    from spikesmith.training.setup import make_encoder
 
     try:
         raw = torch.load(path, map_location="cpu", weights_only=True)
@@ -165,7 +165,7 @@ def load_direct(path: Path, args, cache: dict, used: set) -> Net:
         raise ValueError(f"{path} is a converted checkpoint; pass it with --checkpoint-converted")
     ckpt = load_checkpoint(path)
     if ckpt["model_args"].get("ann", False):
-        raise ValueError(f"{path} holds an ANN twin ({ckpt['model_name']}); convert it (spikeforge convert) and pass "
+        raise ValueError(f"{path} holds an ANN twin ({ckpt['model_name']}); convert it (spikesmith convert) and pass "
                          f"its converted_<method>.pt with --checkpoint-converted")
     cfg = _config(ckpt["config"], args)
     if args.T is not None:
@@ -200,8 +200,8 @@ def load_direct(path: Path, args, cache: dict, used: set) -> Net:
 
 
 def load_converted(path: Path, args, cache: dict, used: set) -> Net:
-    from spikeforge.conversion import is_converted_checkpoint
-    from spikeforge.conversion import load_converted as load
+    from spikesmith.conversion import is_converted_checkpoint
+    from spikesmith.conversion import load_converted as load
 
     if not path.is_file():
         raise FileNotFoundError(f"converted checkpoint {path} does not exist")
@@ -210,7 +210,7 @@ def load_converted(path: Path, args, cache: dict, used: set) -> Net:
     except Exception as err:
         raise ValueError(f"converted checkpoint {path} cannot be read ({type(err).__name__}: {err})") from None
     if not is_converted_checkpoint(raw):
-        raise ValueError(f"{path} is not a converted checkpoint (spikeforge convert writes converted_<method>.pt); "
+        raise ValueError(f"{path} is not a converted checkpoint (spikesmith convert writes converted_<method>.pt); "
                          f"pass a trained SNN with --checkpoint-direct")
     snn = load(raw).eval()
     if args.T is not None and args.T != snn.T:
@@ -428,7 +428,7 @@ def summary_markdown(doc: dict) -> str:
            f"{doc['date']}, {doc['machine']}, torch {doc['torch']} ({doc['threads']} threads). Accuracy on the "
            f"first {nets[0]['samples'] if nets else 0} test samples, the same encoded inputs in every column. "
            f"\"Exported float\" is the network written to the files (BatchNorm folded; after `approximate=True` "
-           f"where needed); the Lava fixed point is spikeforge's NumPy reference simulation of the written netx file.",
+           f"where needed); the Lava fixed point is spikesmith's NumPy reference simulation of the written netx file.",
            "", "## Export and accuracy", "",
            "| network | kind | T | checks nir / loihi2 (error, approximate, precision) | NIR file | Lava file | "
            "approximate=True | float | exported float | Lava fixed point | NIR read back | Lava = exported float |",
@@ -469,7 +469,7 @@ def plot_summary(nets: list, path: Path, costs: EnergyCosts) -> None:
     """Left: accuracy of the float model and of the exported files; right: energy per inference vs the ANN twin."""
     import numpy as np
 
-    from spikeforge.viz._common import new_figure, save_png
+    from spikesmith.viz._common import new_figure, save_png
 
     fig = new_figure((12, 2.4 + 1.0 * max(len(nets), 1)))
     ax, ax2 = fig.subplots(1, 2)
@@ -542,9 +542,9 @@ def deploy(net: Net, args, out: Path, costs: EnergyCosts) -> dict:
 def parse_args(argv):
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--checkpoint-direct", action="append", default=[], type=Path, metavar="CKPT",
-                   help="checkpoint.pt of a directly trained SNN (spikeforge train); repeatable")
+                   help="checkpoint.pt of a directly trained SNN (spikesmith train); repeatable")
     p.add_argument("--checkpoint-converted", action="append", default=[], type=Path, metavar="CKPT",
-                   help="converted_<method>.pt of spikeforge convert; repeatable")
+                   help="converted_<method>.pt of spikesmith convert; repeatable")
     p.add_argument("--dataset", default=None, help="override the checkpoints' dataset (e.g. digits)")
     p.add_argument("--data-dir", default=None)
     p.add_argument("--test-samples", type=int, default=None, help="use the first K test samples (default: all)")

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Install the peer SNN libraries used for cross-checks and benchmarks
 # (SpikingJelly, snnTorch, Norse, Sinabs, plus NIR / nirtorch), and Triton
-# (for spikeforge.kernels.gpu, whose tests run in Triton's interpreter,
+# (for spikesmith.kernels.gpu, whose tests run in Triton's interpreter,
 # TRITON_INTERPRET=1, where no GPU exists), into the CURRENTLY ACTIVE Python
 # environment, without touching torch.
 #

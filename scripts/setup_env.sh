@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
-# Create (or reuse) the project venv and install spikeforge into it.
+# Create (or reuse) the project venv and install spikesmith into it.
 #   bash scripts/setup_env.sh [EXTRAS]     e.g. EXTRAS=test  (default: viz,data)
 # torch is installed first and pinned, so no dependency can pull a CUDA build.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 extras="${1:-viz,data}"
-venv="${SPIKEFORGE_VENV:-.venv}"
+venv="${SPIKESMITH_VENV:-.venv}"
 py="${PYTHON:-python3}"
 if [ ! -x "$venv/bin/python" ]; then
   echo "[setup] creating $venv"
@@ -15,7 +15,7 @@ pip=("$venv/bin/python" -m pip --disable-pip-version-check -q)
 "${pip[@]}" install --upgrade pip setuptools wheel >/dev/null
 echo "[setup] torch==2.13.0"
 "${pip[@]}" install "torch==2.13.0"
-echo "[setup] spikeforge[$extras]"
+echo "[setup] spikesmith[$extras]"
 "${pip[@]}" install -e ".[${extras}]"
 "$venv/bin/python" - <<'PY'
 import torch

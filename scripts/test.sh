@@ -9,8 +9,8 @@ if [ ! -d /usr/share/datasets/fashion-mnist ] && [ "$(id -u)" = 0 ] && command -
     || echo "[test] could not install dataset-fashion-mnist; its tests will skip"
 fi
 bash scripts/setup_env.sh test
-venv="${SPIKEFORGE_VENV:-.venv}"
-if [ "${SPIKEFORGE_SKIP_PEERS:-0}" != "1" ]; then
+venv="${SPIKESMITH_VENV:-.venv}"
+if [ "${SPIKESMITH_SKIP_PEERS:-0}" != "1" ]; then
   PATH="$PWD/$venv/bin:$PATH" bash scripts/install_peers.sh
 fi
 exec "$venv/bin/python" -m pytest "$@"

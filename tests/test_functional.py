@@ -4,7 +4,7 @@ import pytest
 import torch
 from torch import nn
 
-from spikeforge import functional, neuron
+from spikesmith import functional, neuron
 
 
 def test_set_step_mode_switches_every_neuron_and_names_layers():

@@ -1,4 +1,4 @@
-"""spikeforge.analysis: synaptic operations, MACs, rates and energy counted by hand on tiny networks."""
+"""spikesmith.analysis: synaptic operations, MACs, rates and energy counted by hand on tiny networks."""
 
 from __future__ import annotations
 
@@ -6,9 +6,9 @@ import pytest
 import torch
 from torch import nn
 
-from spikeforge import layer, neuron
-from spikeforge.analysis import EnergyCosts, Profiler, plot_profile, positions_fanout, profile
-from spikeforge.models import build_model
+from spikesmith import layer, neuron
+from spikesmith.analysis import EnergyCosts, Profiler, plot_profile, positions_fanout, profile
+from spikesmith.models import build_model
 
 
 def _linear_net():
@@ -133,7 +133,7 @@ def test_profiler_accumulates_batches_and_plots(tmp_path):
     with Profiler(net) as prof:
         for b in batches:
             net(b)
-            from spikeforge.functional import reset_net
+            from spikesmith.functional import reset_net
             reset_net(net)
     assert prof.result().acs == pytest.approx(p.acs)
     text = p.table()

@@ -1,4 +1,4 @@
-"""``spikeforge profile --checkpoint ...`` on a tiny trained checkpoint."""
+"""``spikesmith profile --checkpoint ...`` on a tiny trained checkpoint."""
 
 from __future__ import annotations
 
@@ -6,8 +6,8 @@ import json
 
 import pytest
 
-from spikeforge.cli import main as cli_main
-from spikeforge.cli import profile as profile_cmd
+from spikesmith.cli import main as cli_main
+from spikesmith.cli import profile as profile_cmd
 
 pytest.importorskip("matplotlib")
 
@@ -55,7 +55,7 @@ def test_profile_bad_arguments(ckpt, tmp_path, capsys):
 
 def test_profile_of_a_converted_checkpoint(tmp_path, capsys, monkeypatch):
     """A converted (ANN -> SNN) checkpoint: its IF layers over T steps next to the source ANN."""
-    from spikeforge.cli import convert as convert_cmd
+    from spikesmith.cli import convert as convert_cmd
 
     monkeypatch.setitem(cli_main.COMMANDS, "convert", convert_cmd)
     ann = tmp_path / "ann"

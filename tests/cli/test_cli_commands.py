@@ -1,4 +1,4 @@
-"""``spikeforge train`` and ``spikeforge eval`` through ``spikeforge.cli.main.main``."""
+"""``spikesmith train`` and ``spikesmith eval`` through ``spikesmith.cli.main.main``."""
 
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ import sys
 import pytest
 import torch
 
-from spikeforge.cli.main import main
-from spikeforge.training import load_checkpoint
+from spikesmith.cli.main import main
+from spikesmith.training import load_checkpoint
 
 TINY = ["--dataset", "digits", "--train-subset", "200", "--test-subset", "100", "--hidden", "32", "--T", "2",
         "--lr", "0.05", "--report", "false"]
@@ -90,7 +90,7 @@ def test_unknown_dataset_exits_2_listing_valid_names(tmp_path, capsys):
 def test_bad_config_key_exits_2(tmp_path, capsys):
     assert main(["train", "--dataset", "digits", "--set", "hiden=3", "--out", str(tmp_path)]) == 2
     err = capsys.readouterr().err
-    assert "spikeforge train: error: unknown config key(s) 'hiden'" in err and "valid keys" in err
+    assert "spikesmith train: error: unknown config key(s) 'hiden'" in err and "valid keys" in err
 
 
 def test_bad_key_in_config_file_exits_2(tmp_path, capsys):
@@ -154,7 +154,7 @@ def test_eval_errors(tmp_path, capsys):
     assert "cannot be read" in capsys.readouterr().err
     torch.save({"w": torch.zeros(1)}, tmp_path / "other.pt")
     assert main(["eval", "--checkpoint", str(tmp_path / "other.pt")]) == 2
-    assert "not a spikeforge checkpoint" in capsys.readouterr().err
+    assert "not a spikesmith checkpoint" in capsys.readouterr().err
 
 
 def test_no_command_and_bad_arguments(capsys):
@@ -169,7 +169,7 @@ def test_no_command_and_bad_arguments(capsys):
 
 
 def test_python_dash_m():
-    proc = subprocess.run([sys.executable, "-m", "spikeforge", "train", "--help"], capture_output=True, text=True,
+    proc = subprocess.run([sys.executable, "-m", "spikesmith", "train", "--help"], capture_output=True, text=True,
                           timeout=120)
     assert proc.returncode == 0
     assert "--train-subset" in proc.stdout and "--resume" in proc.stdout and "--config" in proc.stdout

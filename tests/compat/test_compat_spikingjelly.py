@@ -6,8 +6,8 @@ import pytest
 import torch
 from torch import nn
 
-from spikeforge import functional, layer, neuron, surrogate
-from spikeforge.compat import from_spikingjelly
+from spikesmith import functional, layer, neuron, surrogate
+from spikesmith.compat import from_spikingjelly
 
 sj = pytest.importorskip("spikingjelly.activation_based")
 from spikingjelly.activation_based import functional as sjf  # noqa: E402
@@ -124,9 +124,9 @@ def test_unsupported_modules_are_named_with_the_fix():
         from_spikingjelly(net)
     msg = str(err.value)
     assert "5 module(s)" in msg
-    assert "module '1': spikingjelly IzhikevichNode" in msg and "spikeforge.neuron.IzhikevichNode" in msg
+    assert "module '1': spikingjelly IzhikevichNode" in msg and "spikesmith.neuron.IzhikevichNode" in msg
     assert "module '2' (LIFNode).surrogate_function: surrogate Erf" in msg and "ATan" in msg
-    assert "LinearRecurrentContainer" in msg and "spikeforge.layer.Recurrent" in msg
+    assert "LinearRecurrentContainer" in msg and "spikesmith.layer.Recurrent" in msg
     assert "module '4': Custom" in msg and "from_spikingjelly(child)" in msg
     assert "SuperSpike with alpha=2" in msg
     with pytest.raises(TypeError, match="nn.Module"):

@@ -4,7 +4,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from spikeforge.conversion import fold_bn_into, normalize, trace
+from spikesmith.conversion import fold_bn_into, normalize, trace
 
 
 def _random_bn(bn: nn.modules.batchnorm._BatchNorm) -> None:

@@ -4,8 +4,8 @@ import pytest
 import torch
 from torch import nn
 
-from spikeforge import conversion
-from spikeforge.conversion import balance, layer_error
+from spikesmith import conversion
+from spikesmith.conversion import balance, layer_error
 
 
 def _errors(snn, x):
@@ -63,7 +63,7 @@ def test_mse_threshold_beats_max_on_heavy_tail():
 
 
 def test_qcfs_preset_uses_lambda_and_half_potential():
-    from spikeforge.models.activations import QCFS
+    from spikesmith.models.activations import QCFS
 
     net = nn.Sequential(nn.Linear(5, 8), QCFS(levels=4, threshold=1.5), nn.Linear(8, 2)).eval()
     x = torch.randn(64, 5)
@@ -83,7 +83,7 @@ def test_qcfs_preset_uses_lambda_and_half_potential():
 
 
 def test_calibration_option_spellings():
-    from spikeforge.conversion import resolve_options
+    from spikesmith.conversion import resolve_options
 
     assert resolve_options("qcfs", {"calibration": "none"})["calibration"] == ()
     assert resolve_options("qcfs", {"calibration": ""})["calibration"] == ()

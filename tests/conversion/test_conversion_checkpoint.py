@@ -4,9 +4,9 @@ import pytest
 import torch
 from torch import nn
 
-from spikeforge import conversion
-from spikeforge.models import ACTIVATIONS, build_model, make_activation
-from spikeforge.models.activations import QCFS, ClipReLU
+from spikesmith import conversion
+from spikesmith.models import ACTIVATIONS, build_model, make_activation
+from spikesmith.models.activations import QCFS, ClipReLU
 
 VGG = {"config": "vgg5", "in_channels": 1, "width": 0.125, "pool": "avg", "num_classes": 3, "ann": True}
 
@@ -43,7 +43,7 @@ def test_custom_model_needs_its_architecture(tmp_path):
     with torch.no_grad():
         torch.testing.assert_close(loaded(x), snn(x), rtol=0, atol=0)
     assert loaded.options["bias"] is False
-    with pytest.raises(ValueError, match="not a converted spikeforge checkpoint"):
+    with pytest.raises(ValueError, match="not a converted spikesmith checkpoint"):
         conversion.load_converted({"format": "other"})
 
 

@@ -1,4 +1,4 @@
-"""``spikeforge convert`` on a small ANN trained on scikit-learn's digits."""
+"""``spikesmith convert`` on a small ANN trained on scikit-learn's digits."""
 
 from __future__ import annotations
 
@@ -7,13 +7,13 @@ import json
 
 import pytest
 
-from spikeforge import conversion
-from spikeforge.cli import convert as convert_cmd
-from spikeforge.cli.main import main
+from spikesmith import conversion
+from spikesmith.cli import convert as convert_cmd
+from spikesmith.cli.main import main
 
 
 def _convert(argv):
-    parser = argparse.ArgumentParser(prog="spikeforge")
+    parser = argparse.ArgumentParser(prog="spikesmith")
     convert_cmd.add_parser(parser.add_subparsers(dest="command"))
     return convert_cmd.run(parser.parse_args(["convert", *argv]))
 

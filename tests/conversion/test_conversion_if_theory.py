@@ -5,8 +5,8 @@ import math
 import pytest
 import torch
 
-from spikeforge.conversion import IFActivation, quantize
-from spikeforge.neuron import IFNode
+from spikesmith.conversion import IFActivation, quantize
+from spikesmith.neuron import IFNode
 
 
 def _counts(layer: IFActivation, c: torch.Tensor, T: int) -> torch.Tensor:

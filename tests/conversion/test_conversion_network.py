@@ -7,9 +7,9 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from spikeforge import conversion
-from spikeforge.models import build_model
-from spikeforge.monitor import SpikeMonitor
+from spikesmith import conversion
+from spikesmith.models import build_model
+from spikesmith.monitor import SpikeMonitor
 
 
 

@@ -8,8 +8,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from spikeforge.data import locate
-from spikeforge.data.idx import write_idx
+from spikesmith.data import locate
+from spikesmith.data.idx import write_idx
 
 SPLIT_FILES = locate.SPLIT_FILES
 
@@ -25,7 +25,7 @@ def real_system_dirs():
 
 @pytest.fixture(autouse=True)
 def isolated_env(request, tmp_path, monkeypatch):
-    """Every test: HOME in tmp_path, no $SPIKEFORGE_DATA, no network, no system folders.
+    """Every test: HOME in tmp_path, no $SPIKESMITH_DATA, no network, no system folders.
 
     So results never depend on what this machine has installed or cached.
     """

@@ -10,8 +10,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from spikeforge.data import find_dataset, load_fashion_mnist, load_mnist, search_dirs, write_idx
-from spikeforge.data import locate
+from spikesmith.data import find_dataset, load_fashion_mnist, load_mnist, search_dirs, write_idx
+from spikesmith.data import locate
 
 
 def _first_label(folder=None, split="train"):
@@ -26,15 +26,15 @@ def _put(folder: Path, make_split, label: int, split: str = "train"):
 
 def test_search_order_data_dir_env_cache_system(tmp_path, isolated_env, make_split, monkeypatch):
     explicit, env, system = tmp_path / "explicit", tmp_path / "env", tmp_path / "system"
-    cache = isolated_env / ".cache" / "spikeforge" / "fashion_mnist"
-    monkeypatch.setenv("SPIKEFORGE_DATA", str(env))
+    cache = isolated_env / ".cache" / "spikesmith" / "fashion_mnist"
+    monkeypatch.setenv("SPIKESMITH_DATA", str(env))
     spec = locate.SPECS["fashion_mnist"]
     monkeypatch.setitem(locate.SPECS, "fashion_mnist", spec._replace(system_dirs=(str(system),)))
     for label, folder in enumerate((explicit, env, cache, system), start=1):
         _put(folder, make_split, label)
     assert _first_label(explicit) == 1
-    assert _first_label() == 2                   # no data_dir: $SPIKEFORGE_DATA
-    monkeypatch.delenv("SPIKEFORGE_DATA")
+    assert _first_label() == 2                   # no data_dir: $SPIKESMITH_DATA
+    monkeypatch.delenv("SPIKESMITH_DATA")
     assert _first_label() == 3                   # then the cache in $HOME
     assert _first_label(tmp_path / "empty") == 3
     for p in cache.iterdir():
@@ -44,17 +44,17 @@ def test_search_order_data_dir_env_cache_system(tmp_path, isolated_env, make_spl
 
 
 def test_search_dirs_lists_every_place_in_order(tmp_path, isolated_env, monkeypatch):
-    monkeypatch.setenv("SPIKEFORGE_DATA", str(tmp_path / "env"))
+    monkeypatch.setenv("SPIKESMITH_DATA", str(tmp_path / "env"))
     dirs = search_dirs(locate.SPECS["mnist"], tmp_path / "d")
     assert dirs == [tmp_path / "d", tmp_path / "d" / "mnist", tmp_path / "d" / "MNIST",
                     tmp_path / "env", tmp_path / "env" / "mnist", tmp_path / "env" / "MNIST",
-                    isolated_env / ".cache" / "spikeforge" / "mnist"]
+                    isolated_env / ".cache" / "spikesmith" / "mnist"]
 
 
 @pytest.mark.parametrize("sub", ["fashion_mnist", "fashion-mnist", "FashionMNIST/raw"])
 def test_env_var_dataset_subfolders(tmp_path, make_dataset, monkeypatch, sub):
     make_dataset(tmp_path / "root" / sub)
-    monkeypatch.setenv("SPIKEFORGE_DATA", str(tmp_path / "root"))
+    monkeypatch.setenv("SPIKESMITH_DATA", str(tmp_path / "root"))
     assert find_dataset("fmnist") == tmp_path / "root" / sub
     assert find_dataset("mnist") is None
     assert load_fashion_mnist(split="test", download=False)[0].shape == (3, 28, 28)
@@ -73,14 +73,14 @@ def test_find_dataset_needs_both_splits_and_accepts_aliases(tmp_path, make_split
 
 
 def test_offline_message_lists_places_and_remedies(tmp_path, isolated_env, monkeypatch):
-    monkeypatch.setenv("SPIKEFORGE_DATA", str(tmp_path / "env"))
+    monkeypatch.setenv("SPIKESMITH_DATA", str(tmp_path / "env"))
     with pytest.raises(FileNotFoundError) as err:
         load_fashion_mnist(tmp_path / "mine", "test", download=False)
     msg = str(err.value)
     for place in (tmp_path / "mine", tmp_path / "env" / "fashion_mnist",
-                  isolated_env / ".cache" / "spikeforge" / "fashion_mnist"):
+                  isolated_env / ".cache" / "spikesmith" / "fashion_mnist"):
         assert f"  {place}\n" in msg
-    for text in ("t10k-images-idx3-ubyte[.gz]", "$SPIKEFORGE_DATA", "apt-get install dataset-fashion-mnist",
+    for text in ("t10k-images-idx3-ubyte[.gz]", "$SPIKESMITH_DATA", "apt-get install dataset-fashion-mnist",
                  "download=False"):
         assert text in msg
 
@@ -97,7 +97,7 @@ def test_failed_download_is_reported_with_every_url(tmp_path, isolated_env, monk
         load_mnist(split="test")
     assert [u for u, _ in tried] == [base + "t10k-images-idx3-ubyte.gz" for base in locate.SPECS["mnist"].urls]
     assert all(0 < t <= 60 for _, t in tried)
-    assert not any((isolated_env / ".cache" / "spikeforge" / "mnist").glob("*"))
+    assert not any((isolated_env / ".cache" / "spikesmith" / "mnist").glob("*"))
 
 
 def _serve(files: dict[str, bytes]):
@@ -115,7 +115,7 @@ def test_download_fills_the_cache_then_works_offline(tmp_path, isolated_env, mak
     monkeypatch.setattr(urllib.request, "urlopen", _serve(served))
     x, y = load_fashion_mnist(split="test")
     assert y.tolist() == labels.tolist() and np.array_equal(x.numpy(), images)
-    cache = isolated_env / ".cache" / "spikeforge" / "fashion_mnist"
+    cache = isolated_env / ".cache" / "spikesmith" / "fashion_mnist"
     assert sorted(p.name for p in cache.iterdir()) == sorted(served)
     monkeypatch.setattr(urllib.request, "urlopen", _serve({}))  # now offline: the cache serves it
     assert load_fashion_mnist(split="test")[1].tolist() == labels.tolist()
@@ -128,5 +128,5 @@ def test_bad_download_never_lands_in_the_cache(tmp_path, isolated_env, make_spli
     monkeypatch.setattr(urllib.request, "urlopen", _serve(served))
     with pytest.raises(FileNotFoundError, match="train-images-idx3-ubyte.gz: .*IDX file"):
         load_fashion_mnist(split="train")
-    cache = isolated_env / ".cache" / "spikeforge" / "fashion_mnist"
+    cache = isolated_env / ".cache" / "spikesmith" / "fashion_mnist"
     assert list(cache.iterdir()) == []

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import torch
 
-from spikeforge.data import (
+from spikesmith.data import (
     LabeledDataset,
     canonical_name,
     dataset_available,
@@ -49,7 +49,7 @@ def test_every_name_has_metadata():
 def test_image_dataset_is_float_in_unit_range_with_channel(tmp_path, make_dataset, name):
     (train_x, train_y), _ = make_dataset(tmp_path / name, n_train=5)
     train_x[0, 0, 0], train_x[0, 0, 1] = 255, 0
-    from spikeforge.data import write_idx
+    from spikesmith.data import write_idx
     write_idx(tmp_path / name / "train-images-idx3-ubyte.gz", train_x)
     ds = get_dataset(name, "train", data_dir=tmp_path, download=False)  # found in data_dir/<name>
     assert isinstance(ds, LabeledDataset) and isinstance(ds, torch.utils.data.TensorDataset)

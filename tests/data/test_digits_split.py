@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import torch
 
-from spikeforge.data import load_digits
+from spikesmith.data import load_digits
 
 sklearn = pytest.importorskip("sklearn")
 
@@ -53,5 +53,5 @@ def test_bad_split():
 
 def test_missing_sklearn_gives_install_hint(monkeypatch):
     monkeypatch.setitem(sys.modules, "sklearn.datasets", None)  # makes the import fail
-    with pytest.raises(ImportError, match=r"pip install 'spikeforge\[data\]'"):
+    with pytest.raises(ImportError, match=r"pip install 'spikesmith\[data\]'"):
         load_digits("train")

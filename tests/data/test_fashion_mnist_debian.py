@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from spikeforge.data import find_dataset, get_dataset, load_fashion_mnist
+from spikesmith.data import find_dataset, get_dataset, load_fashion_mnist
 
 DEBIAN_DIR = Path("/usr/share/datasets/fashion-mnist")
 

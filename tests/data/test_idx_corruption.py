@@ -9,7 +9,7 @@ import tracemalloc
 import numpy as np
 import pytest
 
-from spikeforge.data.idx import IDX_IMAGES_MAGIC, IDX_LABELS_MAGIC, read_idx, write_idx
+from spikesmith.data.idx import IDX_IMAGES_MAGIC, IDX_LABELS_MAGIC, read_idx, write_idx
 
 
 def _write(path, data: bytes, gz: bool = False):

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import torch
 
-from spikeforge.data.idx import IDX_IMAGES_MAGIC, IDX_LABELS_MAGIC, read_idx, write_idx
+from spikesmith.data.idx import IDX_IMAGES_MAGIC, IDX_LABELS_MAGIC, read_idx, write_idx
 
 
 def test_labels_file_has_the_exact_mnist_bytes(tmp_path):

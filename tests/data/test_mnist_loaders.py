@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 import torch
 
-from spikeforge.data import load_fashion_mnist, load_mnist, write_idx
-from spikeforge.data.locate import SPLIT_FILES
+from spikesmith.data import load_fashion_mnist, load_mnist, write_idx
+from spikesmith.data.locate import SPLIT_FILES
 
 
 @pytest.mark.parametrize("gz", [True, False])

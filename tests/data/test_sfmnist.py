@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import torch
 
-from spikeforge.data import dataset_info, get_dataset, load_sequential_fashion_mnist, rows_to_sequence
+from spikesmith.data import dataset_info, get_dataset, load_sequential_fashion_mnist, rows_to_sequence
 
 
 def test_row_t_is_step_t():

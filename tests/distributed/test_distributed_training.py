@@ -16,7 +16,7 @@ import torch.distributed as dist
 import torch.multiprocessing as mp
 from torch import nn
 
-from spikeforge import functional, neuron
+from spikesmith import functional, neuron
 
 pytestmark = pytest.mark.skipif(not dist.is_available(), reason="torch.distributed not available")
 
@@ -60,7 +60,7 @@ def test_each_replica_keeps_its_own_neuron_state(tmp_path):
 
 def _train_worker(rank, world, port, overrides, resume):
     _env(rank, world, port)
-    from spikeforge.training import make_config, run
+    from spikesmith.training import make_config, run
 
     cfg = make_config(None, overrides)
     run(cfg, resume=resume)
@@ -75,9 +75,9 @@ BASE = {"dataset": "digits", "train_subset": 128, "test_subset": 90, "batch_size
 
 
 def test_distributed_metrics_bn_and_resume(tmp_path):
-    from spikeforge.data import get_dataset
-    from spikeforge.models import build_model
-    from spikeforge.training import evaluate, load_checkpoint, make_config
+    from spikesmith.data import get_dataset
+    from spikesmith.models import build_model
+    from spikesmith.training import evaluate, load_checkpoint, make_config
 
     full = tmp_path / "full"
     _spawn_train({**BASE, "out": str(full)})

@@ -3,7 +3,7 @@
 import pytest
 import torch
 
-from spikeforge import dynamics, neuron, surrogate
+from spikesmith import dynamics, neuron, surrogate
 
 
 def test_scan_collects_outputs_and_final_state():

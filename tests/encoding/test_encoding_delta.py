@@ -3,7 +3,7 @@
 import pytest
 import torch
 
-from spikeforge.encoding import DeltaEncoder, delta_encode
+from spikesmith.encoding import DeltaEncoder, delta_encode
 
 # threshold 0.3, reference starts at x[0] = 0:
 #   t=1 .25: no;  t=2 .5: +.5 -> +1, ref .5;  t=3 .5: no;  t=4 .75: +.25 no;

@@ -3,7 +3,7 @@
 import pytest
 import torch
 
-from spikeforge.encoding import DirectEncoder, IdentityEncoder, direct_encode
+from spikesmith.encoding import DirectEncoder, IdentityEncoder, direct_encode
 
 
 def test_repeats_input_at_every_step():

@@ -5,7 +5,7 @@ import math
 import pytest
 import torch
 
-from spikeforge.encoding import LatencyEncoder, latency_encode, latency_times, times_to_spikes
+from spikesmith.encoding import LatencyEncoder, latency_encode, latency_times, times_to_spikes
 
 INF = math.inf
 

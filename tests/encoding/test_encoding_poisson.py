@@ -6,7 +6,7 @@ import pickle
 import pytest
 import torch
 
-from spikeforge.encoding import PoissonEncoder, poisson_encode
+from spikesmith.encoding import PoissonEncoder, poisson_encode
 
 
 def test_mean_rate_matches_x():

@@ -5,7 +5,7 @@ import math
 import pytest
 import torch
 
-from spikeforge.encoding import RateEncoder, rate_encode
+from spikesmith.encoding import RateEncoder, rate_encode
 
 
 def _train(x, T, rounding="floor"):

@@ -5,8 +5,8 @@ import pickle
 import pytest
 import torch
 
-from spikeforge import encoding
-from spikeforge.encoding import ENCODERS, get_encoder
+from spikesmith import encoding
+from spikesmith.encoding import ENCODERS, get_encoder
 
 DTYPES = [torch.float16, torch.bfloat16, torch.float32, torch.float64]
 

@@ -5,7 +5,7 @@ import math
 import pytest
 import torch
 
-from spikeforge.encoding import (
+from spikesmith.encoding import (
     DeltaEncoder,
     DirectEncoder,
     IdentityEncoder,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from spikeforge.events import (EVENT_DTYPE, check_events, check_sensor_size, from_structured,
+from spikesmith.events import (EVENT_DTYPE, check_events, check_sensor_size, from_structured,
                                infer_sensor_size, make_events, sort_events)
 
 

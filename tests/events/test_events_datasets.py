@@ -7,10 +7,10 @@ import pytest
 import torch
 from aedat_layouts import AEDAT3_HEADER, aedat3_packet
 
-import spikeforge.events as E
-from spikeforge.data.events_datasets import DVSGesture, FrameDataset, NeuromorphicFashionMNIST, NMNIST
-from spikeforge.data.idx import write_idx
-from spikeforge.data.locate import SPLIT_FILES
+import spikesmith.events as E
+from spikesmith.data.events_datasets import DVSGesture, FrameDataset, NeuromorphicFashionMNIST, NMNIST
+from spikesmith.data.idx import write_idx
+from spikesmith.data.locate import SPLIT_FILES
 
 
 def rand_events(n, w, h, seed, t0=0, t1=300_000):

@@ -9,12 +9,12 @@ import numpy as np
 import pytest
 from aedat_layouts import AEDAT3_HEADER, aedat2_bytes, aedat3_other_packet, aedat3_packet
 
-import spikeforge.events as E
-from spikeforge.events import EventFileError, make_events, read, write
-from spikeforge.events.formats import aedat4, detect_format
+import spikesmith.events as E
+from spikesmith.events import EventFileError, make_events, read, write
+from spikesmith.events.formats import aedat4, detect_format
 
-# shared/ stands beside the repository (CI clones main next to it); SPIKEFORGE_SHARED overrides
-DATA = Path(os.environ.get("SPIKEFORGE_SHARED", Path(__file__).resolve().parents[3] / "shared")) / "data" / "events"
+# shared/ stands beside the repository (CI clones main next to it); SPIKESMITH_SHARED overrides
+DATA = Path(os.environ.get("SPIKESMITH_SHARED", Path(__file__).resolve().parents[3] / "shared")) / "data" / "events"
 needs_data = pytest.mark.skipif(not DATA.is_dir(), reason="real recordings not present")
 
 
@@ -66,7 +66,7 @@ def test_aedat4_without_package_names_the_extra(monkeypatch, tmp_path):
     monkeypatch.setattr(builtins, "__import__", fake)
     p = tmp_path / "x.aedat4"
     p.write_bytes(b"#!AER-DAT4.0\r\n")
-    with pytest.raises(ImportError, match=r"spikeforge\[events\]"):
+    with pytest.raises(ImportError, match=r"spikesmith\[events\]"):
         read(p)
 
 

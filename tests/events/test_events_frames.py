@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-import spikeforge.events as E
-from spikeforge.events import make_events, to_frame, to_voxel_grid
+import spikesmith.events as E
+from spikesmith.events import make_events, to_frame, to_voxel_grid
 
 S = (3, 2, 2)
 

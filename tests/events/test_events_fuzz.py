@@ -11,11 +11,11 @@ import numpy as np
 import pytest
 from aedat_layouts import AEDAT3_HEADER, aedat2_bytes, aedat3_packet
 
-from spikeforge.events import EventFileError, make_events, read, write
-from spikeforge.events.formats import aedat2, aedat3, atis
+from spikesmith.events import EventFileError, make_events, read, write
+from spikesmith.events.formats import aedat2, aedat3, atis
 
-# shared/ stands beside the repository (CI clones main next to it); SPIKEFORGE_SHARED overrides
-DATA = Path(os.environ.get("SPIKEFORGE_SHARED", Path(__file__).resolve().parents[3] / "shared")) / "data" / "events"
+# shared/ stands beside the repository (CI clones main next to it); SPIKESMITH_SHARED overrides
+DATA = Path(os.environ.get("SPIKESMITH_SHARED", Path(__file__).resolve().parents[3] / "shared")) / "data" / "events"
 
 
 def _valid_files(tmp: Path) -> dict[str, bytes]:

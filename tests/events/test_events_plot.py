@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-import spikeforge.events as E
+import spikesmith.events as E
 
 
 def test_event_images_colours():

@@ -7,9 +7,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-import spikeforge.events as E
-from spikeforge.events import functional as F
-from spikeforge.events import make_events
+import spikesmith.events as E
+from spikesmith.events import functional as F
+from spikesmith.events import make_events
 
 W, H = 7, 5
 S = (W, H, 2)

@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 import torch
 
-import spikeforge.events as E
-from spikeforge.events.simulate import saccade_path
+import spikesmith.events as E
+from spikesmith.events.simulate import saccade_path
 
 
 def square(size=28, lo=8, hi=20, value=255):

@@ -7,9 +7,9 @@ import pickle
 import numpy as np
 import pytest
 
-import spikeforge.events as E
-from spikeforge.events import functional as F
-from spikeforge.events import make_events
+import spikesmith.events as E
+from spikesmith.events import functional as F
+from spikesmith.events import make_events
 
 S = (4, 3, 2)  # W=4, H=3
 

@@ -4,9 +4,9 @@ import pytest
 import torch
 from torch import nn
 
-from spikeforge import layer, neuron
-from spikeforge.export import check
-from spikeforge.models import build_model
+from spikesmith import layer, neuron
+from spikesmith.export import check
+from spikesmith.models import build_model
 
 M = dict(step_mode="m")
 

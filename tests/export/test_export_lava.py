@@ -10,10 +10,10 @@ from torch import nn
 
 h5py = pytest.importorskip("h5py")
 
-from spikeforge import functional, layer, neuron  # noqa: E402
-from spikeforge.export import check, compare_lava, read_lava, simulate_lava, to_lava  # noqa: E402
-from spikeforge.export.lava import quantize_weight  # noqa: E402
-from spikeforge.models import build_model  # noqa: E402
+from spikesmith import functional, layer, neuron  # noqa: E402
+from spikesmith.export import check, compare_lava, read_lava, simulate_lava, to_lava  # noqa: E402
+from spikesmith.export.lava import quantize_weight  # noqa: E402
+from spikesmith.models import build_model  # noqa: E402
 
 
 def _drive(net, gain=1.0, seed=0):

@@ -10,8 +10,8 @@ from torch import nn
 
 nir = pytest.importorskip("nir")
 
-from spikeforge import functional, layer, neuron  # noqa: E402
-from spikeforge.export import SumPool2d, Scale, Threshold, from_nir, read_nir, to_nir, write_nir  # noqa: E402
+from spikesmith import functional, layer, neuron  # noqa: E402
+from spikesmith.export import SumPool2d, Scale, Threshold, from_nir, read_nir, to_nir, write_nir  # noqa: E402
 
 DT = 1e-3
 
@@ -101,7 +101,7 @@ def test_graph_passes_nir_read_with_type_check(tmp_path):
     g = nir.read(str(path), type_check=True)
     assert isinstance(g, nir.NIRGraph)
     assert g.nodes["layer_9"].tau.shape == (12,)
-    assert float(np.asarray(g.metadata["spikeforge_dt"])) == DT
+    assert float(np.asarray(g.metadata["spikesmith_dt"])) == DT
     lif = g.nodes["layer_1"]
     assert np.allclose(lif.tau, 2.5 * DT) and np.allclose(lif.r, 1.0)          # decay_input=True -> r = 1
     assert np.allclose(g.nodes["layer_9"].r, np.linspace(1.5, 4, 12))           # decay_input=False -> r = tau
@@ -336,7 +336,7 @@ def test_recurrent_and_nested_graphs():
                          edges=[("in", "block"), ("block", "out")], type_check=False)
     net = from_nir(outer, dt=1e-3)
     assert [type(m).__name__ for m in net] == ["Linear", "LIFNode"]
-    with pytest.raises(ValueError, match="Delay has no spikeforge equivalent"):
+    with pytest.raises(ValueError, match="Delay has no spikesmith equivalent"):
         from_nir(nir.NIRGraph.from_list(nir.Linear(weight=w), nir.Delay(delay=np.ones(n))), dt=1e-3)
     with pytest.raises(ValueError, match="tau = .* forward Euler"):
         from_nir(nir.NIRGraph.from_list(nir.Linear(weight=w), nir.LIF(**lif)), dt=1e-2)
@@ -345,7 +345,7 @@ def test_recurrent_and_nested_graphs():
 
 
 def test_ties_are_documented_difference():
-    # spikeforge fires at H == V_th, NIR (and the reference) do not: the one place they differ
+    # spikesmith fires at H == V_th, NIR (and the reference) do not: the one place they differ
     graph = _nir_graph([nir.Linear(weight=np.ones((1, 1))),
                         nir.IF(r=np.ones(1) * 1e3, v_threshold=np.ones(1), v_reset=np.zeros(1))])
     net = from_nir(graph, dt=1e-3)

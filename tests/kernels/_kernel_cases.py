@@ -2,7 +2,7 @@
 
 import torch
 
-from spikeforge import neuron, surrogate
+from spikesmith import neuron, surrogate
 
 SURROGATES = {
     "sigmoid": lambda: surrogate.Sigmoid(alpha=4.0),

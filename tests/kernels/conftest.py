@@ -1,6 +1,6 @@
 import pytest
 
-from spikeforge import kernels
+from spikesmith import kernels
 
 
 def pytest_collection_modifyitems(config, items):

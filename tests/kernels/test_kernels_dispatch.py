@@ -3,7 +3,7 @@
 import pytest
 import torch
 
-from spikeforge import functional, kernels, neuron, surrogate
+from spikesmith import functional, kernels, neuron, surrogate
 
 
 def ran(node, x):
@@ -106,7 +106,7 @@ def test_kernel_rejects_unknown_surrogate():
 
 _FAULTS = """
 import resource, sys, torch
-from spikeforge.kernels import reuse_freed_memory
+from spikesmith.kernels import reuse_freed_memory
 if sys.argv[1] == "reuse":
     assert reuse_freed_memory()
 faults = []
@@ -135,8 +135,8 @@ def test_reuse_freed_memory_avoids_page_faults():
 @pytest.mark.parametrize("x", [torch.rand(3, 4, dtype=torch.float64), torch.rand(3, 4).numpy()])
 def test_kernel_refuses_what_it_cannot_read(x):
     """float64 or non-tensor input to the kernel itself: a clear error, not wrong spikes."""
-    from spikeforge import surrogate
-    from spikeforge.kernels import cpu
+    from spikesmith import surrogate
+    from spikesmith.kernels import cpu
 
     with pytest.raises(TypeError, match="float32 CPU tensor"):
         cpu.multi_step(x, 0.0, charge="if", v_threshold=1.0, v_reset=0.0, surrogate=surrogate.Sigmoid())

@@ -3,7 +3,7 @@
 import pytest
 import torch
 
-from spikeforge import neuron
+from spikesmith import neuron
 
 from _kernel_cases import NEURONS, SURROGATES, assert_same, away_from_threshold, make_input, run
 
@@ -59,7 +59,7 @@ def test_channels_last_input_keeps_its_layout(name, per_channel_threshold):
     spikes, final state and input gradient come back in channels_last."""
     T, N, C, H, W = 3, 2, 5, 4, 3
     x = make_input((T * N, C, H, W), seed=9).contiguous(memory_format=torch.channels_last).unflatten(0, (T, N))
-    from spikeforge.kernels import cpu
+    from spikesmith.kernels import cpu
     assert cpu.dense_steps(x) and not x.is_contiguous()
     extra = {"v_threshold": torch.linspace(0.8, 1.2, C).view(C, 1, 1)} if per_channel_threshold else {}
     compare(lambda: NEURONS[name](**extra), x)
@@ -74,7 +74,7 @@ def test_channels_last_input_keeps_its_layout(name, per_channel_threshold):
 
 
 def test_dense_steps():
-    from spikeforge.kernels import cpu
+    from spikesmith.kernels import cpu
     x = torch.zeros(4, 2, 3, 5)
     assert cpu.dense_steps(x)
     assert cpu.dense_steps(x.permute(0, 2, 1, 3))  # a permutation within a step: still one block
@@ -151,7 +151,7 @@ def test_no_grad_forward_equals():
 def test_streaming_stores_equal_cached_stores(name):
     """Outputs of 8 MiB or more are written with non-temporal stores (misaligned rows included):
     the same neurons run in small pieces, below that size, give bit-identical results."""
-    from spikeforge.kernels import cpu
+    from spikesmith.kernels import cpu
 
     T, N = 4, 2_100_003  # 33.6 MB per output; an odd step size misaligns every row after the first
     x = make_input((T, N), seed=11)

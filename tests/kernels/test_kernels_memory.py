@@ -3,7 +3,7 @@
 import pytest
 import torch
 
-from spikeforge import kernels, layer, neuron, surrogate
+from spikesmith import kernels, layer, neuron, surrogate
 
 from _kernel_cases import make_input
 

@@ -16,8 +16,8 @@ import torch
 
 pytest.importorskip("triton")
 
-from spikeforge import neuron  # noqa: E402
-from spikeforge.kernels import cpu, gpu  # noqa: E402
+from spikesmith import neuron  # noqa: E402
+from spikesmith.kernels import cpu, gpu  # noqa: E402
 
 from _kernel_cases import NEURONS, SURROGATES, assert_same, away_from_threshold, make_input, run  # noqa: E402
 
@@ -269,8 +269,8 @@ def test_module_imports_and_falls_back_without_triton():
     code = (
         "import sys; sys.modules['triton'] = None\n"
         "import torch\n"
-        "from spikeforge import neuron\n"
-        "from spikeforge.kernels import gpu\n"
+        "from spikesmith import neuron\n"
+        "from spikesmith.kernels import gpu\n"
         "assert not gpu.available() and not gpu.interpreting()\n"
         "assert 'triton could not be imported' in gpu.unavailable_reason()\n"
         "node = neuron.LIFNode(step_mode='m', backend='triton')\n"

@@ -6,7 +6,7 @@ import pytest
 import torch
 from torch import nn
 
-from spikeforge import functional, layer, neuron
+from spikesmith import functional, layer, neuron
 
 T, N = 4, 3
 

@@ -1,4 +1,4 @@
-"""A small convolutional SNN built from spikeforge.layer, switched to multi-step by set_step_mode."""
+"""A small convolutional SNN built from spikesmith.layer, switched to multi-step by set_step_mode."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import io
 import torch
 from torch import nn
 
-from spikeforge import functional, layer, neuron
+from spikesmith import functional, layer, neuron
 
 T, N = 4, 3
 

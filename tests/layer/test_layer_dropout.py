@@ -8,7 +8,7 @@ import pickle
 import pytest
 import torch
 
-from spikeforge import functional, layer
+from spikesmith import functional, layer
 
 T, N = 5, 4
 

@@ -3,7 +3,7 @@
 import pytest
 import torch
 
-from spikeforge import layer
+from spikesmith import layer
 
 
 def test_adaptive_pool_to_the_input_size_is_the_identity():

@@ -7,7 +7,7 @@ import torch
 from torch import nn
 from torch.func import functional_call
 
-from spikeforge import functional, layer, neuron
+from spikesmith import functional, layer, neuron
 
 DT = torch.float64
 # Three steps for two IF neurons (V_th = 1, V_reset = 0), identity input layer.

@@ -9,8 +9,8 @@ import pytest
 import torch
 from torch import nn
 
-from spikeforge import functional, layer
-from spikeforge.module import StepModule
+from spikesmith import functional, layer
+from spikesmith.module import StepModule
 
 T, N = 3, 2
 

@@ -1,4 +1,4 @@
-"""The Diehl & Cook model and the ``spikeforge stdp`` command (tiny runs)."""
+"""The Diehl & Cook model and the ``spikesmith stdp`` command (tiny runs)."""
 
 import argparse
 import json
@@ -6,10 +6,10 @@ import json
 import pytest
 import torch
 
-from spikeforge.cli import stdp as stdp_cmd
-from spikeforge.learning import ResponseAssigner, assign_labels, class_scores, classify
-from spikeforge.models.diehl_cook import DiehlCook
-from spikeforge.training import load_checkpoint
+from spikesmith.cli import stdp as stdp_cmd
+from spikesmith.learning import ResponseAssigner, assign_labels, class_scores, classify
+from spikesmith.models.diehl_cook import DiehlCook
+from spikesmith.training import load_checkpoint
 
 
 def _main(argv):

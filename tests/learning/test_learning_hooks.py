@@ -5,8 +5,8 @@ import pytest
 import torch
 from torch import nn
 
-from spikeforge import functional, layer, neuron
-from spikeforge.learning import AdaptiveThreshold, LateralInhibition, STDPLearner
+from spikesmith import functional, layer, neuron
+from spikesmith.learning import AdaptiveThreshold, LateralInhibition, STDPLearner
 
 
 def _driven(n=8, step_mode="m", **kw):

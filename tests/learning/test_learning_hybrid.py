@@ -9,8 +9,8 @@ import torch.distributed as dist
 import torch.multiprocessing as mp
 from torch import nn
 
-from spikeforge import functional, layer, neuron
-from spikeforge.learning import (
+from spikesmith import functional, layer, neuron
+from spikesmith.learning import (
     AdaptiveThreshold,
     STDPLearner,
     TripletSTDPLearner,

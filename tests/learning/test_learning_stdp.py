@@ -7,8 +7,8 @@ import pytest
 import torch
 from torch import nn
 
-from spikeforge import functional, layer, neuron
-from spikeforge.learning import RewardSTDPLearner, STDPLearner, TripletSTDPLearner, exp_trace
+from spikesmith import functional, layer, neuron
+from spikesmith.learning import RewardSTDPLearner, STDPLearner, TripletSTDPLearner, exp_trace
 
 A_PLUS, A_MINUS, TAU_PLUS, TAU_MINUS, DT = 0.1, 0.05, 10.0, 5.0, 0.5
 

@@ -3,9 +3,9 @@
 import pytest
 import torch
 
-from spikeforge import functional
-from spikeforge.models import RSNN, SEWBasicBlock, SpikingResNet, SpikingVGG, build_model
-from spikeforge.models.resnet import _Builder
+from spikesmith import functional
+from spikesmith.models import RSNN, SEWBasicBlock, SpikingResNet, SpikingVGG, build_model
+from spikesmith.models.resnet import _Builder
 
 
 def weight_keys(model):

@@ -6,10 +6,10 @@ import pytest
 import torch
 from torch import nn
 
-from spikeforge import functional
-from spikeforge.models import ACTIVATIONS, CSNN, FCSNN, NEURONS, build_model, make_activation, make_neuron, model_names
-from spikeforge.models.blocks import forward_static_prefix
-from spikeforge.neuron import BaseNode
+from spikesmith import functional
+from spikesmith.models import ACTIVATIONS, CSNN, FCSNN, NEURONS, build_model, make_activation, make_neuron, model_names
+from spikesmith.models.blocks import forward_static_prefix
+from spikesmith.neuron import BaseNode
 
 T, N, CLASSES = 2, 3, 10
 

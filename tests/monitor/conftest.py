@@ -10,7 +10,7 @@ import pytest
 import torch
 from torch import nn
 
-from spikeforge import functional
+from spikesmith import functional
 
 from monitor_net import T, build_net
 

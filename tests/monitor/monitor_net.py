@@ -18,7 +18,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from spikeforge import neuron
+from spikesmith import neuron
 
 T = 5
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import torch
 
-from spikeforge import functional
-from spikeforge.monitor import GradOutputMonitor, OutputMonitor
+from spikesmith import functional
+from spikesmith.monitor import GradOutputMonitor, OutputMonitor
 
 from monitor_net import T, build_net, run
 

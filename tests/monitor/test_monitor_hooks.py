@@ -10,8 +10,8 @@ import weakref
 import pytest
 import torch
 
-from spikeforge import functional
-from spikeforge.monitor import (
+from spikesmith import functional
+from spikesmith.monitor import (
     AttributeMonitor,
     GradOutputMonitor,
     InputMonitor,

@@ -6,8 +6,8 @@ import pytest
 import torch
 from torch import nn
 
-from spikeforge import neuron
-from spikeforge.monitor import MembraneMonitor
+from spikesmith import neuron
+from spikesmith.monitor import MembraneMonitor
 
 from monitor_net import IF_V, LIF_V, build_net, run
 

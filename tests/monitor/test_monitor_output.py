@@ -6,8 +6,8 @@ import pytest
 import torch
 from torch import nn
 
-from spikeforge import functional, neuron
-from spikeforge.monitor import AttributeMonitor, InputMonitor, OutputMonitor
+from spikesmith import functional, neuron
+from spikesmith.monitor import AttributeMonitor, InputMonitor, OutputMonitor
 
 from monitor_net import IF_SPIKES, IF_V, LIF_SPIKES, T, build_net, run
 

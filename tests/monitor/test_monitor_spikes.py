@@ -6,8 +6,8 @@ import pytest
 import torch
 from torch import nn
 
-from spikeforge import functional, neuron
-from spikeforge.monitor import SpikeMonitor, firing_rate, spike_count
+from spikesmith import functional, neuron
+from spikesmith.monitor import SpikeMonitor, firing_rate, spike_count
 
 from monitor_net import IF_SPIKES, run
 

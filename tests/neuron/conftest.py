@@ -1,6 +1,6 @@
 import pytest
 
-from spikeforge import neuron
+from spikesmith import neuron
 
 
 def all_neuron_factories():

@@ -3,7 +3,7 @@
 import pytest
 import torch
 
-from spikeforge import neuron
+from spikesmith import neuron
 
 
 @pytest.mark.parametrize("mode, shape, layout", [("s", (), r"\[N, \.\.\.\]"), ("m", (5,), r"\[T, N, \.\.\.\]")])

@@ -6,8 +6,8 @@ import pytest
 import torch
 from torch import nn
 
-import spikeforge
-from spikeforge import functional, neuron
+import spikesmith
+from spikesmith import functional, neuron
 
 
 def test_state_is_not_in_state_dict_and_created_lazily():
@@ -143,7 +143,7 @@ def test_debug_switch_names_the_layer():
     x = torch.tensor([[float("nan"), 0.0, 0.0]])
     net[1](x)  # off by default: no check
     functional.reset_net(net)
-    spikeforge.set_debug(True)
+    spikesmith.set_debug(True)
     try:
         with pytest.raises(ValueError, match=r"LIFNode '1' received NaN"):
             net[1](x)
@@ -151,7 +151,7 @@ def test_debug_switch_names_the_layer():
             functional.reset_net(net)
             net[1](torch.tensor([[float("inf"), 0.0, 0.0]]))
     finally:
-        spikeforge.set_debug(False)
+        spikesmith.set_debug(False)
 
 
 def test_two_layer_spiking_mlp_learns_a_tiny_task():

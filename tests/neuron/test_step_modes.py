@@ -2,7 +2,7 @@
 
 import torch
 
-from spikeforge import functional
+from spikesmith import functional
 
 
 def drive(node, x_seq, mode):

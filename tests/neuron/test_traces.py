@@ -3,7 +3,7 @@
 import pytest
 import torch
 
-from spikeforge import neuron
+from spikesmith import neuron
 
 D = torch.float64
 

@@ -8,7 +8,7 @@ from spikingjelly.activation_based import functional as sj_functional  # noqa: E
 from spikingjelly.activation_based import neuron as sj_neuron  # noqa: E402
 from spikingjelly.activation_based import surrogate as sj_surrogate  # noqa: E402
 
-from spikeforge import neuron, surrogate  # noqa: E402
+from spikesmith import neuron, surrogate  # noqa: E402
 
 CASES = [
     ("IFNode", {}, {}),

@@ -6,7 +6,7 @@ import pickle
 import pytest
 import torch
 
-from spikeforge import functional, neuron, surrogate
+from spikesmith import functional, neuron, surrogate
 
 NAMES = surrogate.names()
 X = torch.linspace(-2.0, 2.0, 401, dtype=torch.float64)

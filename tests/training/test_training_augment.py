@@ -4,7 +4,7 @@ draw for every time step and channel of a sample, repeatable from a seed; and tr
 import pytest
 import torch
 
-from spikeforge.training.augment import augment, random_flip, random_shift
+from spikesmith.training.augment import augment, random_flip, random_shift
 
 from training_helpers import assert_same_weights, resume_run, tiny_run, weights
 

@@ -5,11 +5,11 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from spikeforge import functional, layer
-from spikeforge.neuron import IFNode, NonSpikingLIFNode
-from spikeforge.training.batches import epoch_generator, iterate_batches, num_batches
-from spikeforge.training.distributed import DistContext
-from spikeforge.training.stats import FiringRateMeter
+from spikesmith import functional, layer
+from spikesmith.neuron import IFNode, NonSpikingLIFNode
+from spikesmith.training.batches import epoch_generator, iterate_batches, num_batches
+from spikesmith.training.distributed import DistContext
+from spikesmith.training.stats import FiringRateMeter
 
 X = torch.arange(10, dtype=torch.float32).view(10, 1)
 Y = torch.arange(10)

@@ -7,12 +7,12 @@ import pickle
 import pytest
 import torch
 
-import spikeforge
-from spikeforge.models import CSNN, FCSNN, build_model
-from spikeforge.training import atomic_save, evaluate, load_checkpoint, load_weights, make_checkpoint
-from spikeforge.training.checkpoint import FORMAT
-from spikeforge.training.config import TrainConfig
-from spikeforge.training.setup import load_split
+import spikesmith
+from spikesmith.models import CSNN, FCSNN, build_model
+from spikesmith.training import atomic_save, evaluate, load_checkpoint, load_weights, make_checkpoint
+from spikesmith.training.checkpoint import FORMAT
+from spikesmith.training.config import TrainConfig
+from spikesmith.training.setup import load_split
 
 
 class NotATensor:
@@ -95,13 +95,13 @@ def test_pickled_objects_are_refused(tmp_path):
 
 def test_other_torch_files_are_not_checkpoints(tmp_path):
     torch.save({"state_dict": {"w": torch.zeros(2)}}, tmp_path / "other.pt")
-    with pytest.raises(ValueError, match="other.pt is not a spikeforge checkpoint"):
+    with pytest.raises(ValueError, match="other.pt is not a spikesmith checkpoint"):
         load_checkpoint(tmp_path / "other.pt")
     torch.save([torch.zeros(2)], tmp_path / "list.pt")
-    with pytest.raises(ValueError, match="not a spikeforge checkpoint"):
+    with pytest.raises(ValueError, match="not a spikesmith checkpoint"):
         load_checkpoint(tmp_path / "list.pt")
-    torch.save({**_ckpt(), "format": "spikeforge-checkpoint-0"}, tmp_path / "old.pt")
-    with pytest.raises(ValueError, match="spikeforge-checkpoint-1"):
+    torch.save({**_ckpt(), "format": "spikesmith-checkpoint-0"}, tmp_path / "old.pt")
+    with pytest.raises(ValueError, match="spikesmith-checkpoint-1"):
         load_checkpoint(tmp_path / "old.pt")
 
 
@@ -144,9 +144,9 @@ def test_checkpoint_written_by_training(tiny_two_epochs):
     out, metrics = tiny_two_epochs
     ckpt = load_checkpoint(out / "checkpoint.pt")
     for key in ("model_name", "model_args", "config", "state_dict", "optimizer", "scheduler", "epoch", "history",
-                "spikeforge_version", "train_time_s", "test_accuracy"):
+                "spikesmith_version", "train_time_s", "test_accuracy"):
         assert key in ckpt, key
-    assert ckpt["spikeforge_version"] == spikeforge.__version__
+    assert ckpt["spikesmith_version"] == spikesmith.__version__
     assert ckpt["model_name"] == "fcsnn" == metrics["model"]
     assert ckpt["model_args"] == metrics["model_args"]
     assert ckpt["model_args"]["hidden"] == 32 and ckpt["model_args"]["in_shape"] == (1, 8, 8)

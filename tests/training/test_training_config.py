@@ -8,7 +8,7 @@ import sys
 
 import pytest
 
-from spikeforge.training.config import PRESETS, TrainConfig, load_config_file, make_config, parse_overrides
+from spikesmith.training.config import PRESETS, TrainConfig, load_config_file, make_config, parse_overrides
 
 
 def _write(tmp_path, name: str, text: str):

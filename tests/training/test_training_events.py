@@ -5,15 +5,15 @@ import json
 import numpy as np
 import pytest
 
-from spikeforge.cli.main import main
-from spikeforge.data import write_idx
+from spikesmith.cli.main import main
+from spikesmith.data import write_idx
 
 
 @pytest.fixture()
 def tiny_fashion_mnist(tmp_path, monkeypatch):
     """A few made-up images in the Fashion-MNIST IDX layout; HOME in tmp so caches stay there."""
     monkeypatch.setenv("HOME", str(tmp_path / "home"))
-    monkeypatch.delenv("SPIKEFORGE_DATA", raising=False)
+    monkeypatch.delenv("SPIKESMITH_DATA", raising=False)
     rng = np.random.default_rng(0)
     root = tmp_path / "fmnist"
     for prefix, n in (("train", 24), ("t10k", 12)):
@@ -52,7 +52,7 @@ def test_nfmnist_flash_frames_are_28_by_28_and_augment(tiny_fashion_mnist, tmp_p
     assert code == 0
     metrics = json.loads((out / "metrics.json").read_text())
     assert metrics["config"]["event_method"] == "flash"
-    from spikeforge.data.event_frames import load_event_frames
+    from spikesmith.data.event_frames import load_event_frames
     x, y, info = load_event_frames("nfmnist", "test", 4, tiny_fashion_mnist, method="flash")
     assert tuple(x.shape) == (12, 4, 2, 28, 28) and info.input_shape == (4, 2, 28, 28)
     # light on: ON events in the first bin where the image is bright, nothing where it is dark
@@ -62,10 +62,10 @@ def test_nfmnist_flash_frames_are_28_by_28_and_augment(tiny_fashion_mnist, tmp_p
 def test_event_method_is_checked(tmp_path, capsys):
     assert main(["train", "--dataset", "nfmnist", "--event-method", "blink", "--out", str(tmp_path / "r")]) == 2
     assert "event_method must be saccade, flash or poisson, got 'blink'" in capsys.readouterr().err
-    from spikeforge.data.event_frames import event_info
+    from spikesmith.data.event_frames import event_info
     with pytest.raises(ValueError, match="is a recording"):
         event_info("nmnist", 8, "flash")
-    from spikeforge.data.event_frames import load_event_frames
+    from spikesmith.data.event_frames import load_event_frames
     with pytest.raises(ValueError, match="event_threshold sets"):
         load_event_frames("nmnist", "train", 8, tmp_path, threshold=0.1)
     with pytest.raises(ValueError, match="event_threshold must be > 0"):
@@ -73,7 +73,7 @@ def test_event_method_is_checked(tmp_path, capsys):
 
 
 def test_lower_event_threshold_gives_more_events(tiny_fashion_mnist):
-    from spikeforge.data.event_frames import load_event_frames
+    from spikesmith.data.event_frames import load_event_frames
     coarse, _, _ = load_event_frames("nfmnist", "test", 4, tiny_fashion_mnist, method="flash")
     fine, _, _ = load_event_frames("nfmnist", "test", 4, tiny_fashion_mnist, method="flash", threshold=0.1)
     assert int(fine.sum()) > 1.8 * int(coarse.sum())

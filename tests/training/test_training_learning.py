@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from spikeforge.training import make_config, run
+from spikesmith.training import make_config, run
 
 
 def test_digits_preset_learns(tmp_path):

@@ -8,7 +8,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from spikeforge.training.losses import (
+from spikesmith.training.losses import (
     LOSSES,
     ce_mean_loss,
     firing_rate_regularizer,

@@ -7,7 +7,7 @@ import csv
 import pytest
 from training_helpers import assert_same_weights, resume_run, tiny_run, weights
 
-from spikeforge.training import load_checkpoint
+from spikesmith.training import load_checkpoint
 
 
 def _history_without_times(metrics):

@@ -9,7 +9,7 @@ import pytest
 import torch
 from training_helpers import assert_same_weights, tiny_run, weights
 
-from spikeforge.training import make_config, run
+from spikesmith.training import make_config, run
 
 
 def _read_csv(path):
@@ -159,9 +159,9 @@ def test_default_model_and_encoder_are_resolved(tmp_path):
 def test_report_activity_of_a_recurrent_network():
     """The RSNN's neurons are stepped by layer.Recurrent one step at a time (N x hidden per call):
     the raster and the membrane traces still come out T x neurons."""
-    from spikeforge.models.rsnn import RSNN
-    from spikeforge.training.config import TrainConfig
-    from spikeforge.training.report import one_sample_activity
+    from spikesmith.models.rsnn import RSNN
+    from spikesmith.training.config import TrainConfig
+    from spikesmith.training.report import one_sample_activity
 
     torch.manual_seed(0)
     model = RSNN(in_features=5, n_lif=3, n_alif=4)

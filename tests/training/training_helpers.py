@@ -6,7 +6,7 @@ from pathlib import Path
 
 import torch
 
-from spikeforge.training import load_checkpoint, make_config, run
+from spikesmith.training import load_checkpoint, make_config, run
 
 #: 256 training images in batches of 64: 4 steps per epoch; T = 2; a high learning rate so that
 #: neurons fire within a few steps and every part of the state changes.
@@ -21,7 +21,7 @@ def tiny_run(out: Path, resume: str | None = None, **overrides):
 
 
 def resume_run(checkpoint: Path, **overrides):
-    """What ``spikeforge train --resume`` does: the checkpoint's config plus the overrides."""
+    """What ``spikesmith train --resume`` does: the checkpoint's config plus the overrides."""
     saved = load_checkpoint(checkpoint)["config"]
     return run(make_config(overrides={**saved, **overrides}), resume=str(checkpoint))
 

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import torch
 
-from spikeforge import viz
+from spikesmith import viz
 
 # 6 samples, 3 classes (rows = true class, columns = predicted):
 #   true 0: predicted 0, 0, 2   -> row [2, 0, 1]

@@ -7,8 +7,8 @@ import pytest
 import torch
 from torch import nn
 
-from spikeforge import neuron, viz
-from spikeforge.viz.patterns import class_pattern_images
+from spikesmith import neuron, viz
+from spikesmith.viz.patterns import class_pattern_images
 
 # a 2 x 2 "image" -> 3 hidden -> 2 classes
 W1 = torch.tensor([[1.0, 0.0, 2.0, -1.0],

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import torch
 
-from spikeforge import viz
+from spikesmith import viz
 
 RNG = np.random.default_rng(0)
 
@@ -58,14 +58,14 @@ def test_path_must_be_png(bad, tmp_path):
 
 def test_missing_matplotlib_says_how_to_install(tmp_path, monkeypatch):
     monkeypatch.setitem(sys.modules, "matplotlib.figure", None)  # makes the import fail
-    with pytest.raises(ImportError, match=r"pip install spikeforge\[viz\]"):
+    with pytest.raises(ImportError, match=r"pip install spikesmith\[viz\]"):
         viz.plot_firing_rates({"a": 0.2}, tmp_path / "r.png")
 
 
 # --- training curves -------------------------------------------------------------------------
 
 def test_history_series_skips_missing_and_none():
-    from spikeforge.viz.curves import history_series
+    from spikesmith.viz.curves import history_series
 
     series = history_series(HISTORY)
     assert series["train_loss"] == ([1.0, 2.0, 3.0], [1.2, 0.7, 0.5])
@@ -129,7 +129,7 @@ def test_subsampling_keeps_at_most_the_limit(n, limit):
 
 
 def test_raster_events_map_to_shown_neurons():
-    from spikeforge.viz.raster import raster_events
+    from spikesmith.viz.raster import raster_events
 
     s = torch.zeros(6, 784)
     s[3, 783] = 1  # last neuron: always shown

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 import torch
 
-from spikeforge import viz
+from spikesmith import viz
 
 NAMES = ["zero", "one", "two", "three"]
 CM = np.array([[9, 1, 0, 0], [0, 8, 2, 0], [0, 0, 10, 0], [1, 0, 0, 9]])  # 36 of 40 = 90.00 %
@@ -120,7 +120,7 @@ def test_bad_piece_is_listed_not_fatal(tmp_path, read_png):
 
 def test_without_matplotlib_the_readme_is_still_written(tmp_path, monkeypatch):
     monkeypatch.setitem(sys.modules, "matplotlib.figure", None)
-    with pytest.warns(RuntimeWarning, match="pip install spikeforge"):
+    with pytest.warns(RuntimeWarning, match="pip install spikesmith"):
         readme = viz.write_report(tmp_path, history=HISTORY, firing_rates={"lif": 0.1}, confusion=CM,
                                   class_names=NAMES, summary={"test_accuracy": 0.9})
     text = readme.read_text()

@@ -1,1 +1,0 @@
-"""The ``spikeforge`` command: one file per sub-command."""

@@ -1,0 +1,385 @@
+"""Count synaptic operations, dense MACs and firing rates with forward hooks.
+
+Every ``nn.Linear`` and ``nn.Conv1d/2d/3d`` of the network (spikesmith's step-mode layers, plain torch
+layers, layers inside ``SeqToANNContainer``) records what it receives; every spiking neuron records
+what it emits. Nothing about the network's structure is assumed, so sequential networks, the
+reference models and networks with their own ``forward`` are counted alike.
+
+What an input costs, per sample:
+
+- **spikes** (every non-zero value equal, e.g. {0, 1} or {0, V_th}): each spike costs its fan-out in
+  accumulates (AC). Linear: ``out_features``. Conv: ``out_channels / groups`` times the number of
+  output positions that read the spike's position, counted exactly (at the borders and with
+  stride/dilation too) by back-propagating a ones-kernel convolution of the layer's geometry;
+- **pooled spikes** (the output of an average pool whose input was spikes): the pool is a sum of
+  spikes over its window scaled by 1/area, so value x area spikes arrive at each position and each
+  costs the fan-out there (what the layer costs with the pool folded into it, as on Loihi);
+- **analog** (anything else: an image, a membrane readout, the layers of an ANN): the dense MACs the
+  layer executes, ``out_features x in_features`` per row, ``out_elements x in_channels/groups x prod(k)``
+  per image (padding included, as ANN counters do).
+
+The equivalent ANN's MACs (``dense_macs``) are one dense pass of each layer. A direct-encoded input
+(``x.expand(T, ...)``) runs the reference models' leading stateless layers once (the static prefix):
+those layers are executed -- and counted -- once per sample, ``steps`` says so.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Iterable, Optional, Union
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+
+from ..module import StepModule
+from ..neuron import BaseNode
+from .energy import EnergyCosts, LayerStats, Profile
+
+_CONV = (nn.Conv1d, nn.Conv2d, nn.Conv3d)
+_AVG = (nn.AvgPool1d, nn.AvgPool2d, nn.AvgPool3d, nn.AdaptiveAvgPool1d, nn.AdaptiveAvgPool2d, nn.AdaptiveAvgPool3d)
+_POOL_DIMS = ((nn.AvgPool1d, 1), (nn.AvgPool2d, 2), (nn.AvgPool3d, 3), (nn.AdaptiveAvgPool1d, 1),
+              (nn.AdaptiveAvgPool2d, 2), (nn.AdaptiveAvgPool3d, 3))
+_CONV_FN = {1: F.conv1d, 2: F.conv2d, 3: F.conv3d}
+
+
+def has_spiking_neurons(model: nn.Module) -> bool:
+    return any(isinstance(m, BaseNode) and m.emits_spikes for m in model.modules())
+
+
+def is_multi_step(model: nn.Module) -> bool:
+    """Whether ``model`` takes ``[T, N, ...]``: some step module or neuron of it runs in ``'m'`` mode."""
+    for m in model.modules():
+        if type(m).__name__ in ("SeqToANNContainer", "MultiStepContainer"):
+            return True
+        if isinstance(m, StepModule) and getattr(m, "step_mode", "s") == "m":
+            return True
+    return False
+
+
+def _events(x: Tensor):
+    """``(counts, 'spikes', amplitude)`` when ``x`` carries spikes, else ``(None, None, None)``.
+
+    Spikes: every non-zero value is the same, or the same along one dim for each of its indices (the
+    per-channel or per-neuron thresholds of a converted network, which emits V_th,c S); the amplitude
+    is then a tensor that broadcasts to ``x`` along that dim.
+    """
+    mask = x != 0
+    nz = x[mask]
+    if nz.numel() == 0 or bool((nz == nz.reshape(-1)[0]).all()):
+        return mask.to(torch.float64), "spikes", (1.0 if nz.numel() == 0 else float(nz.reshape(-1)[0]))
+    for d in reversed(range(x.dim())):  # features, then channels, before the leading T and N
+        if x.shape[d] == 1:
+            continue
+        amp = x.amax(dim=[i for i in range(x.dim()) if i != d], keepdim=True)
+        if bool((nz > 0).all()) and bool((nz == amp.expand_as(x)[mask]).all()):
+            return mask.to(torch.float64), "spikes", amp.to(torch.float64).clamp_min(1e-30)
+    return None, None, None
+
+
+def positions_fanout(conv: nn.Module, spatial: tuple) -> Tensor:
+    """For each input position of ``conv`` on inputs of size ``spatial``: how many output positions read it.
+
+    The gradient of ``sum(conv_ones(x))`` with respect to ``x`` (one channel, a ones kernel, the layer's
+    stride, padding, dilation and padding mode): 0 for positions no output reads, ``prod(k)`` inside.
+    """
+    nd = len(spatial)
+    x = torch.ones((1, 1, *spatial), dtype=torch.float64, requires_grad=True)
+    w = torch.ones((1, 1, *conv.kernel_size), dtype=torch.float64)
+    padding = conv.padding
+    xin = x
+    if conv.padding_mode != "zeros":
+        xin = F.pad(x, conv._reversed_padding_repeated_twice, mode=conv.padding_mode)
+        padding = 0
+    with torch.enable_grad():
+        _CONV_FN[nd](xin, w, None, conv.stride, padding, conv.dilation).sum().backward()
+    return x.grad[0, 0].detach()
+
+
+@dataclass
+class _Syn:
+    name: str
+    module: nn.Module
+    kinds: set = field(default_factory=set)
+    acs: float = 0.0
+    macs: float = 0.0
+    rows: float = 0.0              # applications of the layer (images for conv, vectors for linear)
+    rows_per_step: float = 1.0     # applications per sample per step
+    mac_per_row: float = 0.0
+    elements: int = 0              # input elements per application
+    nonzero: float = 0.0
+    numel: float = 0.0
+    events: float = 0.0
+    event_numel: float = 0.0
+
+
+@dataclass
+class _Neu:
+    name: str
+    module: nn.Module
+    spikes: float = 0.0
+    numel: float = 0.0
+    elements: int = 0
+    steps_total: float = 0.0
+
+
+class Profiler:
+    """Hooks that count operations while you run ``model``; ``result()`` gives the ``Profile``.
+
+    >>> with Profiler(net) as prof:
+    ...     for x in batches:
+    ...         net(encoder(x)); functional.reset_net(net)
+    >>> print(prof.result().table())
+
+    Args:
+        model: any network with Linear / Conv layers (spiking neurons optional).
+        costs: per-operation energies (default ``EnergyCosts()``: 0.9 pJ AC, 4.6 pJ MAC).
+        spiking: count spike inputs as ACs (default: the model has spiking neurons); False counts every
+            layer as dense MACs (an ANN).
+        time_first: whether the model's input is ``[T, N, ...]`` (default: some module runs in ``'m'``
+            mode); it tells the number of samples per call, ``shape[1]`` or ``shape[0]``.
+    """
+
+    def __init__(self, model: nn.Module, costs: Optional[EnergyCosts] = None, spiking: Optional[bool] = None,
+                 time_first: Optional[bool] = None):
+        if not isinstance(model, nn.Module):
+            raise TypeError(f"Profiler: model must be an nn.Module, got {type(model).__name__}")
+        self.model = model
+        self.costs = costs if costs is not None else EnergyCosts()
+        if not isinstance(self.costs, EnergyCosts):
+            raise TypeError(f"Profiler: costs must be an EnergyCosts, got {type(self.costs).__name__}")
+        self.spiking = has_spiking_neurons(model) if spiking is None else bool(spiking)
+        self.time_first = is_multi_step(model) if time_first is None else bool(time_first)
+        self.samples = 0
+        self.steps = 0
+        self._syn: dict[int, _Syn] = {}
+        self._neu: dict[int, _Neu] = {}
+        self._order: list = []
+        self._pooled: dict[int, float] = {}
+        self._fanout: dict = {}
+        self._handles = [model.register_forward_pre_hook(self._on_call)]
+        seen = set()
+        for name, m in model.named_modules():
+            if id(m) in seen:
+                continue
+            seen.add(id(m))
+            name = name or type(m).__name__
+            if isinstance(m, (nn.Linear,) + _CONV):
+                self._syn[id(m)] = _Syn(name, m)
+                self._handles.append(m.register_forward_hook(self._on_synapse))
+            elif isinstance(m, BaseNode) and m.emits_spikes:
+                self._neu[id(m)] = _Neu(name, m)
+                self._handles.append(m.register_forward_hook(self._on_neuron))
+            elif isinstance(m, _AVG):
+                self._handles.append(m.register_forward_hook(self._on_pool))
+        if not self._syn:
+            raise ValueError(f"Profiler: {type(model).__name__} has no Linear or Conv layer to count; "
+                             f"the analysis counts nn.Linear and nn.Conv1d/2d/3d (and spikesmith.layer's)")
+
+    # ------------------------------------------------------------------ hooks
+    def _on_call(self, module, args):
+        x = args[0] if args else None
+        if not isinstance(x, Tensor):
+            raise TypeError(f"Profiler: the model's first input must be a tensor, got {type(x).__name__}")
+        if self.time_first:
+            if x.dim() < 2:
+                raise ValueError(f"Profiler: a multi-step model takes [T, N, ...], got shape {list(x.shape)}; "
+                                 f"pass time_first=False for [N, ...] inputs")
+            self.samples += int(x.shape[1])
+            self.steps = max(self.steps, int(x.shape[0]))
+        else:
+            self.samples += int(x.shape[0])
+            self.steps = max(self.steps, 1)
+        self._pooled.clear()
+
+    def _first_seen(self, key):
+        if key not in self._order:
+            self._order.append(key)
+
+    def _leading(self, module: nn.Module, x: Tensor, feature_dims: int) -> tuple[float, float]:
+        """(applications in this call, applications per sample per step) for input ``x``."""
+        lead = x.shape[: x.dim() - feature_dims]
+        total = float(math.prod(lead)) if len(lead) else 1.0
+        multi = isinstance(module, StepModule) and module.step_mode == "m"
+        per = total / float(lead[0] * lead[1]) if multi and len(lead) >= 2 else (
+            total / float(lead[0]) if len(lead) >= 1 else 1.0)
+        return total, per
+
+    def _on_pool(self, module, args, out):
+        x = args[0]
+        if not self.spiking or not isinstance(out, Tensor) or not isinstance(x, Tensor):
+            return
+        if isinstance(module, (nn.AvgPool1d, nn.AvgPool2d, nn.AvgPool3d)):
+            if module.divisor_override is not None:
+                return
+            pad = module.padding if isinstance(module.padding, tuple) else (module.padding,)
+            if any(p != 0 for p in pad) and not module.count_include_pad:
+                return
+            k = module.kernel_size if isinstance(module.kernel_size, tuple) else (module.kernel_size,)
+            nd = next(d for cls, d in _POOL_DIMS if isinstance(module, cls))
+            area = float(math.prod(k)) if len(k) == nd else float(k[0] ** nd)
+        else:
+            nd = next(d for cls, d in _POOL_DIMS if isinstance(module, cls))
+            sin, sout = x.shape[-nd:], out.shape[-nd:]
+            if any(a % b for a, b in zip(sin, sout)):
+                return
+            area = float(math.prod(a // b for a, b in zip(sin, sout)))
+        scale = None
+        if x.data_ptr() in self._pooled:  # a pool of pooled spikes (e.g. an adaptive pool after a pool)
+            scale = self._pooled[x.data_ptr()]
+            if isinstance(scale, Tensor) and scale.shape != out.shape:
+                scale = scale.reshape(out.shape[:-nd] + scale.shape[-nd:]) if (
+                    scale.numel() == math.prod(out.shape[:-nd]) * math.prod(scale.shape[-nd:])) else None
+                scale = None if scale is None else scale.amax(dim=list(range(-nd, 0)), keepdim=True)
+            scale = None if scale is None else scale * area
+        else:
+            _, kind, amp = _events(x)
+            if kind is not None:
+                scale = area / amp
+        if scale is not None:
+            # kept in the output's shape, so that a later flatten can be followed
+            self._pooled[out.data_ptr()] = scale.expand(out.shape) if isinstance(scale, Tensor) else scale
+
+    def _counts(self, x: Tensor):
+        if not self.spiking:
+            return None, "analog"
+        scale = self._pooled.get(x.data_ptr())
+        if isinstance(scale, Tensor) and scale.shape != x.shape:
+            # per-channel amplitudes, the pooled tensor flattened since: [.., C, H, W] -> [.., C*H*W]
+            scale = scale.reshape(x.shape) if scale.numel() == x.numel() else None
+        if isinstance(scale, Tensor) and (scale.dim() != x.dim() or any(
+                a not in (1, b) for a, b in zip(scale.shape, x.shape))):
+            scale = None  # the amplitudes ran along a dim the pool changed
+        if scale is not None:
+            c = x.to(torch.float64) * scale
+            r = c.round()
+            big = float(scale.abs().max()) if isinstance(scale, Tensor) else abs(scale)
+            if bool((r >= 0).all()) and float((c - r).abs().max()) <= 1e-4 * max(1.0, big):
+                return r, "pooled spikes"
+        counts, kind, _ = _events(x)
+        if kind is not None:
+            return counts, kind
+        return None, "analog"
+
+    def _on_synapse(self, module, args, out):
+        x = args[0]
+        acc = self._syn[id(module)]
+        self._first_seen(("s", id(module)))
+        x = x.detach()
+        if isinstance(module, nn.Linear):
+            total, per = self._leading(module, x, 1)
+            acc.mac_per_row = float(module.in_features * module.out_features)
+            acc.elements = module.in_features
+            counts, kind = self._counts(x)
+            if counts is not None:
+                acc.acs += float(counts.sum()) * module.out_features
+        else:
+            nd = len(module.kernel_size)
+            total, per = self._leading(module, x, nd + 1)
+            spatial = tuple(x.shape[-nd:])
+            out_spatial = tuple(out.shape[-nd:])
+            k = math.prod(module.kernel_size)
+            acc.mac_per_row = float(module.out_channels * math.prod(out_spatial) * (module.in_channels // module.groups)
+                                    * k)
+            acc.elements = int(module.in_channels * math.prod(spatial))
+            counts, kind = self._counts(x)
+            if counts is not None:
+                key = (id(module), spatial)
+                if key not in self._fanout:
+                    self._fanout[key] = positions_fanout(module, spatial)
+                per_position = counts.reshape(-1, *spatial).sum(0)
+                acc.acs += float((per_position * self._fanout[key]).sum()) * (module.out_channels // module.groups)
+        acc.kinds.add(kind)
+        acc.rows += total
+        acc.rows_per_step = per
+        acc.numel += x.numel()
+        acc.nonzero += float((x != 0).sum())
+        if counts is None:
+            acc.macs += total * acc.mac_per_row
+        else:
+            acc.events += float(counts.sum())
+            acc.event_numel += x.numel()
+
+    def _on_neuron(self, module, args, out):
+        s = out[0] if isinstance(out, tuple) else out
+        acc = self._neu[id(module)]
+        self._first_seen(("n", id(module)))
+        multi = module.step_mode == "m"
+        steps = s.shape[0] if multi else 1
+        n = s.shape[1] if multi else s.shape[0]
+        acc.elements = int(s[0].numel() // n) if multi else int(s.numel() // n)
+        acc.numel += s.numel()
+        acc.spikes += float((s != 0).sum())
+        acc.steps_total += steps * n
+
+    # ------------------------------------------------------------------ results
+    def result(self) -> Profile:
+        """The per-sample table of everything counted so far."""
+        if self.samples == 0:
+            raise ValueError("Profiler.result(): the model has not been run yet; call it on a batch first")
+        c = self.costs
+        rows = []
+        for kind, key in self._order:
+            if kind == "s":
+                a = self._syn[key]
+                per_sample = 1.0 / self.samples
+                acs, macs = a.acs * per_sample, a.macs * per_sample
+                dense = a.mac_per_row * a.rows_per_step
+                steps = a.rows * per_sample / a.rows_per_step if a.rows_per_step else 0.0
+                ev = a.events / a.event_numel if a.event_numel else None
+                order = ["spikes", "pooled spikes", "analog"]
+                rows.append(LayerStats(
+                    name=a.name, module=type(a.module).__name__, kind="linear" if isinstance(a.module, nn.Linear)
+                    else "conv", input="+".join(k for k in order if k in a.kinds), steps=round(steps, 6),
+                    elements=a.elements, rate=ev, sparsity=1.0 - a.nonzero / a.numel if a.numel else None,
+                    acs=acs, macs=macs, dense_macs=dense, energy_pj=acs * c.ac_pj + macs * c.mac_pj,
+                    ann_energy_pj=dense * c.mac_pj))
+            else:
+                a = self._neu[key]
+                rate = a.spikes / a.numel if a.numel else 0.0
+                rows.append(LayerStats(name=a.name, module=type(a.module).__name__, kind="neuron",
+                                       steps=round(a.steps_total / self.samples, 6), elements=a.elements, rate=rate,
+                                       sparsity=1.0 - rate))
+        steps = max([self.steps] + [round(r.steps) for r in rows if r.kind == "neuron"])  # drop-in nets loop inside
+        return Profile(rows=rows, samples=self.samples, steps=steps, costs=c, spiking=self.spiking)
+
+    def remove(self) -> None:
+        for h in self._handles:
+            h.remove()
+        self._handles = []
+
+    def __enter__(self) -> "Profiler":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.remove()
+
+
+@torch.no_grad()
+def profile(model: nn.Module, x: Union[Tensor, Iterable[Tensor]], costs: Optional[EnergyCosts] = None,
+            spiking: Optional[bool] = None, time_first: Optional[bool] = None) -> Profile:
+    """Run ``model`` on ``x`` (a tensor or an iterable of batches) in eval mode and count (see the module doc).
+
+    The network's state is reset before and after every batch; its train/eval mode is restored.
+
+    >>> net = build_model("fcsnn", hidden=32)
+    >>> p = profile(net, (torch.rand(4, 8, 1, 28, 28) < 0.2).float())   # T=4, N=8 Poisson-like spikes
+    >>> print(p.table()); p.energy_pj, p.ann_energy_pj
+    """
+    from ..functional import reset_net
+
+    batches = [x] if isinstance(x, Tensor) else list(x)
+    if not batches:
+        raise ValueError("profile: x is empty; pass a tensor or a non-empty list of batches")
+    was_training = model.training
+    model.eval()
+    try:
+        with Profiler(model, costs, spiking, time_first) as prof:
+            for xb in batches:
+                reset_net(model)
+                model(xb)
+            reset_net(model)
+            return prof.result()
+    finally:
+        model.train(was_training)

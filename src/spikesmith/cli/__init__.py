@@ -1,0 +1,1 @@
+"""The ``spikesmith`` command: one file per sub-command."""

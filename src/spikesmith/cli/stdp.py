@@ -1,0 +1,50 @@
+"""``spikesmith stdp``: unsupervised STDP (Diehl & Cook) or STDP + gradient descent (hybrid),
+config file + command-line overrides -> a trained network, metrics and a report in ``--out``."""
+
+from __future__ import annotations
+
+import argparse
+import os
+
+from ._flags import add_config_flags, config_overrides
+
+HELP = {
+    "dataset": "digits | fashion_mnist | mnist (default: Fashion-MNIST where found, else digits)",
+    "model": "diehl_cook (unsupervised, labels assigned afterwards) | hybrid (STDP conv + GD readout)",
+    "n_neurons": "excitatory neurons (Diehl & Cook: 100 to 6400)",
+    "time": "simulated time per input in ms",
+    "dt": "simulation step in ms",
+    "max_rate": "input firing rate in Hz at intensity 1",
+    "k": "winners per step of the lateral inhibition (none: no limit)",
+    "time_limit": "stop training after this many minutes (checkpointed; --resume continues)",
+    "batch_size": "inputs simulated at once (default: 16; 1: the sequential rule)",
+    "reduction": "sum (default: a batch moves the weights as far as its inputs one by one) | mean",
+    "input_norm": "scale every image's input rates to this mean intensity (Fashion-MNIST preset: 0.286)",
+    "inhibition": "mV a spike removes from the other neurons (default 120: strict winner-take-all)",
+    "vote": "mean (Diehl & Cook: mean count of each class's neurons) | proportion (counts weighted by selectivity)",
+    "assign_subset": "label the neurons from the first N training images (default: all)",
+}
+
+
+def add_parser(sub) -> None:
+    from ..learning.config import STDPConfig
+
+    p = sub.add_parser("stdp", help="train a spiking network with STDP", description=__doc__)
+    add_config_flags(p, STDPConfig, HELP)
+
+
+def run(args: argparse.Namespace) -> int:
+    from ..learning.config import STDPConfig, make_stdp_config
+    from ..learning.runner import run_stdp
+    from ..training import load_checkpoint
+
+    overrides = config_overrides(args, STDPConfig)
+    if args.resume:
+        saved = load_checkpoint(args.resume)["config"]
+        cfg = make_stdp_config(args.config, {**saved, **overrides}, preset=False)
+    else:
+        cfg = make_stdp_config(args.config, overrides)
+    metrics = run_stdp(cfg, resume=args.resume)
+    if int(os.environ.get("RANK", "0")) == 0:           # under torchrun, rank 0 speaks
+        print(f"test_accuracy {metrics['test_accuracy']:.4f}")
+    return 0

@@ -1,0 +1,123 @@
+"""Converted checkpoints: everything needed to rebuild a ``ConvertedSNN``, loadable with ``weights_only=True``.
+
+A converted checkpoint is a dict of plain values and tensors:
+
+    format        "spikesmith-converted-1"
+    source        {"model_name": ..., "model_args": {...}} of the source ANN (registry model), or None
+    method        the preset name; options: the options given to ``convert``
+    T             the time steps of ``forward``; calibrated_T: the T the corrections were made for
+    input_shape   one sample's shape
+    state_dict    weights of the converted graph and of the reference ANN, the thresholds, the
+                  per-step offsets and the initial potentials (buffers of the IF neurons)
+
+Loading rebuilds the source model from the registry (or takes ``ann=``), traces and converts its
+structure again, and loads the state (buffers take the stored shapes: per-layer or per-channel
+thresholds, per-neuron initial potentials).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any, Optional, Union
+
+import torch
+from torch import nn
+
+from .graph import normalize, trace
+from .network import ConvertedSNN, build_snn, strip_biases
+
+FORMAT = "spikesmith-converted-1"
+# written by the project under its former name, spikeforge; still read
+LEGACY_FORMATS = ("spikeforge-converted-1",)
+
+
+def make_converted_checkpoint(snn: ConvertedSNN, **extra: Any) -> dict:
+    from .. import __version__
+
+    return {
+        "format": FORMAT,
+        "spikesmith_version": __version__,
+        "source": dict(snn.source) if snn.source else None,
+        "method": snn.method,
+        "options": dict(snn.options),
+        "T": snn.T,
+        "calibrated_T": snn.calibrated_T,
+        "t_dependent": snn.t_dependent,
+        "input_shape": list(snn.input_shape),
+        "layers": {name: {"shift_bias": layer.shift_bias} for name, layer in snn.spiking_layers().items()},
+        "state_dict": snn.state_dict(),
+        **extra,
+    }
+
+
+def save_converted(snn: ConvertedSNN, path: Union[str, os.PathLike], **extra: Any) -> Path:
+    """Write ``snn`` as a converted checkpoint (atomically: a temp file renamed over ``path``)."""
+    from ..training.checkpoint import atomic_save
+
+    if not isinstance(snn, ConvertedSNN):
+        raise TypeError(f"save_converted expects a ConvertedSNN, got {type(snn).__name__}")
+    return atomic_save(make_converted_checkpoint(snn, **extra), path)
+
+
+def is_converted_checkpoint(ckpt: Any) -> bool:
+    return isinstance(ckpt, dict) and ckpt.get("format") in (FORMAT, *LEGACY_FORMATS)
+
+
+def load_converted(path_or_ckpt: Union[str, os.PathLike, dict], ann: Optional[nn.Module] = None,
+                   map_location: str = "cpu") -> ConvertedSNN:
+    """Rebuild a ``ConvertedSNN`` from a converted checkpoint (a path, read with ``weights_only=True``, or its dict).
+
+    ``ann`` is an untrained instance of the source architecture; it is needed only when the
+    checkpoint names no registry model (``source`` is None).
+    """
+    if isinstance(path_or_ckpt, dict):
+        ckpt = path_or_ckpt
+    else:
+        path = Path(path_or_ckpt)
+        if not path.is_file():
+            raise FileNotFoundError(f"converted checkpoint {path} does not exist")
+        try:
+            ckpt = torch.load(path, map_location=map_location, weights_only=True)
+        except Exception as err:
+            raise ValueError(f"converted checkpoint {path} cannot be read ({type(err).__name__}: {err})") from None
+    if not is_converted_checkpoint(ckpt):
+        raise ValueError(f"not a converted spikesmith checkpoint (expected format {FORMAT!r})")
+    if ann is None:
+        src = ckpt.get("source")
+        if not src:
+            raise ValueError("load_converted: the checkpoint names no registry model; pass ann= (an instance of the "
+                             "source architecture)")
+        from ..models import build_model
+
+        ann = build_model(src["model_name"], **src["model_args"])
+    options = dict(ckpt.get("options") or {})
+    ann_gm = normalize(trace(ann))
+    net = build_snn(ann_gm, tuple(ckpt["input_shape"]), max_pool=options.get("max_pool", "error"))
+    if options.get("bias", True) is False:
+        strip_biases(net)
+    snn = ConvertedSNN(net, ann_gm, int(ckpt["T"]), tuple(ckpt["input_shape"]), method=ckpt["method"],
+                       options=options, source=ckpt.get("source"))
+    load_state(snn, ckpt["state_dict"])
+    for name, layer in snn.spiking_layers().items():
+        layer.shift_bias = bool(ckpt.get("layers", {}).get(name, {}).get("shift_bias", False))
+    snn.calibrated_T = int(ckpt.get("calibrated_T", ckpt["T"]))
+    snn.t_dependent = bool(ckpt.get("t_dependent", False))
+    return snn
+
+
+def load_state(snn: nn.Module, state_dict: dict) -> None:
+    """``load_state_dict`` that first gives buffers the stored shapes (thresholds, initial potentials)."""
+    own = snn.state_dict()
+    missing = sorted(set(own) - set(state_dict))
+    unexpected = sorted(set(state_dict) - set(own))
+    if missing or unexpected:
+        raise ValueError(f"converted checkpoint does not match the rebuilt network: missing keys {missing[:8]}, "
+                         f"unexpected keys {unexpected[:8]}")
+    buffers = dict(snn.named_buffers())
+    for key, value in state_dict.items():
+        if key in buffers and buffers[key].shape != value.shape:
+            owner, _, name = key.rpartition(".")
+            module = snn.get_submodule(owner)
+            module._buffers[name] = value.detach().clone().to(buffers[key].dtype)
+    snn.load_state_dict(state_dict)

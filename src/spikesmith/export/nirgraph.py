@@ -1,0 +1,485 @@
+"""NIR (Neuromorphic Intermediate Representation) export and import.
+
+    graph = to_nir(model, x_seq, dt=1e-3)          # nir.NIRGraph; write_nir(graph, "net.nir")
+    net = from_nir("net.nir")                      # a multi-step nn.Sequential (dt from the file)
+
+**Time.** NIR neurons are continuous-time ODEs; spikesmith's are discrete steps. With a step of ``dt``
+seconds and forward Euler, every neuron maps exactly (tau in steps = tau_NIR / dt):
+
+================================  ==========================================================================
+spikesmith                        NIR
+================================  ==========================================================================
+LIFNode(tau, decay_input=True)    LIF(tau = tau dt, r = 1,   v_leak = V_rest, v_threshold, v_reset)
+LIFNode(tau, decay_input=False)   LIF(tau = tau dt, r = tau, ...)  (r dt / tau_NIR = 1: the input is not decayed)
+ParametricLIFNode                 LIF with tau = 1 / sigmoid(w)
+IFNode                            IF(r = 1 / dt, v_threshold, v_reset)
+CubaLIFNode(tau_syn, tau_mem)     CubaLIF(tau_syn dt, tau_mem dt, w_in = tau_syn, r = 1 or tau_mem, ...)
+NonSpikingLIFNode / CubaLINode    LI / CubaLI (same rules);  IntegratorNode  I(r = 1 / dt)
+Linear, Conv1d/2d, Flatten        Linear or Affine (with bias), Conv1d/2d, Flatten (dims without the batch)
+AvgPool2d, SumPool2d, Scale,      AvgPool2d, SumPool2d, Scale, Threshold
+Threshold (export.modules)
+================================  ==========================================================================
+
+The Euler step the table assumes updates the synaptic current first and the voltage with the new
+current (as snnTorch's ``Synaptic`` and Loihi's CUBA neuron do):
+
+    I(t) = I(t-1) + dt / tau_syn (-I(t-1) + w_in X(t))
+    v(t) = v(t-1) + dt / tau_mem (v_leak - v(t-1) + r I(t));  spike where v(t) > v_threshold; v <- v_reset
+
+Neurons start at rest (v = v_leak; 0 for IF and I; I = 0). **Ties:** NIR fires on v > v_threshold,
+spikesmith on H >= V_th; the two agree except when a potential equals the threshold exactly.
+
+Per-neuron parameters are written as arrays of the layer's shape (NIR requires equal shapes) and read back
+as the smallest tensor that broadcasts to them (``[C, 1, 1]`` for per-channel values, a float when
+uniform). ``from_nir`` reads any ``r`` and ``w_in`` (an extra ``Scale`` before the neuron when they are not
+the values above), leak potentials that differ from the reset (``v_leak``), nested graphs that are chains
+(inlined) and refuses, naming the node, what it cannot express: ``Delay``, merges and recurrent edges
+(a node with several inputs), neurons with ``tau <= dt`` (forward Euler would not be a leaky integrator).
+"""
+
+from __future__ import annotations
+
+import math
+import pathlib
+import warnings
+from collections import OrderedDict
+from typing import Optional, Union
+
+import numpy as np
+import torch
+from torch import Tensor, nn
+
+from .. import layer
+from ..neuron import (
+    CubaLIFNode,
+    CubaLINode,
+    IFNode,
+    IntegratorNode,
+    LIFNode,
+    NonSpikingLIFNode,
+)
+from .check import check_ops, raise_for
+from .modules import Scale, SumPool2d, Threshold
+from .ops import Op, layer_list
+
+PathLike = Union[str, pathlib.Path]
+DT_KEY = "spikesmith_dt"
+
+
+def _nir():
+    try:
+        import nir
+    except ImportError:  # pragma: no cover - depends on the environment
+        raise ImportError("NIR export needs the nir package: pip install 'spikesmith[export]'") from None
+    return nir
+
+
+# ----------------------------------------------------------------------------- export
+def _arr(value, shape: tuple) -> np.ndarray:
+    """A float64 array of the neuron layer's ``shape`` from a float or a broadcastable tensor.
+
+    Neuron parameters are written in float64 so that tau / dt reads back as the number of steps it was.
+    """
+    if isinstance(value, Tensor):
+        value = value.detach().cpu().double()
+        try:
+            value = value.expand(shape) if value.dim() <= len(shape) else value.reshape(shape)
+        except RuntimeError:
+            raise ValueError(f"a parameter of shape {list(value.shape)} does not broadcast to the layer shape "
+                             f"{list(shape)}") from None
+        return np.ascontiguousarray(value.numpy())
+    return np.full(shape, float(value), dtype=np.float64)
+
+
+def _np(t: Tensor) -> np.ndarray:
+    return np.ascontiguousarray(t.detach().cpu().numpy().astype(np.float32))
+
+
+def _d(v):
+    """Parameters in float64 before they meet dt (tau dt must divide back to tau exactly)."""
+    return v.detach().double() if isinstance(v, Tensor) else float(v)
+
+
+def _neuron_node(m: nn.Module, shape: tuple, dt: float):
+    nir = _nir()
+    A = lambda v: _arr(v, shape)  # noqa: E731
+    if isinstance(m, CubaLIFNode):
+        r = 1.0 if m.decay_input else m.tau_mem
+        return nir.CubaLIF(tau_syn=A(_d(m.tau_syn) * dt), tau_mem=A(_d(m.tau_mem) * dt), r=A(r), v_leak=A(m.rest_potential()),
+                           v_threshold=A(m.v_threshold), v_reset=A(m.v_reset), w_in=A(m.tau_syn))
+    if isinstance(m, CubaLINode):
+        r = 1.0 if m.decay_input else m.tau_mem
+        return nir.CubaLI(tau_syn=A(_d(m.tau_syn) * dt), tau_mem=A(_d(m.tau_mem) * dt), r=A(r), v_leak=A(m.v_leak),
+                          w_in=A(m.tau_syn))
+    if isinstance(m, LIFNode):
+        tau = _d(m.tau)
+        r = 1.0 if m.decay_input else tau
+        return nir.LIF(tau=A(tau * dt), r=A(r), v_leak=A(m.rest_potential()), v_threshold=A(m.v_threshold),
+                       v_reset=A(m.v_reset))
+    if isinstance(m, IFNode):
+        return nir.IF(r=A(1.0 / dt), v_threshold=A(m.v_threshold), v_reset=A(m.v_reset))
+    if isinstance(m, NonSpikingLIFNode):
+        r = 1.0 if m.decay_input else m.tau
+        return nir.LI(tau=A(_d(m.tau) * dt), r=A(r), v_leak=A(m.v_rest))
+    if isinstance(m, IntegratorNode):
+        return nir.I(r=A(1.0 / dt))
+    raise ValueError(f"{type(m).__name__} has no NIR node")  # check() reports it first
+
+
+def _op_node(op: Op, dt: float):
+    nir = _nir()
+    m, kind = op.module, op.kind
+    if kind == "neuron":
+        return _neuron_node(m, op.in_shape, dt)
+    if kind == "linear":
+        if m.bias is None:
+            return nir.Linear(weight=_np(m.weight))
+        return nir.Affine(weight=_np(m.weight), bias=_np(m.bias))
+    if kind == "conv":
+        bias = _np(m.bias) if m.bias is not None else np.zeros(m.out_channels, dtype=np.float32)
+        if isinstance(m, nn.Conv1d):
+            return nir.Conv1d(input_shape=int(op.in_shape[1]), weight=_np(m.weight), stride=int(m.stride[0]),
+                              padding=m.padding if isinstance(m.padding, str) else int(m.padding[0]),
+                              dilation=int(m.dilation[0]), groups=int(m.groups), bias=bias)
+        return nir.Conv2d(input_shape=tuple(int(s) for s in op.in_shape[1:]), weight=_np(m.weight),
+                          stride=tuple(m.stride), padding=m.padding if isinstance(m.padding, str) else tuple(m.padding),
+                          dilation=tuple(m.dilation), groups=int(m.groups), bias=bias)
+    if kind == "flatten":
+        n = len(op.in_shape) + 1  # dims of a batched sample
+        start = m.start_dim % n - 1
+        end = m.end_dim % n - 1
+        if start < 0:
+            raise ValueError(f"{op.label}: flattening the batch dimension (start_dim={m.start_dim}) has no NIR "
+                             f"equivalent; use Flatten(start_dim=1)")
+        return nir.Flatten(input_type={"input": np.array(op.in_shape)}, start_dim=start,
+                           end_dim=-1 if end == len(op.in_shape) - 1 else end)
+    if kind in ("avgpool", "sumpool"):
+        k, s, p = (_pair(m.kernel_size), _pair(m.stride if m.stride is not None else m.kernel_size), _pair(m.padding))
+        cls = nir.AvgPool2d if kind == "avgpool" else nir.SumPool2d
+        return cls(kernel_size=np.array(k), stride=np.array(s), padding=np.array(p))
+    if kind == "scale":
+        return nir.Scale(scale=_arr(m.scale, op.in_shape))
+    if kind == "threshold":
+        return nir.Threshold(threshold=_arr(m.threshold, op.in_shape))
+    raise ValueError(f"{op.label} has no NIR node")  # check() reports it first
+
+
+def _pair(v) -> tuple:
+    return tuple(int(x) for x in v) if isinstance(v, (tuple, list)) else (int(v), int(v))
+
+
+def _node_name(name: str, used: set) -> str:
+    base = "layer_" + name.replace(".", "_") if name[:1].isdigit() or name in ("input", "output") else \
+        name.replace(".", "_")
+    out, i = base, 1
+    while out in used:
+        out, i = f"{base}_{i}", i + 1
+    used.add(out)
+    return out
+
+
+def sample_shape(model: nn.Module, example_input) -> tuple:
+    """One sample's shape from an example input (``[T, N, ...]``; ``[N, ...]`` for a ConvertedSNN) or a tuple."""
+    if isinstance(example_input, Tensor):
+        converted = type(model).__name__ == "ConvertedSNN"
+        need = 2 if converted else 3
+        if example_input.dim() < need:
+            layout = "[N, ...]" if converted else "[T, N, ...]"
+            raise ValueError(f"example_input must have the layout {layout}, got shape {list(example_input.shape)}")
+        return tuple(example_input.shape[1:] if converted else example_input.shape[2:])
+    if isinstance(example_input, (tuple, list, torch.Size)):
+        return tuple(int(s) for s in example_input)
+    raise TypeError(f"example_input must be a tensor or the shape of one sample, got {type(example_input).__name__}")
+
+
+def check_dt(dt) -> float:
+    if isinstance(dt, bool) or not isinstance(dt, (int, float)) or not math.isfinite(dt) or dt <= 0:
+        raise ValueError(f"dt must be a positive number of seconds per step, got {dt!r}")
+    return float(dt)
+
+
+def to_nir(model: nn.Module, example_input, dt: float = 1e-3, approximate: bool = False,
+           data=None) -> "nir.NIRGraph":  # noqa: F821
+    """The NIR graph of ``model`` with a time step of ``dt`` seconds (see the module docstring).
+
+    Args:
+        model: a sequential SNN or a ``ConvertedSNN`` (see ``spikesmith.export.ops``).
+        example_input: ``[T, N, ...]`` (``[N, ...]`` for a ConvertedSNN) or the shape of one sample.
+        dt: seconds per step; the graph stores it in ``metadata['spikesmith_dt']``.
+        approximate: switch what NIR cannot express (soft reset, initial potentials, max pooling) to what it
+            can, warn with the changes and, with ``data``, the accuracy change (see ``export.approximate``).
+        data: ``(x, y)`` for the accuracy report of ``approximate=True`` (x in the model's input layout).
+
+    Raises ValueError listing every issue ``check(model, 'nir')`` finds, with fixes, when not exportable.
+    The graph passes ``nir.NIRGraph`` type checking (and so ``nir.read`` after ``write_nir``).
+    """
+    nir = _nir()
+    dt = check_dt(dt)
+    shape = sample_shape(model, example_input)
+    ops = layer_list(model, shape)
+    ops = _maybe_approximate(model, ops, "nir", approximate, data, shape)
+    if not ops:
+        raise ValueError("the model has no layer to export")
+    nodes: "OrderedDict[str, object]" = OrderedDict()
+    nodes["input"] = nir.Input(input_type={"input": np.array(shape)})
+    used = {"input", "output"}
+    names = ["input"]
+    for op in ops:
+        name = _node_name(op.name, used)
+        nodes[name] = _op_node(op, dt)
+        names.append(name)
+    nodes["output"] = nir.Output(output_type={"output": np.array(ops[-1].out_shape)})
+    names.append("output")
+    edges = list(zip(names[:-1], names[1:]))
+    meta = {DT_KEY: dt, "spikesmith_firing": "spikesmith fires on H >= V_th, NIR on v > v_threshold"}
+    try:
+        return nir.NIRGraph(nodes=dict(nodes), edges=edges, metadata=meta, type_check=True)
+    except Exception as err:  # noqa: BLE001 - a bug here must name the graph
+        raise RuntimeError(f"to_nir built a graph that fails NIR's type check: {err}") from err
+
+
+def _maybe_approximate(model, ops, target, approximate, data, shape):
+    issues = check_ops(ops, target)
+    raise_for(issues, target, approximate)
+    if approximate and any(i.severity == "approximate" for i in issues):
+        from .approximate import approximate_ops, report
+
+        new_ops, changes = approximate_ops(ops, target)
+        warnings.warn(report(model, ops, new_ops, changes, data, shape, target), stacklevel=3)
+        return new_ops
+    return ops
+
+
+def write_nir(graph, path: PathLike) -> pathlib.Path:
+    """Write ``graph`` to ``path`` atomically (a temporary file renamed into place)."""
+    nir = _nir()
+    path = pathlib.Path(path)
+    tmp = path.with_name(f".{path.name}.tmp")
+    try:
+        nir.write(str(tmp), graph)
+        tmp.replace(path)
+    finally:
+        if tmp.exists():
+            tmp.unlink()
+    return path
+
+
+# ----------------------------------------------------------------------------- import
+def read_nir(path: PathLike):
+    """``nir.read`` with type checking, and errors that say what is wrong with the file."""
+    nir = _nir()
+    import h5py
+
+    path = pathlib.Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"NIR file not found: {path}")
+    try:
+        with h5py.File(path, "r") as f:
+            version = f["version"][()] if "version" in f else None
+            has_node = "node" in f
+    except OSError as err:
+        raise ValueError(f"{path} is not a NIR file (not readable as HDF5: {err})") from None
+    version = version.decode() if isinstance(version, bytes) else (None if version is None else str(version))
+    if not has_node or version is None:
+        raise ValueError(f"{path} is not a NIR file: it has no {'version' if version is None else 'node'} entry")
+    ours = getattr(nir, "version", None) or getattr(nir, "__version__", "?")
+    if version.split(".")[0] != str(ours).split(".")[0]:
+        raise ValueError(f"{path} was written by NIR {version}; this reader is NIR {ours} (major versions differ); "
+                         f"re-export the graph with NIR {str(ours).split('.')[0]}.x")
+    try:
+        return nir.read(str(path), type_check=True)
+    except Exception as err:  # noqa: BLE001 - nir raises many kinds
+        raise ValueError(f"{path} (NIR {version}) could not be read by NIR {ours}: {type(err).__name__}: {err}") from None
+
+
+def from_nir(graph_or_path, dt: Optional[float] = None) -> nn.Sequential:
+    """A multi-step spikesmith network (``nn.Sequential``, input ``[T, N, ...]``) simulating a NIR graph.
+
+    Args:
+        graph_or_path: a ``nir.NIRGraph`` or the path of a NIR file.
+        dt: seconds per step; default the graph's ``metadata['spikesmith_dt']`` (graphs from ``to_nir``).
+    """
+    nir = _nir()
+    graph = read_nir(graph_or_path) if isinstance(graph_or_path, (str, pathlib.Path)) else graph_or_path
+    if not isinstance(graph, nir.NIRGraph):
+        raise TypeError(f"from_nir expects a nir.NIRGraph or a file path, got {type(graph).__name__}")
+    if dt is None:
+        meta = graph.metadata if isinstance(graph.metadata, dict) else {}
+        if DT_KEY not in meta:
+            raise ValueError("from_nir needs dt (seconds per step): NIR time constants are in seconds and this graph "
+                             "does not store the step it was written with")
+        dt = float(np.asarray(meta[DT_KEY]))
+    dt = check_dt(dt)
+    chain = _chain(graph, "graph")
+    modules: "OrderedDict[str, nn.Module]" = OrderedDict()
+    for name, node in chain:
+        for suffix, module in _node_modules(name, node, dt):
+            modules[(name + suffix).replace(".", "_")] = module
+    return nn.Sequential(modules)
+
+
+def _chain(graph, where: str) -> list:
+    """The nodes of a sequential graph in order (nested chains inlined), Input/Output left out."""
+    nir = _nir()
+    ins: dict[str, list] = {k: [] for k in graph.nodes}
+    outs: dict[str, list] = {k: [] for k in graph.nodes}
+    for a, b in graph.edges:
+        outs[a].append(b)
+        ins[b].append(a)
+    for k in graph.nodes:
+        if len(ins[k]) > 1:
+            raise ValueError(f"NIR {where}: node {k!r} has {len(ins[k])} inputs ({', '.join(ins[k])}): a recurrent edge "
+                             f"or a merge of branches, which from_nir does not read (it reads chains of layers)")
+        if len(outs[k]) > 1:
+            raise ValueError(f"NIR {where}: node {k!r} feeds {len(outs[k])} nodes ({', '.join(outs[k])}): branches are "
+                             f"not read (from_nir reads chains of layers)")
+    starts = [k for k, n in graph.nodes.items() if isinstance(n, nir.Input)] or [k for k in graph.nodes if not ins[k]]
+    if len(starts) != 1:
+        raise ValueError(f"NIR {where}: expected one input node, found {len(starts)} ({', '.join(starts)})")
+    order, seen, k = [], set(), starts[0]
+    while True:
+        if k in seen:
+            raise ValueError(f"NIR {where}: a cycle through node {k!r} (a recurrent edge); from_nir reads chains")
+        seen.add(k)
+        node = graph.nodes[k]
+        if isinstance(node, nir.NIRGraph):
+            order += [(f"{k}.{n}", sub) for n, sub in _chain(node, f"subgraph {k!r}")]
+        elif not isinstance(node, (nir.Input, nir.Output)):
+            order.append((k, node))
+        if not outs[k]:
+            break
+        k = outs[k][0]
+    missing = set(graph.nodes) - seen
+    if missing:
+        raise ValueError(f"NIR {where}: nodes not on the path from input to output: {', '.join(sorted(missing))}")
+    return order
+
+
+def _compact(a) -> Union[float, Tensor]:
+    """The smallest tensor broadcasting to ``a`` (axes with one value collapsed); a float when uniform."""
+    t = torch.as_tensor(np.asarray(a, dtype=np.float64))
+    if t.numel() == 0:
+        raise ValueError("an empty parameter array")
+    if bool((t == t.flatten()[0]).all()):
+        return float(t.flatten()[0])
+    for d in range(t.dim()):
+        first = t.narrow(d, 0, 1)
+        if bool((t == first).all()):
+            t = first
+    return t.to(torch.get_default_dtype())
+
+
+def _steps(tau, dt: float, name: str, node: str, minimum: float = 1.0, strict: bool = True) -> Union[float, Tensor]:
+    steps = np.asarray(tau, dtype=np.float64) / dt
+    near = np.round(steps, 6)  # tau / dt is a number of steps written by someone; undo the division's rounding
+    steps = np.where(np.abs(steps - near) <= 1e-9 * np.maximum(1.0, np.abs(steps)), near, steps)
+    bad = steps <= minimum if strict else steps < minimum
+    if bad.any():
+        raise ValueError(f"NIR node {node!r}: {name} = {float(np.min(tau)):g} s is {'<=' if strict else '<'} "
+                         f"{minimum:g} step of dt = {dt:g} s; forward Euler needs {name} / dt "
+                         f"{'>' if strict else '>='} {minimum:g} (use a smaller dt)")
+    return _compact(steps)
+
+
+def _is(a, b) -> bool:
+    return bool(np.allclose(np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64), rtol=1e-9, atol=0))
+
+
+def _input_scale(factor, node: str):
+    """A ``Scale`` module for an input factor (None when it is 1)."""
+    if _is(factor, 1.0):
+        return []
+    f = _compact(factor)
+    return [(".input_scale", Scale(f, step_mode="m"))]
+
+
+def _node_modules(name: str, node, dt: float) -> list:
+    nir = _nir()
+    M = dict(step_mode="m")
+    if isinstance(node, nir.Affine) or isinstance(node, nir.Linear):
+        w = np.asarray(node.weight)
+        if w.ndim != 2:
+            raise ValueError(f"NIR node {name!r}: {type(node).__name__} with a {w.ndim}-d weight; from_nir reads 2-d "
+                             f"weights (out_features x in_features)")
+        bias = isinstance(node, nir.Affine) and node.bias is not None
+        m = layer.Linear(w.shape[1], w.shape[0], bias=bias, **M)
+        with torch.no_grad():
+            m.weight.copy_(torch.as_tensor(w))
+            if bias:
+                m.bias.copy_(torch.as_tensor(np.asarray(node.bias)).reshape(-1))
+        return [("", m)]
+    if isinstance(node, (nir.Conv1d, nir.Conv2d)):
+        w = np.asarray(node.weight)
+        two = isinstance(node, nir.Conv2d)
+        cls = layer.Conv2d if two else layer.Conv1d
+        pad = node.padding if isinstance(node.padding, str) else _ints(node.padding, 2 if two else 1)
+        m = cls(w.shape[1] * int(node.groups), w.shape[0], tuple(w.shape[2:]), stride=_ints(node.stride, 2 if two else 1),
+                padding=pad, dilation=_ints(node.dilation, 2 if two else 1), groups=int(node.groups), bias=True, **M)
+        with torch.no_grad():
+            m.weight.copy_(torch.as_tensor(w))
+            bias = torch.as_tensor(np.asarray(node.bias, dtype=np.float64)).reshape(-1)
+            m.bias.copy_(bias.expand(w.shape[0]) if bias.numel() == 1 else bias)
+        return [("", m)]
+    if isinstance(node, nir.Flatten):
+        start, end = int(node.start_dim), int(node.end_dim)
+        return [("", layer.Flatten(start + 1 if start >= 0 else start, end + 1 if end >= 0 else end, **M))]
+    if isinstance(node, (nir.AvgPool2d, nir.SumPool2d)):
+        k, s, p = _ints(node.kernel_size, 2), _ints(node.stride, 2), _ints(node.padding, 2)
+        if isinstance(node, nir.AvgPool2d):
+            return [("", layer.AvgPool2d(k, s, p, **M))]
+        return [("", SumPool2d(k, s, p, **M))]
+    if isinstance(node, nir.Scale):
+        return [("", Scale(_compact(node.scale), **M))]
+    if isinstance(node, nir.Threshold):
+        return [("", Threshold(_compact(node.threshold), **M))]
+    if isinstance(node, nir.CubaLIF) or isinstance(node, nir.CubaLI):
+        tau_syn = _steps(node.tau_syn, dt, "tau_syn", name, strict=False)
+        tau_mem = _steps(node.tau_mem, dt, "tau_mem", name)
+        ts = np.asarray(node.tau_syn, dtype=np.float64) / dt
+        tm = np.asarray(node.tau_mem, dtype=np.float64) / dt
+        w_in_factor = np.asarray(node.w_in, dtype=np.float64) / ts
+        r = np.asarray(node.r, dtype=np.float64)
+        decay_input = not _is(r, tm) or _is(r, 1.0)
+        factor = w_in_factor * (r if decay_input else 1.0)
+        pre = _input_scale(factor, name)
+        v_leak = _compact(node.v_leak)
+        if isinstance(node, nir.CubaLI):
+            return pre + [("", CubaLINode(tau_syn, tau_mem, decay_input=decay_input, v_leak=v_leak, **M))]
+        v_reset = _compact(node.v_reset)
+        leak = None if _is(node.v_leak, node.v_reset) else v_leak
+        return pre + [("", CubaLIFNode(tau_syn, tau_mem, decay_input=decay_input, v_leak=leak,
+                                       v_threshold=_compact(node.v_threshold), v_reset=v_reset, v_init=v_leak, **M))]
+    if isinstance(node, (nir.LIF, nir.LI)):
+        tau = _steps(node.tau, dt, "tau", name)
+        t = np.asarray(node.tau, dtype=np.float64) / dt
+        r = np.asarray(node.r, dtype=np.float64)
+        decay_input = not _is(r, t) or _is(r, 1.0)
+        pre = _input_scale(r, name) if decay_input else []
+        v_leak = _compact(node.v_leak)
+        if isinstance(node, nir.LI):
+            if isinstance(v_leak, float):
+                return pre + [("", NonSpikingLIFNode(tau, decay_input=decay_input, v_rest=v_leak, v_init=v_leak, **M))]
+            return pre + [("", CubaLINode(1.0, tau, decay_input=decay_input, v_leak=v_leak, **M))]
+        leak = None if _is(node.v_leak, node.v_reset) else v_leak
+        return pre + [("", LIFNode(tau, decay_input=decay_input, v_leak=leak, v_threshold=_compact(node.v_threshold),
+                                   v_reset=_compact(node.v_reset), v_init=v_leak, **M))]
+    if isinstance(node, nir.IF):
+        pre = _input_scale(np.asarray(node.r, dtype=np.float64) * dt, name)
+        return pre + [("", IFNode(v_threshold=_compact(node.v_threshold), v_reset=_compact(node.v_reset), v_init=0.0,
+                                  **M))]
+    if isinstance(node, nir.I):
+        pre = _input_scale(np.asarray(node.r, dtype=np.float64) * dt, name)
+        return pre + [("", IntegratorNode(v_init=0.0, **M))]
+    if isinstance(node, nir.Delay):
+        raise ValueError(f"NIR node {name!r}: Delay has no spikesmith equivalent (axonal delays are not modelled)")
+    raise ValueError(f"NIR node {name!r}: {type(node).__name__} is not supported; from_nir reads Affine, Linear, "
+                     f"Conv1d, Conv2d, Flatten, AvgPool2d, SumPool2d, Scale, Threshold, IF, LIF, CubaLIF, LI, CubaLI, I "
+                     f"and nested chains")
+
+
+def _ints(v, n: int) -> tuple:
+    a = np.asarray(v).reshape(-1)
+    vals = tuple(int(x) for x in a)
+    if len(vals) == 1:
+        vals = vals * n
+    return vals if n > 1 else vals[0]

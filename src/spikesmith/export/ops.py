@@ -1,0 +1,309 @@
+"""A network as the flat list of layers the exporters, ``check`` and ``analysis`` work on.
+
+``layer_list(model, input_shape)`` takes
+
+- a sequential network: an ``nn.Sequential`` of step-mode layers and neurons (nested sequentials and
+  spikesmith's containers are opened), the reference ``FCSNN`` / ``CSNN`` / ``SpikingVGG`` models
+  (SNN or ANN twin), or a single neuron;
+- a converted network (``spikesmith.conversion.ConvertedSNN``) whose graph is a chain;
+
+and returns ``Op`` records in execution order, each with a copy of its module (stateless modules in
+single-step mode) and the shape of one sample in and out (no time, no batch). On the way:
+
+- eval-mode BatchNorm directly after a convolution or linear layer is folded into it (exact:
+  W' = W s, b' = (b - mu) s + beta with s = gamma / sqrt(var + eps), in float64);
+- dropout and identities are dropped; ``AdaptiveAvgPool2d`` becomes the ``AvgPool2d`` it equals for
+  this input (or is dropped when it keeps the size);
+- in a converted network, each ``IFActivation`` becomes its per-step offset (added to the bias of the
+  layer before it), an ``IFNode`` (soft reset, per-channel V_th and V(0)) and a ``Scale`` by V_th (its
+  spikes have amplitude V_th); the ``Readout`` becomes an ``IntegratorNode``.
+
+Nothing is refused here: each op has a ``kind`` (``linear``, ``conv``, ``flatten``, ``avgpool``,
+``sumpool``, ``scale``, ``threshold``, ``maxpool``, ``neuron``, ``batchnorm``, ``other``) and the
+consumers decide what they can express, naming the op in their errors.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections import OrderedDict
+from dataclasses import dataclass, field
+from typing import Optional
+
+import torch
+from torch import Tensor, fx, nn
+
+from ..module import StepModule
+from ..neuron import BaseNode, IFNode, IntegratorNode
+from .modules import Scale, SumPool2d, Threshold
+
+_DROP = (nn.Dropout, nn.Dropout1d, nn.Dropout2d, nn.Dropout3d, nn.AlphaDropout, nn.Identity)
+_SEQ_FORWARDS = {"TwinSequential.forward", "FCSNN.forward", "CSNN.forward", "SpikingVGG.forward"}
+
+
+@dataclass
+class Op:
+    """One layer of the flattened network."""
+
+    name: str                     # qualified name in the source model ('3', 'features.2', 'fc1')
+    module: nn.Module             # a copy (BN folded; stateless modules in step_mode 's')
+    kind: str
+    in_shape: Optional[tuple] = None   # one sample: (C, H, W) or (F,); None when unknown
+    out_shape: Optional[tuple] = None
+    notes: list = field(default_factory=list)
+
+    @property
+    def label(self) -> str:
+        return f"{type(self.module).__name__} '{self.name}'"
+
+
+def kind_of(module: nn.Module) -> str:
+    from ..layer.dropout import Dropout, Dropout2d
+
+    if isinstance(module, BaseNode):
+        return "neuron"
+    if isinstance(module, nn.Linear):
+        return "linear"
+    if isinstance(module, (nn.Conv1d, nn.Conv2d)):
+        return "conv"
+    if isinstance(module, nn.Flatten):
+        return "flatten"
+    if isinstance(module, (nn.AvgPool2d, nn.AdaptiveAvgPool2d)):
+        return "avgpool"
+    if isinstance(module, SumPool2d):
+        return "sumpool"
+    if isinstance(module, Scale):
+        return "scale"
+    if isinstance(module, Threshold):
+        return "threshold"
+    if isinstance(module, (nn.MaxPool1d, nn.MaxPool2d, nn.MaxPool3d, nn.AdaptiveMaxPool2d)):
+        return "maxpool"
+    if isinstance(module, nn.modules.batchnorm._BatchNorm):
+        return "batchnorm"
+    if isinstance(module, _DROP + (Dropout, Dropout2d)):
+        return "drop"
+    if type(module).__name__ == "GatedMaxPool":
+        return "maxpool"
+    if type(module).__name__ == "TimeExpand":
+        return "drop"
+    if isinstance(module, (nn.ReLU, nn.ReLU6, nn.Hardtanh)) or type(module).__name__ in ("ClipReLU", "QCFS"):
+        return "activation"
+    return "other"
+
+
+def is_sequential(model: nn.Module) -> bool:
+    if not isinstance(model, nn.Sequential):
+        return False
+    fwd = type(model).forward
+    return fwd is nn.Sequential.forward or getattr(fwd, "__qualname__", "") in _SEQ_FORWARDS
+
+
+def _is_converted(model: nn.Module) -> bool:
+    return type(model).__name__ == "ConvertedSNN" and hasattr(model, "spiking_layers")
+
+
+def _leaves(model: nn.Module, prefix: str = "") -> list[tuple[str, nn.Module]]:
+    if isinstance(model, nn.Sequential):
+        out = []
+        for name, child in model.named_children():
+            out += _leaves(child, f"{prefix}{name}.")
+        return out
+    return [(prefix[:-1] or type(model).__name__, model)]
+
+
+def _single_step_copy(module: nn.Module) -> nn.Module:
+    m = copy.deepcopy(module)
+    for sub in m.modules():
+        if isinstance(sub, StepModule) and not isinstance(sub, BaseNode):
+            sub.step_mode = "s"
+    return m.eval()
+
+
+def fold_batchnorm(layer: nn.Module, bn: nn.modules.batchnorm._BatchNorm) -> None:
+    """Fold an eval-mode BatchNorm into the conv/linear ``layer`` before it (in place; adds a bias)."""
+    if bn.running_mean is None or bn.running_var is None:
+        raise ValueError(f"cannot fold {type(bn).__name__} without running statistics (track_running_stats=False)")
+    w = layer.weight.detach().double()
+    scale = bn.weight.detach().double() if bn.affine else torch.ones_like(bn.running_var, dtype=torch.float64)
+    scale = scale / torch.sqrt(bn.running_var.double() + bn.eps)
+    shift = bn.bias.detach().double() if bn.affine else torch.zeros_like(scale)
+    bias = layer.bias.detach().double() if layer.bias is not None else torch.zeros_like(scale)
+    dtype = layer.weight.dtype
+    layer.weight = nn.Parameter(w.mul(scale.reshape(-1, *([1] * (w.dim() - 1)))).to(dtype))
+    layer.bias = nn.Parameter(((bias - bn.running_mean.double()) * scale + shift).to(dtype))
+
+
+def _sample_forward(module: nn.Module, shape: tuple) -> tuple:
+    with torch.no_grad():
+        param = next(iter(module.parameters()), None)
+        dtype = param.dtype if param is not None else torch.get_default_dtype()
+        y = module(torch.zeros((1, *shape), dtype=dtype))
+    return tuple(y.shape[1:])
+
+
+def _converted_leaves(snn: nn.Module) -> list[tuple[str, nn.Module]]:
+    """The converted network's graph as a chain of (name, module) (see the module docstring)."""
+    gm: fx.GraphModule = snn.net
+    modules = dict(gm.named_modules())
+    out: list[tuple[str, nn.Module]] = []
+    prev: Optional[fx.Node] = None
+    for node in gm.graph.nodes:
+        if node.op in ("placeholder", "output"):
+            if node.op == "placeholder":
+                prev = node
+            continue
+        args = [a for a in node.args if isinstance(a, fx.Node)]
+        if len(args) != 1 or args[0] is not prev or len(prev.users) != 1:
+            raise ValueError(
+                f"the converted network's graph is not a chain at node {node.name!r} ({node.op} {node.target}); "
+                f"the exporters read chains of layers (no residual additions or concatenations)")
+        if node.op == "call_module":
+            m = modules[node.target]
+            tname = type(m).__name__
+            if tname == "IFActivation":
+                offset = m.step_offset().detach()
+                if bool((offset != 0).any()):
+                    out.append((f"{node.target}.offset", _Offset(offset)))
+                neuron = copy.deepcopy(m.neuron)
+                out.append((node.target, neuron))
+                out.append((f"{node.target}.amplitude", Scale(m.threshold.detach().clone())))
+            elif tname == "Readout":
+                integ = m.integrator
+                out.append((node.target, IntegratorNode(v_init=integ.v_init, step_mode="m")))
+            else:
+                out.append((node.target, m))
+        elif node.op in ("call_function", "call_method") and _is_flatten(node):
+            out.append((node.name, nn.Flatten(int(_flatten_start(node)))))
+        else:
+            raise ValueError(f"the converted network's node {node.name!r} ({node.op} {node.target}) has no exporter; "
+                             f"supported: modules, flatten")
+        prev = node
+    return out
+
+
+def _is_flatten(node: fx.Node) -> bool:
+    return node.target in (torch.flatten, "flatten")
+
+
+def _flatten_start(node: fx.Node) -> int:
+    if len(node.args) > 1:
+        return node.args[1]
+    return node.kwargs.get("start_dim", 0 if node.target is torch.flatten else 0)
+
+
+class _Offset(nn.Module):
+    """A constant added to every step's input (a converted layer's bias offset)."""
+
+    def __init__(self, offset: Tensor):
+        super().__init__()
+        self.register_buffer("offset", offset.clone())
+
+    def forward(self, x: Tensor) -> Tensor:
+        return x + self.offset
+
+
+def layer_list(model: nn.Module, input_shape: Optional[tuple] = None) -> list[Op]:
+    """The flattened layers of ``model`` for one sample of shape ``input_shape`` (see the module docstring).
+
+    Without ``input_shape`` (and for a converted network, its own) the shapes are None and adaptive
+    pooling stays unresolved (kind ``other``).
+    """
+    if input_shape is None and _is_converted(model):
+        input_shape = model.input_shape
+    input_shape = None if input_shape is None else tuple(int(s) for s in input_shape)
+    if _is_converted(model):
+        leaves = _converted_leaves(model)
+    elif is_sequential(model):
+        leaves = _leaves(model)
+    elif isinstance(model, BaseNode) or kind_of(model) != "other":
+        leaves = [(type(model).__name__, model)]
+    else:
+        raise TypeError(
+            f"{type(model).__name__} defines its own forward, which the exporters cannot follow; they read "
+            f"sequential networks (nn.Sequential of layers and neurons, FCSNN, CSNN, SpikingVGG) and converted "
+            f"networks (ConvertedSNN) whose graph is a chain")
+    ops: list[Op] = []
+    shape = input_shape
+    for name, module in leaves:
+        kind = kind_of(module)
+        if isinstance(module, _Offset):
+            if ops and ops[-1].kind in ("linear", "conv"):
+                _add_bias(ops[-1].module, module.offset)
+                ops[-1].notes.append(f"bias offset of {name.rsplit('.', 1)[0]} added")
+                continue
+            kind = "other"
+        if kind == "drop":
+            continue
+        copy_ = copy.deepcopy(module) if kind == "neuron" else _single_step_copy(module)
+        if kind == "batchnorm" and ops and ops[-1].kind in ("linear", "conv"):
+            fold_batchnorm(ops[-1].module, copy_)
+            ops[-1].notes.append(f"BatchNorm '{name}' folded")
+            continue
+        if isinstance(copy_, nn.AdaptiveAvgPool2d):
+            if shape is None:
+                kind = "other"
+            else:
+                copy_ = _adaptive_to_avg(copy_, shape)
+                if copy_ is None:
+                    continue
+                if isinstance(copy_, nn.AdaptiveAvgPool2d):
+                    kind = "other"
+        if kind == "neuron":
+            from ..functional import reset_net
+
+            reset_net(copy_)
+            out_shape = shape
+        elif shape is None:
+            out_shape = None
+        else:
+            try:
+                out_shape = _sample_forward(copy_, shape)
+            except Exception as err:  # noqa: BLE001 - reported with the layer's name
+                if kind in ("other", "maxpool", "activation", "batchnorm"):
+                    out_shape = None  # an unsupported layer: check() names it
+                else:
+                    raise ValueError(f"{type(module).__name__} '{name}' cannot take one sample of shape "
+                                     f"{list(shape)}: {err}") from None
+        ops.append(Op(name, copy_, kind, shape, out_shape))
+        shape = out_shape
+    return ops
+
+
+def _add_bias(layer: nn.Module, offset: Tensor) -> None:
+    off = offset.detach().reshape(-1)
+    n = layer.weight.shape[0]
+    if off.numel() == 1:
+        off = off.expand(n)
+    if off.numel() != n:
+        raise ValueError(f"a per-step offset of shape {list(offset.shape)} does not fit {type(layer).__name__}")
+    bias = layer.bias.detach() if layer.bias is not None else torch.zeros(n, dtype=layer.weight.dtype)
+    layer.bias = nn.Parameter(bias + off.to(bias.dtype))
+
+
+def _adaptive_to_avg(pool: nn.AdaptiveAvgPool2d, shape: tuple) -> Optional[nn.Module]:
+    """The AvgPool2d an adaptive pool equals on inputs of ``shape`` (None: it keeps the size)."""
+    out = pool.output_size
+    out = (out, out) if isinstance(out, int) or out is None else tuple(out)
+    H, W = shape[-2], shape[-1]
+    oh = H if out[0] is None else out[0]
+    ow = W if out[1] is None else out[1]
+    if (oh, ow) == (H, W):
+        return None
+    if H % oh or W % ow:
+        return pool  # uneven windows: left as it is (consumers refuse it)
+    return nn.AvgPool2d((H // oh, W // ow), (H // oh, W // ow))
+
+
+def ops_network(ops: list[Op]) -> nn.Sequential:
+    """A multi-step network (input ``[T, N, ...]``) running ``ops`` as they are (copies; BN already folded)."""
+    from ..layer import SeqToANNContainer
+
+    mods: "OrderedDict[str, nn.Module]" = OrderedDict()
+    for i, op in enumerate(ops):
+        m = copy.deepcopy(op.module)
+        if isinstance(m, StepModule):
+            m.step_mode = "m"
+        elif not isinstance(m, BaseNode):
+            m = SeqToANNContainer(m)
+        mods[f"{i}_{op.name}".replace(".", "_")] = m
+    return nn.Sequential(mods)

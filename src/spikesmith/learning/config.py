@@ -1,0 +1,131 @@
+"""Configuration of ``spikesmith stdp``: defaults, per-dataset presets, a config file and
+``key=value`` overrides, every key and type checked (the conventions of ``spikesmith train``)."""
+
+from __future__ import annotations
+
+import dataclasses
+import sys
+from dataclasses import dataclass
+from typing import Any, Optional
+
+from ..training.config import read_config_values
+from .assign import VOTES
+
+
+@dataclass
+class STDPConfig:
+    # data
+    dataset: Optional[str] = None          # None: Fashion-MNIST where it is found, else digits
+    data_dir: Optional[str] = None
+    train_subset: Optional[int] = None
+    test_subset: Optional[int] = None
+    # model: the Diehl & Cook network, or a conv layer learning by STDP under a readout trained by GD
+    model: str = "diehl_cook"              # diehl_cook | hybrid
+    n_neurons: int = 100
+    time: float = 100.0                    # simulated ms per input
+    dt: float = 1.0                        # ms per step
+    max_rate: float = 128.0                # input rate in Hz at intensity 1
+    tau: float = 100.0                     # membrane time constant, ms
+    v_threshold: float = 13.0              # mV above rest
+    theta_plus: float = 0.05               # threshold rise per spike, mV
+    tau_theta: float = 1e7                 # threshold decay, ms
+    inhibition: float = 120.0              # mV removed from the other neurons per spike (strict WTA)
+    k: Optional[int] = 1                   # winners per step (None: no limit)
+    # STDP
+    a_plus: float = 1e-2
+    a_minus: float = 1e-4
+    tau_plus: float = 20.0
+    tau_minus: float = 20.0
+    trace: str = "nearest"
+    weight_dependence: str = "additive"
+    w_max: float = 1.0
+    norm: Optional[float] = None           # None: 0.1 * inputs (78.4 for 28 x 28); 0: off
+    w_init: float = 0.3
+    reduction: str = "sum"                 # how a batch's weight and threshold changes combine: sum | mean
+    input_norm: Optional[float] = None     # scale every image's rates to this mean intensity (None: as they are)
+    # hybrid model
+    channels: int = 16
+    kernel: int = 5
+    lr: float = 2e-3                       # readout learning rate (Adam)
+    # loop
+    epochs: int = 1
+    batch_size: int = 16                   # inputs simulated at once (their changes summed: reduction)
+    eval_batch_size: int = 256
+    curve_points: int = 20                 # accuracy-curve points per epoch
+    assign_pass: bool = True               # after training, label neurons from a pass without learning
+    assign_subset: Optional[int] = None    # training images of that pass (None: all)
+    vote: str = "mean"                     # classification: mean count of each class's neurons | proportion
+    seed: int = 0
+    threads: Optional[int] = None
+    time_limit: Optional[float] = None     # minutes of training after which the run stops (checkpointed)
+    checkpoint_every: int = 200            # batches between checkpoints (and at every epoch end)
+    # output
+    out: Optional[str] = None
+    report: bool = True
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+
+#: Per-dataset recipes, applied under the config file and the command line. Fashion-MNIST scales
+#: every image to the set's mean intensity (0.286), so faint classes (sandals) are not drowned out;
+#: 400 neurons, one pass: 72.8% with tau_theta 1e7, 73.6% with 2e6 (theta grows less, more spikes).
+PRESETS: dict[str, dict[str, Any]] = {
+    "digits": {"max_rate": 500.0, "theta_plus": 0.2, "epochs": 3},
+    "fashion_mnist": {"max_rate": 128.0, "theta_plus": 0.1, "tau_theta": 2e6, "input_norm": 0.286, "epochs": 1},
+    "mnist": {"max_rate": 128.0, "theta_plus": 0.05, "epochs": 1},
+}
+
+#: Defaults of the hybrid model (a convolution needs far fewer steps and a lower threshold).
+HYBRID_PRESET: dict[str, Any] = {"time": 16.0, "max_rate": 500.0, "tau": 20.0, "v_threshold": 1.0, "theta_plus": 0.0,
+                                 "inhibition": 0.0, "k": 1, "a_plus": 1e-4, "a_minus": 5e-5, "trace": "all_to_all",
+                                 "reduction": "mean", "batch_size": 64, "epochs": 1}
+
+MODELS = ("diehl_cook", "hybrid")
+
+
+def make_stdp_config(file: Optional[str] = None, overrides: Optional[dict[str, Any]] = None,
+                     preset: bool = True) -> STDPConfig:
+    """Defaults, then the dataset's preset, then the config file, then the overrides; every key checked."""
+    values = read_config_values(STDPConfig, file, overrides)
+    from ..data import canonical_name
+
+    dataset = values.get("dataset") or _default_dataset(values.get("data_dir"))
+    values["dataset"] = dataset = canonical_name(dataset)
+    if preset:
+        model_preset = HYBRID_PRESET if values.get("model") == "hybrid" else {}
+        values = {**PRESETS.get(dataset, {}), **model_preset, **values}
+    cfg = STDPConfig(**values)
+    _validate(cfg)
+    return cfg
+
+
+def _default_dataset(data_dir: Optional[str]) -> str:
+    from ..data import dataset_available
+
+    name = "fashion_mnist" if dataset_available("fashion_mnist", data_dir) else "digits"
+    print(f"[spikesmith] no dataset given: using {name}", file=sys.stderr, flush=True)
+    return name
+
+
+def _validate(cfg: STDPConfig) -> None:
+    checks = [
+        (cfg.model in MODELS, f"model must be one of {', '.join(MODELS)}, got {cfg.model!r}"),
+        (cfg.dataset != "sfmnist", "the STDP networks take images; sfmnist is a sequence dataset"),
+        (cfg.n_neurons >= 1, "n_neurons must be >= 1"),
+        (cfg.time > 0 and cfg.dt > 0 and round(cfg.time / cfg.dt) >= 1, "time and dt must be > 0 (at least one step)"),
+        (cfg.epochs >= 1, "epochs must be >= 1"),
+        (cfg.batch_size >= 1 and cfg.eval_batch_size >= 1, "batch_size and eval_batch_size must be >= 1"),
+        (cfg.curve_points >= 1, "curve_points must be >= 1"),
+        (cfg.checkpoint_every >= 1, "checkpoint_every must be >= 1"),
+        (cfg.channels >= 1 and cfg.kernel >= 1, "channels and kernel must be >= 1"),
+        (cfg.lr > 0, "lr must be > 0"),
+        (cfg.train_subset is None or cfg.train_subset >= 1, "train_subset must be >= 1"),
+        (cfg.test_subset is None or cfg.test_subset >= 1, "test_subset must be >= 1"),
+        (cfg.assign_subset is None or cfg.assign_subset >= 1, "assign_subset must be >= 1"),
+        (cfg.time_limit is None or cfg.time_limit > 0, "time_limit must be > 0 minutes"),
+        (cfg.vote in VOTES, f"vote must be {' or '.join(VOTES)}, got {cfg.vote!r}"),
+    ]
+    for ok, message in checks:
+        if not ok:
+            raise ValueError(f"config: {message}")

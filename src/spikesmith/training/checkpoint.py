@@ -1,0 +1,89 @@
+"""Self-describing checkpoints, written atomically and loaded with ``weights_only=True``.
+
+A checkpoint holds the model's name and constructor arguments, the weights, the training
+config, the optimiser/scheduler state and history (for ``--resume``) and the package version.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+from typing import Any, Optional
+
+import torch
+from torch import nn
+
+FORMAT = "spikesmith-checkpoint-1"
+# The project was called spikeforge before 0.2; its checkpoints carry this tag and keep loading.
+LEGACY_FORMATS = ("spikeforge-checkpoint-1",)
+
+
+def atomic_save(obj: Any, path: os.PathLike | str) -> Path:
+    """``torch.save`` to a temp file in the same folder, then rename over ``path``."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            torch.save(obj, f)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+    return path
+
+
+def make_checkpoint(model: nn.Module, model_name: str, model_args: dict, config: dict, **extra: Any) -> dict:
+    from .. import __version__
+
+    return {
+        "format": FORMAT,
+        "spikesmith_version": __version__,
+        "model_name": model_name,
+        "model_args": dict(model_args),
+        "config": dict(config),
+        "state_dict": unwrap(model).state_dict(),
+        **extra,
+    }
+
+
+def load_checkpoint(path: os.PathLike | str, map_location: str = "cpu") -> dict:
+    """Load a checkpoint safely (``weights_only=True``) and check that it is one of ours."""
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"checkpoint {path} does not exist")
+    try:
+        ckpt = torch.load(path, map_location=map_location, weights_only=True)
+    except Exception as err:  # torch raises several types for corrupt files
+        raise ValueError(f"checkpoint {path} cannot be read ({type(err).__name__}: {err})") from None
+    if not isinstance(ckpt, dict) or ckpt.get("format") not in (FORMAT, *LEGACY_FORMATS):
+        raise ValueError(f"{path} is not a spikesmith checkpoint (expected format {FORMAT!r})")
+    return ckpt
+
+
+def unwrap(model: nn.Module) -> nn.Module:
+    """The module inside DistributedDataParallel, if wrapped."""
+    return getattr(model, "module", model)
+
+
+def load_weights(model: nn.Module, state_dict: dict, source: Optional[str] = None) -> None:
+    """Load weights, naming the keys and shapes that do not match instead of a bare RuntimeError."""
+    own = unwrap(model).state_dict()
+    missing = sorted(set(own) - set(state_dict))
+    unexpected = sorted(set(state_dict) - set(own))
+    shapes = [f"{k}: checkpoint {list(state_dict[k].shape)} vs model {list(own[k].shape)}"
+              for k in sorted(set(own) & set(state_dict)) if own[k].shape != state_dict[k].shape]
+    if missing or unexpected or shapes:
+        parts = []
+        if missing:
+            parts.append(f"missing keys {missing[:8]}")
+        if unexpected:
+            parts.append(f"unexpected keys {unexpected[:8]}")
+        if shapes:
+            parts.append("shape mismatch " + "; ".join(shapes[:8]))
+        raise ValueError(f"checkpoint{' ' + source if source else ''} does not match the model: " + ", ".join(parts))
+    unwrap(model).load_state_dict(state_dict)

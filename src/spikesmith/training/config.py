@@ -1,0 +1,223 @@
+"""Training configuration: defaults, config files (YAML or TOML) and ``key=value`` overrides.
+
+A wrong key or a value of the wrong type is an error that names the key and what it expects.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import sys
+from dataclasses import dataclass, fields
+from pathlib import Path
+from typing import Any, Optional, Union, get_args, get_origin, get_type_hints
+
+from ..data.event_frames import NFMNIST_METHODS
+
+
+@dataclass
+class TrainConfig:
+    # data
+    dataset: Optional[str] = None          # None: Fashion-MNIST where it is found, else digits
+    data_dir: Optional[str] = None
+    train_subset: Optional[int] = None     # use only the first K training samples (quick runs)
+    test_subset: Optional[int] = None
+    event_method: str = "saccade"          # nfmnist: images to events by saccade | flash | poisson
+    event_threshold: Optional[float] = None  # nfmnist: the simulated camera's contrast threshold (None: 0.2)
+    # model
+    model: Optional[str] = None            # None: csnn for images, fcsnn for digits, rsnn for sequences
+    arch: Optional[str] = None             # vgg: vgg5/vgg11/vgg13/vgg16; resnet: resnet10/resnet18/resnet34
+    width: float = 1.0                     # vgg: channel multiplier; resnet: width / 64
+    channels: int = 32
+    hidden: int = 196
+    neuron: str = "lif"
+    surrogate: str = "atan"
+    tau: float = 2.0
+    pool: str = "max"
+    readout: str = "membrane"
+    detach_reset: bool = True
+    dropout: float = 0.0
+    ann: bool = False
+    activation: str = "relu"
+    # encoding and time
+    encoder: Optional[str] = None          # None: direct for csnn, poisson for fcsnn
+    T: int = 4
+    # optimisation
+    epochs: int = 8
+    batch_size: int = 128
+    optimizer: str = "adam"
+    lr: float = 2e-3
+    weight_decay: float = 0.0
+    momentum: float = 0.9
+    schedule: str = "onecycle"             # onecycle | cosine | none
+    loss: str = "ce"                       # ce | mse | tet
+    tet_lambda: float = 0.05
+    rate_reg: float = 0.0                  # weight of the firing-rate regulariser (0: off)
+    label_smoothing: float = 0.0
+    random_flip: bool = False              # mirror training images / frames left-right with probability 1/2
+    random_shift: int = 0                  # translate training images / frames by up to this many pixels
+    seed: int = 0
+    device: str = "auto"
+    amp: bool = False
+    threads: Optional[int] = None
+    reuse_memory: bool = True              # keep freed memory for reuse (no page faults per step)
+    channels_last: bool = False            # conv models in channels_last memory (see the trainer)
+    time_limit: Optional[float] = None     # minutes of training after which the run stops early
+    # output
+    out: Optional[str] = None
+    report: bool = True
+    tensorboard: bool = False
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+
+def _coerce(key: str, value: Any, typ: Any) -> Any:
+    """Convert ``value`` (possibly a string from the command line) to the field's type."""
+    optional = get_origin(typ) is Union and type(None) in get_args(typ)
+    base = [a for a in get_args(typ) if a is not type(None)][0] if optional else typ
+    if value is None or (isinstance(value, str) and value.lower() in {"none", "null"} and optional):
+        if optional:
+            return None
+        raise ValueError(f"config key {key!r} must not be empty; expected {base.__name__}")
+    try:
+        if base is bool:
+            if isinstance(value, bool):
+                return value
+            if isinstance(value, str) and value.lower() in {"true", "1", "yes", "on", "false", "0", "no", "off"}:
+                return value.lower() in {"true", "1", "yes", "on"}
+            raise ValueError
+        if base is int:
+            if isinstance(value, bool) or (isinstance(value, float) and not value.is_integer()):
+                raise ValueError
+            return int(value)
+        if base is float:
+            if isinstance(value, bool):
+                raise ValueError
+            return float(value)
+        if base is str:
+            if not isinstance(value, (str, int, float)) or isinstance(value, bool):
+                raise ValueError
+            return str(value)
+    except (TypeError, ValueError):
+        pass
+    raise ValueError(f"config key {key!r} expects {base.__name__}, got {value!r} ({type(value).__name__})")
+
+
+def read_config_values(config_class: type, file: Optional[str] = None,
+                       overrides: Optional[dict[str, Any]] = None) -> dict[str, Any]:
+    """The config file's keys, then the overrides, each checked against ``config_class``'s fields
+    (unknown key: error listing the valid ones) and converted to the field's type."""
+    values: dict[str, Any] = {}
+    if file:
+        values.update(load_config_file(file))
+    values.update(overrides or {})
+    types = get_type_hints(config_class)
+    known = {f.name for f in fields(config_class)}
+    unknown = sorted(set(values) - known)
+    if unknown:
+        raise ValueError(f"unknown config key(s) {', '.join(map(repr, unknown))}; valid keys: {', '.join(sorted(known))}")
+    return {k: _coerce(k, v, types[k]) for k, v in values.items()}
+
+
+def load_config_file(path: Union[str, os.PathLike]) -> dict[str, Any]:
+    """Read a YAML (.yaml/.yml), TOML (.toml) or JSON config into a dict."""
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"config file {path} does not exist")
+    text = path.read_text()
+    suffix = path.suffix.lower()
+    if suffix == ".toml":
+        try:
+            import tomllib
+        except ImportError:  # Python 3.10
+            try:
+                import tomli as tomllib
+            except ImportError:
+                raise ImportError("reading TOML configs on Python 3.10 needs tomli: pip install tomli") from None
+        data = tomllib.loads(text)
+    elif suffix in {".yaml", ".yml"}:
+        try:
+            import yaml
+        except ImportError:
+            raise ImportError("reading YAML configs needs PyYAML: pip install 'spikesmith[data]'") from None
+        data = yaml.safe_load(text) or {}
+    elif suffix == ".json":
+        data = json.loads(text)
+    else:
+        raise ValueError(f"config file {path} must end in .yaml, .yml, .toml or .json")
+    if not isinstance(data, dict):
+        raise ValueError(f"config file {path} must hold a mapping of keys to values, got {type(data).__name__}")
+    return data
+
+
+#: Per-dataset recipes, applied under the config file and the command line.
+PRESETS: dict[str, dict[str, Any]] = {
+    "digits": {"model": "fcsnn", "encoder": "direct", "hidden": 256, "lr": 5e-3, "batch_size": 64, "epochs": 20},
+    "fashion_mnist": {"model": "csnn", "encoder": "direct", "channels": 32, "epochs": 5, "lr": 3e-3},
+    "mnist": {"model": "csnn", "encoder": "direct", "channels": 32, "epochs": 2, "lr": 3e-3},
+    "sfmnist": {"model": "rsnn", "encoder": "none", "hidden": 128, "epochs": 20, "lr": 2e-3, "tau": 20.0},
+}
+
+
+def make_config(file: Optional[str] = None, overrides: Optional[dict[str, Any]] = None,
+                preset: bool = True) -> TrainConfig:
+    """Defaults, then the dataset's preset, then the config file, then the overrides; every key checked."""
+    values = read_config_values(TrainConfig, file, overrides)
+    if preset:
+        from ..data import canonical_name
+
+        dataset = values.get("dataset") or default_dataset(values.get("data_dir"))
+        values["dataset"] = dataset = canonical_name(dataset)
+        values = {**PRESETS.get(dataset, {}), **values}
+    cfg = TrainConfig(**values)
+    _validate(cfg)
+    return cfg
+
+
+def default_dataset(data_dir: Optional[str] = None) -> str:
+    """Fashion-MNIST where it is found, else scikit-learn's digits (which ship with it)."""
+    from ..data import dataset_available
+
+    if dataset_available("fashion_mnist", data_dir):
+        print("[spikesmith] no dataset given: Fashion-MNIST was found, training on it", file=sys.stderr, flush=True)
+        return "fashion_mnist"
+    print("[spikesmith] no dataset given and Fashion-MNIST was not found (apt-get install dataset-fashion-mnist, "
+          "or set SPIKESMITH_DATA): training on scikit-learn's digits", file=sys.stderr, flush=True)
+    return "digits"
+
+
+def parse_overrides(items: list[str]) -> dict[str, str]:
+    """``["lr=0.01", "epochs=3"]`` -> ``{"lr": "0.01", "epochs": "3"}``."""
+    out = {}
+    for item in items:
+        key, eq, value = item.partition("=")
+        if not eq or not key:
+            raise ValueError(f"override {item!r} must look like key=value")
+        out[key.strip().replace("-", "_")] = value
+    return out
+
+
+def _validate(cfg: TrainConfig) -> None:
+    checks = [
+        (cfg.T >= 1, "T must be >= 1"),
+        (cfg.epochs >= 1, "epochs must be >= 1"),
+        (cfg.batch_size >= 1, "batch_size must be >= 1"),
+        (cfg.lr > 0, "lr must be > 0"),
+        (cfg.channels >= 1 and cfg.hidden >= 1, "channels and hidden must be >= 1"),
+        (cfg.optimizer in {"adam", "adamw", "sgd"}, f"optimizer must be adam, adamw or sgd, got {cfg.optimizer!r}"),
+        (cfg.schedule in {"onecycle", "cosine", "none"}, f"schedule must be onecycle, cosine or none, got {cfg.schedule!r}"),
+        (0 <= cfg.dropout < 1, "dropout must be in [0, 1)"),
+        (cfg.width > 0, "width must be > 0"),
+        (cfg.label_smoothing == 0 or cfg.loss == "ce", "label_smoothing works with loss=ce only"),
+        (cfg.train_subset is None or cfg.train_subset >= 1, "train_subset must be >= 1"),
+        (cfg.test_subset is None or cfg.test_subset >= 1, "test_subset must be >= 1"),
+        (cfg.time_limit is None or cfg.time_limit > 0, "time_limit must be > 0 minutes"),
+        (cfg.random_shift >= 0, "random_shift must be >= 0 pixels"),
+        (cfg.event_method in NFMNIST_METHODS,
+         f"event_method must be {', '.join(NFMNIST_METHODS[:-1])} or {NFMNIST_METHODS[-1]}, got {cfg.event_method!r}"),
+    ]
+    for ok, message in checks:
+        if not ok:
+            raise ValueError(f"config: {message}")

@@ -1,0 +1,121 @@
+"""Turn a ``TrainConfig`` into data, model, encoder, optimiser and schedule."""
+
+from __future__ import annotations
+
+import dataclasses
+import sys
+from typing import Any, Optional
+
+import torch
+from torch import Tensor, nn
+
+from ..data import dataset_info, get_dataset
+from ..data.event_frames import event_info, is_event_dataset, load_event_frames
+from ..encoding import get_encoder
+from ..models import build_model
+from .config import TrainConfig
+
+
+def log(msg: str) -> None:
+    print(f"[spikesmith] {msg}", file=sys.stderr, flush=True)
+
+
+def resolve_defaults(cfg: TrainConfig) -> TrainConfig:
+    """Fill the choices left open: dataset, model and encoder."""
+    from .config import default_dataset
+
+    cfg = dataclasses.replace(cfg)
+    if cfg.dataset is None:
+        cfg.dataset = default_dataset(cfg.data_dir)
+    info = event_info(cfg.dataset, cfg.T, cfg.event_method) if is_event_dataset(cfg.dataset) else dataset_info(cfg.dataset)
+    if cfg.model is None:
+        if info.temporal:
+            cfg.model = "rsnn" if len(info.input_shape) == 2 else "csnn"
+        else:
+            cfg.model = "fcsnn" if info.input_shape[-1] < 16 else "csnn"
+    if cfg.encoder is None:
+        cfg.encoder = "none" if info.temporal else ("direct" if cfg.model == "csnn" else "poisson")
+    return cfg
+
+
+def model_arguments(cfg: TrainConfig, input_shape: tuple, num_classes: int, temporal: bool = False) -> dict[str, Any]:
+    """The constructor arguments of the configured model (stored in checkpoints).
+
+    ``input_shape`` is one sample's shape; for a temporal dataset its first entry is T.
+    """
+    seq_shape = input_shape
+    if temporal:
+        input_shape = tuple(input_shape[1:])   # the shape of one time step
+    common = {"num_classes": num_classes, "neuron": cfg.neuron, "surrogate": cfg.surrogate, "tau": cfg.tau,
+              "ann": cfg.ann, "activation": cfg.activation}
+    if cfg.model == "csnn":
+        return {**common, "in_channels": input_shape[0], "channels": cfg.channels, "pool": cfg.pool,
+                "readout": cfg.readout, "detach_reset": cfg.detach_reset, "dropout": cfg.dropout}
+    if cfg.model == "fcsnn":
+        return {**common, "in_shape": tuple(input_shape), "hidden": cfg.hidden, "readout": cfg.readout,
+                "detach_reset": cfg.detach_reset}
+    if cfg.model == "rsnn":
+        if not temporal or len(seq_shape) != 2:
+            raise ValueError(f"rsnn needs a temporal dataset (samples T x features), got input shape {seq_shape}")
+        return {"in_features": input_shape[-1], "num_classes": num_classes, "n_lif": cfg.hidden // 2,
+                "n_alif": cfg.hidden - cfg.hidden // 2, "tau": cfg.tau, "surrogate": cfg.surrogate,
+                "detach_reset": cfg.detach_reset, "ann": cfg.ann, "activation": cfg.activation}
+    if cfg.model == "vgg":
+        return {**common, "config": cfg.arch or "vgg11", "in_channels": input_shape[0], "width": cfg.width,
+                "pool": cfg.pool, "readout": cfg.readout, "detach_reset": cfg.detach_reset}
+    if cfg.model == "resnet":
+        depths = {"resnet10": (1, 1, 1, 1), "resnet18": (2, 2, 2, 2), "resnet34": (3, 4, 6, 3)}
+        arch = cfg.arch or "resnet18"
+        if arch not in depths:
+            raise ValueError(f"unknown resnet arch {arch!r}; known: {', '.join(depths)}")
+        return {**common, "layers": depths[arch], "in_channels": input_shape[0], "width": max(1, round(64 * cfg.width)),
+                "small_input": input_shape[-1] <= 64, "detach_reset": cfg.detach_reset}
+    raise ValueError(f"unknown model {cfg.model!r}; known models: csnn, fcsnn, resnet, rsnn, vgg")
+
+
+def build(cfg: TrainConfig, input_shape: tuple, num_classes: int, temporal: bool = False) -> tuple[nn.Module, dict]:
+    args = model_arguments(cfg, input_shape, num_classes, temporal)
+    return build_model(cfg.model, **args), args
+
+
+def load_split(cfg: TrainConfig, split: str) -> tuple[Tensor, Tensor, Any]:
+    limit = cfg.train_subset if split == "train" else cfg.test_subset
+    if is_event_dataset(cfg.dataset):
+        return load_event_frames(cfg.dataset, split, cfg.T, cfg.data_dir, limit, cfg.event_method,
+                                 cfg.event_threshold)
+    ds = get_dataset(cfg.dataset, split, data_dir=cfg.data_dir)
+    x, y = ds.inputs, ds.targets
+    if limit is not None:
+        x, y = x[:limit], y[:limit]
+    return x, y, ds.info
+
+
+def make_encoder(cfg: TrainConfig, seed: Optional[int]) -> nn.Module:
+    kwargs = {"seed": seed} if cfg.encoder == "poisson" else {}
+    return get_encoder(cfg.encoder, cfg.T, **kwargs)
+
+
+def make_optimizer(cfg: TrainConfig, model: nn.Module) -> torch.optim.Optimizer:
+    params = [p for p in model.parameters() if p.requires_grad]
+    if cfg.optimizer == "sgd":
+        return torch.optim.SGD(params, lr=cfg.lr, momentum=cfg.momentum, weight_decay=cfg.weight_decay)
+    cls = torch.optim.AdamW if cfg.optimizer == "adamw" else torch.optim.Adam
+    return cls(params, lr=cfg.lr, weight_decay=cfg.weight_decay)
+
+
+def make_schedule(cfg: TrainConfig, opt: torch.optim.Optimizer, steps_per_epoch: int):
+    total = max(cfg.epochs * steps_per_epoch, 1)
+    if cfg.schedule == "onecycle":
+        # warm up over a quarter of the steps, at least two: with 4 steps in all a warm-up ending on
+        # step 0 makes OneCycleLR divide by zero
+        pct_start = max(0.25, 2 / total) if total > 2 else 0.25
+        return torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=cfg.lr, total_steps=total, pct_start=pct_start)
+    if cfg.schedule == "cosine":
+        return torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=total)
+    return None
+
+
+def pick_device(name: str) -> torch.device:
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    return torch.device(name)
