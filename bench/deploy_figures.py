@@ -69,7 +69,7 @@ from torch import Tensor, nn
 from tqdm import tqdm
 
 from spikesmith.analysis import EnergyCosts, Profiler, plot_profile, profile
-from spikesmith.data._atomic import atomic_writer
+from spikesmith.atomic import atomic_write
 from spikesmith.export import check, from_nir, layer_list, read_lava, read_nir, simulate_lava, to_lava, to_nir
 from spikesmith.export import write_nir
 from spikesmith.export.approximate import approximate_ops, predictions
@@ -509,7 +509,7 @@ def plot_summary(nets: list, path: Path, costs: EnergyCosts) -> None:
 
 
 def _write_text(path: Path, text: str) -> None:
-    with atomic_writer(path) as f:
+    with atomic_write(path) as f:
         f.write(text.encode("utf-8"))
     os.chmod(path, 0o644)       # the temporary file was private; a report is meant to be read
 

@@ -13,12 +13,11 @@ that run; the others (MSE thresholds, the V_th/(2T) shift, calibration) are conv
 from __future__ import annotations
 
 import argparse
-import json
-import os
 import sys
-import tempfile
 import time
 from pathlib import Path
+
+from ..atomic import write_json
 
 
 def add_parser(sub) -> None:
@@ -66,13 +65,6 @@ def _option_value(text: str):
     if "+" in text:
         return tuple(t for t in text.split("+") if t)
     return text
-
-
-def _atomic_text(path: Path, text: str) -> None:
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    with os.fdopen(fd, "w") as f:
-        f.write(text)
-    os.replace(tmp, path)
 
 
 def log(msg: str) -> None:
@@ -195,7 +187,7 @@ def run(args: argparse.Namespace) -> int:
     summary = {"checkpoint": str(args.checkpoint), "model_name": ckpt["model_name"], "model_args": source["model_args"],
                "dataset": cfg.dataset, "test_samples": int(x_test.shape[0]), "calib_samples": int(x_calib.shape[0]),
                "ann_accuracy": ann_acc, "T": steps, "results": results, "torch_threads": torch.get_num_threads()}
-    _atomic_text(out_dir / "conversion.json", json.dumps(summary, indent=2))
+    write_json(out_dir / "conversion.json", summary)
     if not args.no_plot:
         try:
             _plot(results, ann_acc, steps, out_dir / "accuracy_vs_T.png",

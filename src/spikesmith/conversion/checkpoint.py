@@ -53,7 +53,7 @@ def make_converted_checkpoint(snn: ConvertedSNN, **extra: Any) -> dict:
 
 def save_converted(snn: ConvertedSNN, path: Union[str, os.PathLike], **extra: Any) -> Path:
     """Write ``snn`` as a converted checkpoint (atomically: a temp file renamed over ``path``)."""
-    from ..training.checkpoint import atomic_save
+    from ..atomic import torch_save as atomic_save
 
     if not isinstance(snn, ConvertedSNN):
         raise TypeError(f"save_converted expects a ConvertedSNN, got {type(snn).__name__}")

@@ -7,13 +7,11 @@ Only ``urllib`` is used; every blocking network operation times out after ``time
 
 from __future__ import annotations
 
-import contextlib
-import os
 import shutil
-import tempfile
 import urllib.request
 from pathlib import Path
 
+from spikesmith.atomic import atomic_write
 from spikesmith.data.idx import IDX_IMAGES_MAGIC, IDX_LABELS_MAGIC, read_idx
 from spikesmith.data.locate import SPLIT_FILES, IdxDatasetSpec, cache_dir, check_split
 
@@ -22,17 +20,12 @@ DEFAULT_TIMEOUT = 15.0
 
 
 def _fetch(url: str, dest: Path, expected_magic: int, timeout: float) -> None:
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=dest.parent, prefix=f".{dest.name}.", suffix=".download")
-    try:
-        with os.fdopen(fd, "wb") as out:
-            with urllib.request.urlopen(url, timeout=timeout) as response:
-                shutil.copyfileobj(response, out)
+    def check(tmp: Path) -> None:
         read_idx(tmp, expected_magic=expected_magic)  # raises ValueError on a bad download
-        os.replace(tmp, dest)
-    finally:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
+
+    with atomic_write(dest, suffix=".download", check=check) as out:
+        with urllib.request.urlopen(url, timeout=timeout) as response:
+            shutil.copyfileobj(response, out)
 
 
 def download_split(spec: IdxDatasetSpec, split: str, timeout: float = DEFAULT_TIMEOUT) -> tuple[Path, Path]:

@@ -48,7 +48,7 @@ import numpy as np
 import torch
 from torch.utils.data import Dataset
 
-from spikesmith.data._atomic import atomic_writer
+from spikesmith.atomic import atomic_write
 from spikesmith.data.locate import check_split
 from spikesmith.data.mnist import FASHION_MNIST_CLASSES, load_fashion_mnist
 from spikesmith.events.core import EVENT_DTYPE, check_sensor_size
@@ -82,7 +82,7 @@ def _smallest_int(max_value: int) -> np.dtype:
 
 def _save_npz(path: Path, arrays: dict[str, np.ndarray], key: dict[str, Any]) -> None:
     meta = np.frombuffer(json.dumps(key, sort_keys=True).encode(), dtype=np.uint8)
-    with atomic_writer(path) as f:
+    with atomic_write(path) as f:
         np.savez_compressed(f, _key=meta, **arrays)
 
 

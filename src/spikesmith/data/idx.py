@@ -28,7 +28,7 @@ from typing import Any, BinaryIO
 
 import numpy as np
 
-from spikesmith.data._atomic import atomic_writer
+from spikesmith.atomic import atomic_write
 
 IDX_LABELS_MAGIC = 0x00000801
 """Magic number of a uint8 vector: MNIST labels."""
@@ -204,7 +204,7 @@ def write_idx(path: str | os.PathLike, array: Any) -> Path:
     header = struct.pack(">I", (code << 8) | arr.ndim) + struct.pack(f">{arr.ndim}I", *arr.shape)
     data = np.ascontiguousarray(arr, dtype=_TYPE_CODES[code]).tobytes()
     path = Path(path)
-    with atomic_writer(path) as raw:
+    with atomic_write(path) as raw:
         if path.suffix == ".gz":
             with gzip.GzipFile(fileobj=raw, mode="wb", mtime=0) as gz:
                 gz.write(header)

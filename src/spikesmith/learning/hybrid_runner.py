@@ -21,9 +21,9 @@ from .. import __version__, functional, layer
 from ..data import get_dataset
 from ..neuron import LIFNode
 from ..training.batches import iterate_batches, num_batches
+from ..atomic import write_csv, write_json
 from ..training.checkpoint import atomic_save, load_weights, make_checkpoint
 from ..training.setup import log
-from ..training.trainer import _atomic_json
 from .config import STDPConfig
 from .hooks import AdaptiveThreshold, LateralInhibition
 from .hybrid import gd_parameters
@@ -186,9 +186,8 @@ def run_hybrid(cfg: STDPConfig, ckpt: Optional[dict], resume: Optional[str], out
                 f"{100 * te['accuracy']:.2f}% | {time.time() - t0:.1f} s")
             atomic_save(make_checkpoint(model, "hybrid_stdp", args, cfg.to_dict(), epoch=epoch + 1, history=history,
                                         optimizer=opt.state_dict(), train_time_s=train_time), out_dir / "checkpoint.pt")
-            from .runner import write_log
 
-            write_log(out_dir / "log.csv", history)
+            write_csv(out_dir / "log.csv", history)
         ctx.barrier()
         if cfg.time_limit is not None and train_time > cfg.time_limit * 60 and epoch + 1 < cfg.epochs:
             break
@@ -201,7 +200,7 @@ def run_hybrid(cfg: STDPConfig, ckpt: Optional[dict], resume: Optional[str], out
                "model_args": args, "config": cfg.to_dict(), "world_size": ctx.world_size,
                "spikesmith_version": __version__, "torch_version": torch.__version__}
     if ctx.is_main:
-        _atomic_json(out_dir / "metrics.json", metrics)
+        write_json(out_dir / "metrics.json", metrics)
         if cfg.report:
             try:
                 from .report import hybrid_report

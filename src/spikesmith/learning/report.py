@@ -17,7 +17,7 @@ from torch import Tensor
 
 from ..viz import write_report
 from ..viz._common import new_figure, save_png
-from ..viz.report import _write_text_atomic
+from ..atomic import write_text
 
 
 def tile_fields(weights: Tensor, image_shape: Sequence[int], max_fields: Optional[int] = None) -> tuple[np.ndarray, int]:
@@ -106,7 +106,7 @@ def diehl_cook_report(model, out_dir, cfg, info, final: dict, metrics: dict) -> 
     extra += ["| Class | Neurons |", "|---|---:|"]
     extra += [f"| {name} | {n} |" for name, n in zip(info.class_names, metrics["neurons_per_class"])]
     extra += [f"| (never fired) | {metrics['unlabelled_neurons']} |", ""]
-    _write_text_atomic(readme, readme.read_text() + "\n" + "\n".join(extra))
+    write_text(readme, readme.read_text() + "\n" + "\n".join(extra))
     return readme
 
 
@@ -126,5 +126,5 @@ def hybrid_report(model, out_dir, cfg, info, final: dict, metrics: dict) -> Path
         extra += ["![STDP kernels](stdp_kernels.png)", ""]
     except Exception as err:
         extra += [f"Skipped: {type(err).__name__}: {err}", ""]
-    _write_text_atomic(readme, readme.read_text() + "\n" + "\n".join(extra))
+    write_text(readme, readme.read_text() + "\n" + "\n".join(extra))
     return readme

@@ -20,7 +20,6 @@ label statistics and test counts are summed over the replicas, and rank 0 writes
 
 from __future__ import annotations
 
-import csv
 import math
 import os
 import time
@@ -33,26 +32,14 @@ from torch import Tensor
 from tqdm.auto import tqdm
 
 from .. import __version__
+from ..atomic import write_csv, write_json
 from ..data import get_dataset
 from ..training.batches import iterate_batches, num_batches
 from ..training.checkpoint import atomic_save, load_checkpoint, load_weights, make_checkpoint
 from ..training.setup import log
-from ..training.trainer import _atomic_json, default_out_dir
+from ..training.trainer import default_out_dir
 from .assign import VOTES, ResponseAssigner
 from .config import STDPConfig
-
-
-def write_log(path: Path, rows: list[dict]) -> None:
-    """``log.csv`` with a column for every key any row has (empty where a row lacks it), atomically."""
-    keys: list[str] = []
-    for row in rows:
-        keys += [k for k in row if k not in keys]
-    tmp = path.with_suffix(".csv.tmp")
-    with open(tmp, "w", newline="") as f:
-        writer = csv.DictWriter(f, fieldnames=keys)
-        writer.writeheader()
-        writer.writerows(rows)
-    os.replace(tmp, path)
 
 
 def _batch_generator(seed: int, epoch: int, batch: int, salt: int = 0, rank: int = 0) -> torch.Generator:
@@ -231,7 +218,7 @@ def _run_diehl_cook(cfg: STDPConfig, ckpt: Optional[dict], resume: Optional[str]
         if main:
             log(f"epoch {epoch + 1}/{cfg.epochs}: running train accuracy {100 * history[-1]['train_accuracy']:.2f}% "
                 f"| test accuracy {100 * te['accuracy']:.2f}% (labels from the last stretch) | {time.time() - t0:.1f} s")
-            write_log(out_dir / "log.csv", history)
+            write_csv(out_dir / "log.csv", history)
         save(epoch + 1, 0)
 
     assign_time, n = 0.0, 0
@@ -275,7 +262,7 @@ def _run_diehl_cook(cfg: STDPConfig, ckpt: Optional[dict], resume: Optional[str]
     if not main:
         ctx.close()
         return metrics
-    _atomic_json(out_dir / "metrics.json", metrics)
+    write_json(out_dir / "metrics.json", metrics)
     if cfg.report:
         from .report import diehl_cook_report
 

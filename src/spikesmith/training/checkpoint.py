@@ -7,34 +7,17 @@ config, the optimiser/scheduler state and history (for ``--resume``) and the pac
 from __future__ import annotations
 
 import os
-import tempfile
 from pathlib import Path
 from typing import Any, Optional
 
 import torch
 from torch import nn
 
+from ..atomic import torch_save as atomic_save  # noqa: F401  (re-exported: training.atomic_save)
+
 FORMAT = "spikesmith-checkpoint-1"
 # The project was called spikeforge before 0.2; its checkpoints carry this tag and keep loading.
 LEGACY_FORMATS = ("spikeforge-checkpoint-1",)
-
-
-def atomic_save(obj: Any, path: os.PathLike | str) -> Path:
-    """``torch.save`` to a temp file in the same folder, then rename over ``path``."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            torch.save(obj, f)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
-    return path
 
 
 def make_checkpoint(model: nn.Module, model_name: str, model_args: dict, config: dict, **extra: Any) -> dict:

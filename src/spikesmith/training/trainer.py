@@ -10,9 +10,6 @@ same weights as an uninterrupted run (on the CPU).
 
 from __future__ import annotations
 
-import csv
-import json
-import os
 import time
 from datetime import datetime
 from pathlib import Path
@@ -23,6 +20,7 @@ from torch import Tensor, nn
 from tqdm.auto import tqdm
 
 from .. import __version__, functional
+from ..atomic import write_csv, write_json
 from .augment import augment
 from .batches import epoch_generator, iterate_batches, num_batches
 from .checkpoint import atomic_save, load_checkpoint, load_weights, make_checkpoint, unwrap
@@ -208,7 +206,7 @@ def run(cfg: TrainConfig, resume: Optional[str] = None, dist: Optional[Any] = No
                                     optimizer=opt.state_dict(), scheduler=sched.state_dict() if sched else None,
                                     train_time_s=train_time, test_accuracy=te["accuracy"])
             atomic_save(state, out_dir / "checkpoint.pt")
-            _write_csv(out_dir / "log.csv", history)
+            write_csv(out_dir / "log.csv", history)
             if writer is not None:
                 for key, value in row.items():
                     if key != "epoch" and value is not None:
@@ -244,7 +242,7 @@ def run(cfg: TrainConfig, resume: Optional[str] = None, dist: Optional[Any] = No
     if writer is not None:
         writer.close()
     if ctx.is_main:
-        _atomic_json(out_dir / "metrics.json", metrics)
+        write_json(out_dir / "metrics.json", metrics)
         if cfg.report:
             from .report import make_report
 
@@ -261,18 +259,3 @@ def _tensorboard_writer(out_dir: Path):
     except ImportError:
         raise ImportError("tensorboard=true needs the tensorboard package: pip install 'spikesmith[viz]'") from None
     return SummaryWriter(str(out_dir / "tensorboard"))
-
-
-def _write_csv(path: Path, rows: list[dict]) -> None:
-    tmp = path.with_suffix(".csv.tmp")
-    with open(tmp, "w", newline="") as f:
-        writer = csv.DictWriter(f, fieldnames=list(rows[0]))
-        writer.writeheader()
-        writer.writerows(rows)
-    os.replace(tmp, path)
-
-
-def _atomic_json(path: Path, obj: Any) -> None:
-    tmp = path.with_suffix(".json.tmp")
-    tmp.write_text(json.dumps(obj, indent=2, default=str))
-    os.replace(tmp, path)

@@ -7,13 +7,13 @@ machine behaves the same.
 
 from __future__ import annotations
 
-import contextlib
 import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+
+from ..atomic import atomic_write
 
 INSTALL_HINT = "spikesmith.viz needs matplotlib: pip install spikesmith[viz]"
 DPI = 120
@@ -49,19 +49,8 @@ def save_png(fig: Any, path: str | os.PathLike) -> Path:
     Returns the path. The parent folder is created when missing; ``path`` must end in ``.png``.
     """
     target = check_png_path(path)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            fig.savefig(f, format="png", dpi=DPI)
-            f.flush()
-            os.fsync(f.fileno())
-        os.chmod(tmp_name, 0o644)  # mkstemp makes 0600; a report is meant to be read by others
-        os.replace(tmp_name, target)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp_name)
-        raise
+    with atomic_write(target) as f:
+        fig.savefig(f, format="png", dpi=DPI)
     return target
 
 

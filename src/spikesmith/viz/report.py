@@ -25,7 +25,6 @@ from __future__ import annotations
 import contextlib
 import math
 import os
-import tempfile
 import warnings
 from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime, timezone
@@ -34,6 +33,7 @@ from typing import Any
 
 import numpy as np
 
+from ..atomic import write_text
 from ._common import to_numpy
 from .confusion import check_confusion, plot_confusion_matrix
 from .curves import history_series, plot_training_curves
@@ -104,19 +104,6 @@ def _summary_rows(summary: Mapping[str, Any], history: Any, confusion: Any) -> l
         (LABELS.get(k, str(k).replace("_", " ").capitalize()), _format_value(str(k), summary[k]))
         for k in keys
     ]
-
-
-def _write_text_atomic(path: Path, text: str) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
-        raise
 
 
 def _given(piece: Any) -> bool:
@@ -245,5 +232,5 @@ def write_report(
     if skipped:
         lines += ["## Skipped", ""] + [f"- {_md(s)}" for s in skipped] + [""]
     readme = report_dir / "README.md"
-    _write_text_atomic(readme, "\n".join(lines))
+    write_text(readme, "\n".join(lines))
     return readme

@@ -28,7 +28,7 @@ from typing import Any
 
 import numpy as np
 
-from spikesmith.data._atomic import atomic_writer
+from spikesmith.atomic import atomic_write
 from spikesmith.events.core import check_events, check_sensor_size
 from spikesmith.events.formats import aedat2, aedat3, aedat4, atis, npz
 from spikesmith.events.formats._common import EventFileError
@@ -128,7 +128,7 @@ def write(path: str | os.PathLike, events: np.ndarray, format: str | None = None
         npz.write(path, events, sensor_size)
     else:
         data = atis.encode(events)
-        with atomic_writer(path) as f:
+        with atomic_write(path) as f:
             f.write(data)
     return Path(path)
 

@@ -20,7 +20,7 @@ from typing import Any
 
 import numpy as np
 
-from spikesmith.data._atomic import atomic_writer
+from spikesmith.atomic import atomic_write
 from spikesmith.events.core import EVENT_DTYPE, check_events, check_sensor_size
 from spikesmith.events.formats._common import EventFileError, fail
 
@@ -37,7 +37,7 @@ def write(path: str | os.PathLike, events: np.ndarray, sensor_size: Any) -> None
     size = np.asarray(check_sensor_size(sensor_size), dtype=np.int64)
     arrays = {"format_version": np.asarray(FORMAT_VERSION, dtype=np.int64), "sensor_size": size}
     arrays.update({k: np.ascontiguousarray(events[k], dtype=dt) for k, dt in _COLUMNS.items()})
-    with atomic_writer(path) as f:
+    with atomic_write(path) as f:
         np.savez_compressed(f, **arrays)
 
 
