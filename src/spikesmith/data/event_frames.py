@@ -13,15 +13,25 @@ from typing import Optional
 import torch
 
 from .datasets import DatasetInfo
+from .names import EVENT_NAMES, canonical_name
 
-EVENT_DATASETS = ("nfmnist", "nmnist", "dvsgesture")
-EVENT_ALIASES = {"neuromorphic_fashion_mnist": "nfmnist", "n-mnist": "nmnist", "dvs128_gesture": "dvsgesture",
-                 "dvs_gesture": "dvsgesture", "dvs-gesture": "dvsgesture"}
 SENSORS = {"nfmnist": (34, 34, 2), "nmnist": (34, 34, 2), "dvsgesture": (128, 128, 2)}
 
 
 def is_event_dataset(name: Optional[str]) -> bool:
-    return name is not None and EVENT_ALIASES.get(name.lower(), name.lower()) in EVENT_DATASETS
+    if name is None:
+        return False
+    try:
+        return canonical_name(name) in EVENT_NAMES
+    except ValueError:
+        return False
+
+
+def _event_key(name: str) -> str:
+    key = canonical_name(name)
+    if key not in EVENT_NAMES:
+        raise ValueError(f"{name!r} is not an event-camera dataset; event datasets: {', '.join(EVENT_NAMES)}")
+    return key
 
 
 NFMNIST_METHODS = ("saccade", "flash", "poisson")
@@ -44,7 +54,7 @@ def event_info(name: str, T: int, method: str = "saccade") -> DatasetInfo:
     from .events_datasets import DVSGESTURE_CLASSES
     from .mnist import FASHION_MNIST_CLASSES
 
-    key = EVENT_ALIASES.get(name.lower(), name.lower())
+    key = _event_key(name)
     _check_method(key, method)
     w, h, p = (28, 28, 2) if key == "nfmnist" and method != "saccade" else SENSORS[key]
     classes = {"nfmnist": FASHION_MNIST_CLASSES, "nmnist": tuple(str(i) for i in range(10)),
@@ -60,7 +70,7 @@ def load_event_frames(name: str, split: str, T: int, data_dir: Optional[str | os
     simulated camera's contrast threshold (None: 0.2)."""
     from .events_datasets import DVSGesture, NeuromorphicFashionMNIST, NMNIST
 
-    key = EVENT_ALIASES.get(name.lower(), name.lower())
+    key = _event_key(name)
     _check_method(key, method, threshold)
     if key == "nfmnist":
         extra = {} if threshold is None else {"threshold": float(threshold)}

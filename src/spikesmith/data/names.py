@@ -14,6 +14,11 @@ ALIASES: dict[str, str] = {
     "fashion-mnist": "fashion_mnist",
     "fashionmnist": "fashion_mnist",
     "sequential_fashion_mnist": "sfmnist",
+    "neuromorphic_fashion_mnist": "nfmnist",
+    "n-mnist": "nmnist",
+    "dvs128_gesture": "dvsgesture",
+    "dvs_gesture": "dvsgesture",
+    "dvs-gesture": "dvsgesture",
 }
 """Other accepted spellings (compared lower-case) and the canonical name each stands for."""
 
