@@ -47,7 +47,7 @@ def test_unknown_name_lists_valid_names_and_aliases():
     with pytest.raises(UnknownNameError) as err:
         reg.get("delta")
     message = str(err.value)
-    assert message == "unknown widget 'delta'; valid names: alpha (aliases: a, first), beta, gamma"
+    assert message == "unknown widget 'delta'; known widgets: alpha (aliases: a, first), beta, gamma"
     assert isinstance(err.value, ValueError) and isinstance(err.value, KeyError)
     assert reg.get("delta", None) is None
 
@@ -78,7 +78,9 @@ def test_unregister_removes_aliases():
 
 
 def test_custom_normalisation():
-    reg = Registry("surrogate", normalise=compact_key)
+    reg = Registry("surrogate", normalise=compact_key, plural="surrogate functions")
     reg.register("fastsigmoid", 1)
     assert reg.get("Fast-Sigmoid") == 1 and reg.get("fast_sigmoid") == 1
     assert repr(reg) == "Registry('surrogate': fastsigmoid)"
+    with pytest.raises(ValueError, match="known surrogate functions: fastsigmoid"):
+        reg.get("sigmoid")

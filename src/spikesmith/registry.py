@@ -14,7 +14,7 @@ files and in Python.
     True
     >>> LOSSES.get("nope")
     Traceback (most recent call last):
-    UnknownNameError: unknown loss 'nope'; valid names: mse (aliases: mean_squared)
+    UnknownNameError: unknown loss 'nope'; known losses: mse (aliases: mean_squared)
 
 A registry is a read-only ``Mapping`` from canonical names to objects, so ``sorted(REG)``,
 ``REG["name"]`` and ``name in REG`` work as on a dict; ``name in REG`` also accepts aliases.
@@ -77,10 +77,12 @@ class Registry(Mapping, Generic[T]):
     Args:
         kind: what the entries are, singular (``"model"``, ``"event file format"``).
         normalise: maps a user's spelling to the key compared (default :func:`lower_key`).
+        plural: ``kind`` in the plural for messages (default ``kind + "s"``).
     """
 
-    def __init__(self, kind: str, normalise: Callable[[str], str] = lower_key):
+    def __init__(self, kind: str, normalise: Callable[[str], str] = lower_key, plural: str | None = None):
         self.kind = kind
+        self.plural = plural or f"{kind}s"
         self._normalise = normalise
         self._entries: dict[str, Entry[T]] = {}
         self._lookup: dict[str, str] = {}
@@ -126,7 +128,7 @@ class Registry(Mapping, Generic[T]):
                             f"got {type(name).__name__}")
         key = self._normalise(name)
         if key not in self._lookup:
-            raise UnknownNameError(f"unknown {self.kind} {name!r}; valid names: {self.describe()}")
+            raise UnknownNameError(f"unknown {self.kind} {name!r}; known {self.plural}: {self.describe()}")
         return self._lookup[key]
 
     def entry(self, name: str) -> Entry[T]:

@@ -1,35 +1,38 @@
-"""Dataset names: the canonical ones and their aliases, in one place.
+"""Dataset names: the canonical ones and their aliases, in one registry.
 
 ``canonical_name("Fashion-MNIST") -> "fashion_mnist"``; an unknown name raises a ``ValueError``
-that lists every valid name, so a typo on the command line tells the user what would work.
+that lists every valid name with its aliases, so a typo on the command line tells the user what
+would work. Each entry's object is the dataset's kind: ``"image"`` (static samples, encoded over
+T by the trainer), ``"sequence"`` (samples are ``T x F``) or ``"event"`` (event-camera recordings,
+given to the trainer as event-count frames by :mod:`spikesmith.data.event_frames`).
 """
 
 from __future__ import annotations
 
-DATASET_NAMES: tuple[str, ...] = ("fashion_mnist", "mnist", "digits", "sfmnist")
-"""Canonical dataset names, as :func:`spikesmith.data.get_dataset` accepts them."""
+from spikesmith.registry import Registry
 
-ALIASES: dict[str, str] = {
-    "fmnist": "fashion_mnist",
-    "fashion-mnist": "fashion_mnist",
-    "fashionmnist": "fashion_mnist",
-    "sequential_fashion_mnist": "sfmnist",
-    "neuromorphic_fashion_mnist": "nfmnist",
-    "n-mnist": "nmnist",
-    "dvs128_gesture": "dvsgesture",
-    "dvs_gesture": "dvsgesture",
-    "dvs-gesture": "dvsgesture",
-}
-"""Other accepted spellings (compared lower-case) and the canonical name each stands for."""
+DATASETS: Registry[str] = Registry("dataset")
+DATASETS.register("fashion_mnist", "image", aliases=("fmnist", "fashion-mnist", "fashionmnist"))
+DATASETS.register("mnist", "image")
+DATASETS.register("digits", "image")
+DATASETS.register("sfmnist", "sequence", aliases=("sequential_fashion_mnist",))
+DATASETS.register("nfmnist", "event", aliases=("neuromorphic_fashion_mnist",))
+DATASETS.register("nmnist", "event", aliases=("n-mnist",))
+DATASETS.register("dvsgesture", "event", aliases=("dvs128_gesture", "dvs_gesture", "dvs-gesture"))
 
+DATASET_NAMES: tuple[str, ...] = tuple(name for name, kind in DATASETS.items() if kind != "event")
+"""Canonical names of the datasets :func:`spikesmith.data.get_dataset` loads."""
 
-EVENT_NAMES: tuple[str, ...] = ("nfmnist", "nmnist", "dvsgesture")
+EVENT_NAMES: tuple[str, ...] = tuple(name for name, kind in DATASETS.items() if kind == "event")
 """Event-camera datasets, given to the trainer as event-count frames (``spikesmith.data.event_frames``)."""
+
+ALIASES: dict[str, str] = {alias: entry.name for entry in DATASETS.entries() for alias in entry.aliases}
+"""Other accepted spellings (compared lower-case) and the canonical name each stands for."""
 
 
 def valid_names() -> list[str]:
     """Every accepted name, canonical names first, then aliases."""
-    return list(DATASET_NAMES) + list(EVENT_NAMES) + sorted(ALIASES)
+    return list(DATASETS) + sorted(ALIASES)
 
 
 def canonical_name(name: str) -> str:
@@ -39,11 +42,4 @@ def canonical_name(name: str) -> str:
         TypeError: ``name`` is not a string.
         ValueError: ``name`` is unknown; the message lists the valid names.
     """
-    if not isinstance(name, str):
-        raise TypeError(f"dataset name must be a string such as 'fashion_mnist', got {type(name).__name__}")
-    key = name.strip().lower()
-    if key in DATASET_NAMES or key in EVENT_NAMES:
-        return key
-    if key in ALIASES:
-        return ALIASES[key]
-    raise ValueError(f"unknown dataset {name!r}; valid names: {', '.join(valid_names())}")
+    return DATASETS.canonical(name)

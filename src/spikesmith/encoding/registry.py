@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from torch import nn
 
+from ..registry import Registry
 from .delta import DeltaEncoder
 from .direct import DirectEncoder, IdentityEncoder
 from .latency import LatencyEncoder
@@ -18,15 +19,14 @@ from .rate import RateEncoder
 
 __all__ = ["ENCODERS", "get_encoder"]
 
-ENCODERS: dict[str, type[nn.Module]] = {
-    "poisson": PoissonEncoder,
-    "rate": RateEncoder,
-    "latency": LatencyEncoder,
-    "population": PopulationEncoder,
-    "delta": DeltaEncoder,
-    "direct": DirectEncoder,
-    "none": IdentityEncoder,
-}
+ENCODERS: Registry[type[nn.Module]] = Registry("encoder")
+ENCODERS.register("poisson", PoissonEncoder)
+ENCODERS.register("rate", RateEncoder)
+ENCODERS.register("latency", LatencyEncoder)
+ENCODERS.register("population", PopulationEncoder)
+ENCODERS.register("delta", DeltaEncoder)
+ENCODERS.register("direct", DirectEncoder)
+ENCODERS.register("none", IdentityEncoder, aliases=("identity",))
 
 
 def get_encoder(name: str, T: int | None, **kwargs) -> nn.Module:
@@ -35,6 +35,4 @@ def get_encoder(name: str, T: int | None, **kwargs) -> nn.Module:
     ``T`` may be None only for ``'delta'`` and ``'none'`` (already-temporal data) and for
     ``'population'`` with ``output='current'``. Unknown options raise the encoder's own TypeError.
     """
-    if not isinstance(name, str) or name.lower() not in ENCODERS:
-        raise ValueError(f"get_encoder: unknown encoder {name!r}; known names: {sorted(ENCODERS)}")
-    return ENCODERS[name.lower()](T=T, **kwargs)
+    return ENCODERS.get(name)(T=T, **kwargs)

@@ -4,14 +4,15 @@ from __future__ import annotations
 
 from typing import Union
 
+from ..registry import Registry, compact_key
 from .base import SurrogateFunction
 from .dspike import Dspike
 from .functions import ATan, Exponential, FastSigmoid, PiecewiseQuadratic, Rectangle, Sigmoid, Triangle
 
-REGISTRY: dict[str, type[SurrogateFunction]] = {
-    cls.__name__.lower(): cls
-    for cls in (Sigmoid, ATan, Rectangle, Triangle, PiecewiseQuadratic, Exponential, FastSigmoid, Dspike)
-}
+REGISTRY: Registry[type[SurrogateFunction]] = Registry("surrogate", normalise=compact_key)
+"""Surrogate classes by name; names compare without case, ``-`` or ``_`` (``fast_sigmoid``)."""
+for _cls in (Sigmoid, ATan, Rectangle, Triangle, PiecewiseQuadratic, Exponential, FastSigmoid, Dspike):
+    REGISTRY.register(_cls.__name__.lower(), _cls)
 
 
 def _parse_value(text: str):
@@ -42,9 +43,7 @@ def get(spec: Union[str, SurrogateFunction, type, None], **kwargs) -> SurrogateF
             f"surrogate_function must be a SurrogateFunction, a name such as 'atan' or None, got {type(spec).__name__}"
         )
     name, _, opts = spec.partition(":")
-    key = name.strip().lower().replace("_", "").replace("-", "")
-    if key not in REGISTRY:
-        raise ValueError(f"unknown surrogate {name!r}; known surrogates: {', '.join(sorted(REGISTRY))}")
+    cls = REGISTRY.get(name)
     options = dict(kwargs)
     for item in filter(None, (part.strip() for part in opts.split(","))):
         k, eq, v = item.partition("=")
@@ -52,11 +51,11 @@ def get(spec: Union[str, SurrogateFunction, type, None], **kwargs) -> SurrogateF
             raise ValueError(f"surrogate option {item!r} in {spec!r} must look like key=value")
         options[k.strip()] = _parse_value(v)
     try:
-        return REGISTRY[key](**options)
+        return cls(**options)
     except TypeError as err:
         raise ValueError(f"bad options for surrogate {name!r}: {err}") from None
 
 
 def names() -> list[str]:
     """The registered surrogate names."""
-    return sorted(REGISTRY)
+    return REGISTRY.names()

@@ -14,6 +14,8 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
+from ..registry import Registry
+
 
 def _check(out: Tensor, target: Tensor, name: str) -> None:
     if out.dim() != 3:
@@ -44,13 +46,15 @@ def tet_loss(out: Tensor, target: Tensor, lam: float = 0.05, phi: float = 1.0) -
     return (1 - lam) * ce + lam * F.mse_loss(out, torch.full_like(out, phi))
 
 
-LOSSES: dict[str, Callable[[Tensor, Tensor], Tensor]] = {"mse": mse_rate_loss, "ce": ce_mean_loss, "tet": tet_loss}
+LOSSES: Registry[Callable[[Tensor, Tensor], Tensor]] = Registry("loss", plural="losses")
+LOSSES.register("ce", ce_mean_loss)
+LOSSES.register("mse", mse_rate_loss)
+LOSSES.register("tet", tet_loss)
 
 
 def get_loss(name: str) -> Callable[[Tensor, Tensor], Tensor]:
-    if name not in LOSSES:
-        raise ValueError(f"unknown loss {name!r}; known losses: {', '.join(sorted(LOSSES))}")
-    return LOSSES[name]
+    """The loss registered as ``name`` (``ce``, ``mse``, ``tet``); unknown names list the known ones."""
+    return LOSSES.get(name)
 
 
 def firing_rate_regularizer(rates: Iterable[Tensor], target: float = 0.1, weight: float = 1e-2) -> Tensor:

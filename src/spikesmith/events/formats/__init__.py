@@ -23,52 +23,90 @@ Example::
 from __future__ import annotations
 
 import os
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable, Optional
 
 import numpy as np
 
-from spikesmith.atomic import atomic_write
 from spikesmith.events.core import check_events, check_sensor_size
 from spikesmith.events.formats import aedat2, aedat3, aedat4, atis, npz
 from spikesmith.events.formats._common import EventFileError
+from spikesmith.registry import Registry, compact_key
 
-FORMATS = ("nmnist", "aedat2", "aedat3", "aedat4", "npz")
-WRITABLE = ("nmnist", "npz")
-_ALIASES = {"atis": "nmnist", "ncaltech101": "nmnist", "bin": "nmnist", "aedat4.0": "aedat4",
-            "aedat2.0": "aedat2", "aedat3.1": "aedat3"}
-_EXTENSIONS = {".bin": "nmnist", ".npz": "npz", ".aedat4": "aedat4"}
+
+@dataclass(frozen=True)
+class EventFormat:
+    """One event file format: how to recognise, read and (optionally) write it.
+
+    ``read(path, sensor_size, **options)`` returns ``(events, sensor_size)``; ``write(path, events,
+    sensor_size)`` writes atomically (None: read-only). ``magic`` are the first bytes that identify a
+    file, ``extensions`` the suffixes that do when no magic matches; ``options`` are the keyword
+    arguments ``read`` accepts besides the sensor size.
+    """
+
+    read: Callable[..., tuple[np.ndarray, tuple[int, int, int]]]
+    write: Optional[Callable[[Any, np.ndarray, Any], None]] = None
+    extensions: tuple[str, ...] = ()
+    magic: tuple[bytes, ...] = ()
+    options: tuple[str, ...] = ()
+    stores_sensor_size: bool = False
+
+
+FORMATS: Registry[EventFormat] = Registry("event file format", normalise=compact_key, plural="formats")
+"""Event file formats by name; names compare without case, ``-``, ``_`` or spaces (``AEDAT-4.0``)."""
+FORMATS.register("nmnist", EventFormat(lambda path, sensor_size: atis.read(path, sensor_size), atis.write,
+                                       extensions=(".bin",)),
+                 aliases=("atis", "ncaltech101", "bin"))
+FORMATS.register("aedat2", EventFormat(lambda path, sensor_size, layout=None: aedat2.read(path, layout, sensor_size),
+                                       magic=(b"#!AER-DAT2.",), options=("layout",)),
+                 aliases=("aedat2.0",))
+FORMATS.register("aedat3", EventFormat(lambda path, sensor_size: aedat3.read(path, sensor_size),
+                                       magic=(b"#!AER-DAT3.1",)),
+                 aliases=("aedat3.1",))
+FORMATS.register("aedat4", EventFormat(lambda path, sensor_size, stream_id=None: aedat4.read(path, stream_id, sensor_size),
+                                       extensions=(".aedat4",), magic=(b"#!AER-DAT4.",), options=("stream_id",)),
+                 aliases=("aedat4.0",))
+FORMATS.register("npz", EventFormat(lambda path, sensor_size: npz.read(path, sensor_size), npz.write,
+                                    extensions=(".npz",), magic=(b"PK\x03\x04", b"PK\x05\x06"),
+                                    stores_sensor_size=True))
+
+
+
+def writable() -> tuple[str, ...]:
+    """The names of the registered formats that can be written."""
+    return tuple(name for name, fmt in FORMATS.items() if fmt.write is not None)
+
+
+WRITABLE: tuple[str, ...] = writable()
+"""The built-in writable formats (formats registered later: :func:`writable`)."""
 
 
 def _canonical(fmt: str) -> str:
-    name = str(fmt).lower().replace("-", "").replace("_", "").replace(" ", "")
-    name = _ALIASES.get(name, name)
-    if name not in FORMATS:
-        raise ValueError(f"unknown event file format {fmt!r}; known formats: {', '.join(FORMATS)}")
-    return name
+    return FORMATS.canonical(str(fmt))
+
+
+def _by_extension(path: str | os.PathLike) -> Optional[str]:
+    ext = Path(path).suffix.lower()
+    return next((name for name, fmt in FORMATS.items() if ext in fmt.extensions), None)
 
 
 def detect_format(path: str | os.PathLike) -> str:
     """The format of ``path`` from its first bytes, else its extension; ValueError if neither tells."""
     with open(path, "rb") as f:
         head = f.read(16)
-    if head.startswith(b"#!AER-DAT2."):
-        return "aedat2"
-    if head.startswith(b"#!AER-DAT3.1"):
-        return "aedat3"
-    if head.startswith(b"#!AER-DAT4."):
-        return "aedat4"
+    for name, fmt in FORMATS.items():
+        if any(head.startswith(magic) for magic in fmt.magic):
+            return name
     if head.startswith(b"#!AER-DAT"):
         version = head.split(b"\n")[0].decode("ascii", "replace").strip()
         raise EventFileError(f"{str(path)!r}: AEDAT version line {version!r} is not supported "
                              "(supported: 2.0, 3.1, 4.0)")
-    if head.startswith(b"PK\x03\x04") or head.startswith(b"PK\x05\x06"):
-        return "npz"
-    ext = Path(path).suffix.lower()
-    if ext in _EXTENSIONS:
-        return _EXTENSIONS[ext]
+    name = _by_extension(path)
+    if name is not None:
+        return name
     raise ValueError(f"cannot tell the event format of {str(path)!r} (no AEDAT version line, not a zip, "
-                     f"extension {ext!r}); pass format= one of {', '.join(FORMATS)}")
+                     f"extension {Path(path).suffix.lower()!r}); pass format= one of {', '.join(FORMATS)}")
 
 
 def read(path: str | os.PathLike, format: str | None = None, sensor_size: Any = None,
@@ -86,21 +124,13 @@ def read(path: str | os.PathLike, format: str | None = None, sensor_size: Any = 
         EventFileError (ValueError): corrupt, truncated or unsupported file.
         FileNotFoundError: no such file. ImportError: aedat4 without the ``aedat`` package.
     """
-    fmt = _canonical(format) if format is not None else detect_format(path)
-    allowed = {"aedat2": {"layout"}, "aedat4": {"stream_id"}}.get(fmt, set())
-    unknown = set(options) - allowed
+    name = _canonical(format) if format is not None else detect_format(path)
+    fmt = FORMATS[name]
+    unknown = set(options) - set(fmt.options)
     if unknown:
-        raise TypeError(f"read: format {fmt!r} takes no option(s) {sorted(unknown)}; "
-                        f"it takes {sorted(allowed) or 'none'}")
-    if fmt == "nmnist":
-        return atis.read(path, sensor_size)
-    if fmt == "aedat2":
-        return aedat2.read(path, options.get("layout"), sensor_size)
-    if fmt == "aedat3":
-        return aedat3.read(path, sensor_size)
-    if fmt == "aedat4":
-        return aedat4.read(path, options.get("stream_id"), sensor_size)
-    return npz.read(path, sensor_size)
+        raise TypeError(f"read: format {name!r} takes no option(s) {sorted(unknown)}; "
+                        f"it takes {sorted(fmt.options) or 'none'}")
+    return fmt.read(path, sensor_size, **options)
 
 
 def write(path: str | os.PathLike, events: np.ndarray, format: str | None = None,
@@ -112,25 +142,23 @@ def write(path: str | os.PathLike, events: np.ndarray, format: str | None = None
     Events are written in the order given.
     """
     if format is None:
-        ext = Path(path).suffix.lower()
-        if ext not in (".bin", ".npz"):
-            raise ValueError(f"write: cannot tell the format from {str(path)!r}; pass format= one of {WRITABLE}")
-        fmt = _EXTENSIONS[ext]
+        name = _by_extension(path)
+        if name not in writable():
+            extensions = [ext for n in writable() for ext in FORMATS[n].extensions]
+            raise ValueError(f"write: cannot tell the format from {str(path)!r} (writable extensions: "
+                             f"{', '.join(extensions)}); pass format= one of {writable()}")
     else:
-        fmt = _canonical(format)
-    if fmt not in WRITABLE:
-        raise ValueError(f"write: format {fmt!r} is read-only here; writable formats: {', '.join(WRITABLE)}")
+        name = _canonical(format)
+    fmt = FORMATS[name]
+    if fmt.write is None:
+        raise ValueError(f"write: format {name!r} is read-only here; writable formats: {', '.join(writable())}")
     check_events(events, sensor_size)
-    if fmt == "npz":
+    if fmt.stores_sensor_size:
         if sensor_size is None:
-            raise ValueError("write: the npz format stores the sensor size; pass sensor_size=(W, H, P)")
-        check_sensor_size(sensor_size)
-        npz.write(path, events, sensor_size)
-    else:
-        data = atis.encode(events)
-        with atomic_write(path) as f:
-            f.write(data)
+            raise ValueError(f"write: the {name} format stores the sensor size; pass sensor_size=(W, H, P)")
+        sensor_size = check_sensor_size(sensor_size)
+    fmt.write(path, events, sensor_size)
     return Path(path)
 
 
-__all__ = ["EventFileError", "FORMATS", "WRITABLE", "detect_format", "read", "write"]
+__all__ = ["EventFileError", "EventFormat", "FORMATS", "WRITABLE", "detect_format", "read", "writable", "write"]

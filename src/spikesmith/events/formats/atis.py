@@ -24,6 +24,7 @@ from typing import Any
 
 import numpy as np
 
+from spikesmith.atomic import atomic_write
 from spikesmith.events.core import EVENT_DTYPE, check_events, check_sensor_size
 from spikesmith.events.formats._common import fail, read_all
 
@@ -100,3 +101,10 @@ def encode(events: np.ndarray) -> bytes:
 
 
 __all__ = ["ATIS_SENSOR", "NMNIST_SENSOR", "decode", "encode", "read"]
+
+
+def write(path: str | os.PathLike, events: np.ndarray, sensor_size: Any = None) -> None:
+    """Write ``events`` atomically as an N-MNIST ``.bin`` file (the format stores no sensor size)."""
+    data = encode(events)
+    with atomic_write(path) as f:
+        f.write(data)
