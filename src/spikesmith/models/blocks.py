@@ -15,13 +15,7 @@ from torch import nn
 from .. import neuron as _neuron
 from .activations import QCFS, ClipReLU
 
-NEURONS: dict[str, Callable[..., nn.Module]] = {
-    "if": _neuron.IFNode,
-    "lif": _neuron.LIFNode,
-    "plif": _neuron.ParametricLIFNode,
-    "alif": _neuron.AdaptiveLIFNode,
-    "izhikevich": _neuron.IzhikevichNode,
-}
+NEURONS = _neuron.NEURONS   # the neuron registry (spikesmith.neuron.registry), re-exported
 
 ACTIVATIONS: dict[str, Callable[[], nn.Module]] = {
     "relu": nn.ReLU,
@@ -33,24 +27,18 @@ ACTIVATIONS: dict[str, Callable[[], nn.Module]] = {
 
 
 def make_neuron(name: str, surrogate: str | None = None, **kwargs) -> nn.Module:
-    """A multi-step neuron by name (``if``, ``lif``, ``plif``, ``alif``, ``izhikevich``)."""
-    key = name.lower()
-    if key not in NEURONS:
-        raise ValueError(f"unknown neuron {name!r}; known neurons: {', '.join(sorted(NEURONS))}")
+    """A multi-step neuron by its registered name (``if``, ``lif``, ``plif``, ``alif``, ...)."""
+    cls = NEURONS.get(name)
     kwargs.setdefault("step_mode", "m")
     if surrogate is not None:
         kwargs["surrogate_function"] = surrogate
-    return NEURONS[key](**kwargs)
+    return cls(**kwargs)
 
 
 def neuron_kwargs(neuron: str, tau: float) -> dict:
-    """The time-constant argument each neuron type takes (``tau`` / ``init_tau`` / none)."""
-    neuron = neuron.lower()
-    if neuron in ("lif", "alif"):
-        return {"tau": tau}
-    if neuron == "plif":
-        return {"init_tau": tau}
-    return {}
+    """``tau`` as the argument neuron ``neuron`` takes its time constant by (none for IF)."""
+    argument = _neuron.time_constant_argument(neuron)
+    return {argument: tau} if argument else {}
 
 
 def make_activation(name: str) -> nn.Module:

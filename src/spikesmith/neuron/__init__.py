@@ -10,8 +10,9 @@ from .integrate_fire import IFNode
 from .izhikevich import IzhikevichNode
 from .lif import LIFNode, ParametricLIFNode
 from .nonspiking import IntegratorNode, NonSpikingLIFNode
+from .registry import NEURONS, time_constant_argument
 
 __all__ = [
     "AdaptiveLIFNode", "BACKENDS", "BaseNode", "CubaLIFNode", "CubaLINode", "IFNode", "IntegratorNode", "IzhikevichNode", "LIFNode",
-    "NonSpikingLIFNode", "ParametricLIFNode",
+    "NEURONS", "NonSpikingLIFNode", "ParametricLIFNode", "time_constant_argument",
 ]

@@ -9,10 +9,12 @@ from torch import Tensor
 from ..dynamics import leaky_charge
 from ..module import InitFrom
 from .lif import LIFNode, check_tau
+from .registry import NEURONS
 
 Scalar = Union[float, Tensor]
 
 
+@NEURONS.register("alif", time_constant="tau")
 class AdaptiveLIFNode(LIFNode):
     """LIF with a spike-triggered adaptive threshold.
 

@@ -6,8 +6,10 @@ from torch import Tensor
 
 from ..dynamics import if_charge
 from .base import BaseNode
+from .registry import NEURONS
 
 
+@NEURONS.register("if")
 class IFNode(BaseNode):
     """Integrate-and-fire: H = V + X, then the shared fire and reset.
 

@@ -9,10 +9,12 @@ from torch import Tensor
 from ..dynamics import izhikevich_charge
 from ..module import InitFrom
 from .base import BaseNode
+from .registry import NEURONS
 
 Scalar = Union[float, Tensor]
 
 
+@NEURONS.register("izhikevich")
 class IzhikevichNode(BaseNode):
     """Two-variable Izhikevich model, forward Euler with step ``dt`` (ms).
 

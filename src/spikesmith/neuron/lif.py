@@ -10,6 +10,7 @@ from torch import Tensor, nn
 
 from ..dynamics import leaky_charge
 from .base import BaseNode
+from .registry import NEURONS
 
 Scalar = Union[float, Tensor]
 
@@ -20,6 +21,7 @@ def check_tau(tau, owner: str, name: str = "tau") -> None:
         raise ValueError(f"{owner}: {name} must be > 1 (the decay 1/tau must lie in (0, 1)), got {tau}")
 
 
+@NEURONS.register("lif", time_constant="tau")
 class LIFNode(BaseNode):
     """Leaky integrate-and-fire.
 
@@ -74,6 +76,7 @@ class LIFNode(BaseNode):
         return f"tau={tau}, decay_input={self.decay_input}, {leak}" + super().extra_repr()
 
 
+@NEURONS.register("plif", time_constant="init_tau")
 class ParametricLIFNode(LIFNode):
     """LIF whose decay 1/tau = sigmoid(w) is learned (Fang et al., ICCV 2021).
 
