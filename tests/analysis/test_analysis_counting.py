@@ -109,8 +109,8 @@ def test_pooled_spikes_cost_each_spike_its_fanout():
 
 def test_ann_is_dense_and_twin_matches_snn_dense_macs():
     torch.manual_seed(0)
-    snn = build_model("csnn", channels=4, pool="avg")
-    ann = build_model("csnn", channels=4, pool="avg", ann=True)
+    snn = build_model("csnn", channels=4, pool="avg", neuron="plif", readout="spike")
+    ann = build_model("csnn", channels=4, pool="avg", neuron="plif", readout="spike", ann=True)
     img = torch.rand(3, 1, 28, 28)
     ps = profile(snn, img.unsqueeze(0).expand(4, *img.shape))
     pa = profile(ann, img)

@@ -38,7 +38,7 @@ def test_train_smoke(trained, capsys):
     metrics = json.loads((trained / "metrics.json").read_text())
     assert 0.0 <= metrics["test_accuracy"] <= 1.0
     assert metrics["epochs_run"] == 1 and metrics["config"]["train_subset"] == 200
-    assert metrics["config"]["hidden"] == 256                         # the digits preset
+    assert metrics["config"]["model_options"]["hidden"] == 256        # the digits preset
     assert (trained / "checkpoint.pt").is_file() and (trained / "log.csv").is_file()
 
 
@@ -173,3 +173,29 @@ def test_python_dash_m():
                           timeout=120)
     assert proc.returncode == 0
     assert "--train-subset" in proc.stdout and "--resume" in proc.stdout and "--config" in proc.stdout
+
+
+def test_model_help_lists_that_models_options(capsys):
+    with pytest.raises(SystemExit) as err:
+        main(["train", "--model", "fcsnn", "--help"])
+    assert err.value.code == 0
+    out = capsys.readouterr().out
+    section = out[out.index("options of model fcsnn"):]
+    for flag in ("--hidden", "--readout", "--neuron", "--tau", "--surrogate", "--detach-reset"):
+        assert flag in section
+    assert "--channels CHANNELS" not in out and "--train-subset" in out
+    with pytest.raises(SystemExit):
+        main(["train", "--help"])
+    out = capsys.readouterr().out
+    assert "rsnn: hidden, tau, tau_adapt" in out and "csnn: channels" in out
+
+
+@pytest.mark.parametrize("flags, fragment", [
+    (["--model", "rsnn", "--neuron", "plif"], "option 'neuron' does not apply to model 'rsnn'"),
+    (["--neuron", "if", "--tau", "3"], "option 'tau' does not apply to neuron 'if'"),
+    (["--channels", "4"], "option 'channels' does not apply to model 'fcsnn' (models that accept it: csnn)"),
+])
+def test_an_option_that_does_not_apply_exits_2(tmp_path, capsys, flags, fragment):
+    assert main(["train", "--dataset", "digits", *flags, "--out", str(tmp_path / "x")]) == 2
+    assert fragment in capsys.readouterr().err
+    assert not (tmp_path / "x").exists()

@@ -70,7 +70,7 @@ def _spawn_train(overrides, resume=None):
     mp.spawn(_train_worker, args=(2, free_port(), overrides, resume), nprocs=2, join=True)
 
 
-BASE = {"dataset": "digits", "train_subset": 128, "test_subset": 90, "batch_size": 32, "hidden": 32, "T": 2,
+BASE = {"dataset": "digits", "train_subset": 128, "test_subset": 90, "batch_size": 32, "T": 2,
         "epochs": 2, "report": False, "seed": 3, "model": "csnn", "channels": 4, "encoder": "direct"}
 
 

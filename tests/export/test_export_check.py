@@ -18,7 +18,8 @@ def _find(issues, layer_name, text):
 
 
 def test_clean_models_have_no_blocking_issue():
-    for m in (build_model("fcsnn"), build_model("csnn", channels=4, pool="avg")):
+    for m in (build_model("fcsnn", readout="spike"),
+              build_model("csnn", channels=4, pool="avg", neuron="plif", readout="spike")):
         assert [i for i in check(m, "nir", (1, 28, 28))] == []
         assert all(i.severity == "precision" for i in check(m, "loihi2", (1, 28, 28)))
 

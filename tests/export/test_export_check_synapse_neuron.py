@@ -25,7 +25,8 @@ def test_membrane_readout_is_flagged_for_loihi_only():
     assert hits[0].severity == "error" and "ends the network" in hits[0].problem
     assert "IntegratorNode" in hits[0].fix and "readout='spike'" in hits[0].fix
     assert _synapse_issues(check(net, "nir", (1, 28, 28))) == []          # NIR takes a trailing Affine
-    assert _synapse_issues(check(build_model("csnn", channels=4, pool="avg"), "loihi2", (1, 28, 28))) == []
+    spiking = build_model("csnn", channels=4, pool="avg", neuron="plif", readout="spike")
+    assert _synapse_issues(check(spiking, "loihi2", (1, 28, 28))) == []
 
 
 def test_synapse_followed_by_synapse_is_named():

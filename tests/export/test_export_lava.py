@@ -28,7 +28,7 @@ def _drive(net, gain=1.0, seed=0):
 
 def _csnn():
     torch.manual_seed(0)
-    m = build_model("csnn", channels=4, pool="avg", neuron="lif").eval()
+    m = build_model("csnn", channels=4, pool="avg", neuron="lif", readout="spike").eval()
     _drive(m, 1.8)
     return m
 

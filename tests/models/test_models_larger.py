@@ -4,7 +4,7 @@ import pytest
 import torch
 
 from spikesmith import functional
-from spikesmith.models import RSNN, SEWBasicBlock, SpikingResNet, SpikingVGG, build_model
+from spikesmith.models import RSNN, NeuronSpec, SEWBasicBlock, SpikingResNet, SpikingVGG, build_model
 from spikesmith.models.resnet import _Builder
 
 
@@ -47,7 +47,7 @@ def test_vgg_custom_config_channels():
 
 
 def test_sew_connect_functions_by_hand():
-    b = _Builder(False, "if", "atan", 2.0, True, "relu")
+    b = _Builder(False, NeuronSpec.of("if", surrogate="atan", detach_reset=True), "relu")
     block = SEWBasicBlock(b, 2, 2, 1, "add")
     for p in block.parameters():
         torch.nn.init.zeros_(p)  # body output 0 -> BN(0) = bias 0 -> no spikes

@@ -54,3 +54,17 @@ def test_old_stdp_checkpoint_resumes_and_tests_as_before(tmp_path, capsys):
     assert main(["stdp", "--resume", str(FIXTURES / "stdp_diehl_cook_digits.pt"), "--out", str(out)]) == 0
     after = json.loads((out / "metrics.json").read_text())["test_accuracy"]
     assert abs(after - before) <= ONE_SAMPLE
+
+
+def test_old_flat_config_moves_into_model_options_and_resumes(tmp_path, capsys):
+    """Before 0.2 every model option was a flat config key, stored whichever model trained."""
+    ckpt = load_checkpoint(FIXTURES / "trained_fcsnn_digits.pt")
+    config = ckpt["config"]
+    assert "hidden" not in config and "channels" not in config
+    assert config["model_options"]["hidden"] == ckpt["model_args"]["hidden"]
+    assert set(config["model_options"]) <= {"hidden", "readout", "neuron", "tau", "surrogate", "detach_reset"}
+    out = tmp_path / "resumed"       # a finished one-epoch run: resuming it only evaluates again
+    assert main(["train", "--resume", str(FIXTURES / "trained_fcsnn_digits.pt"), "--out", str(out),
+                 "--report", "false"]) == 0
+    after = json.loads((out / "metrics.json").read_text())
+    assert abs(after["test_accuracy"] - EVALUATED[0][2]) <= ONE_SAMPLE

@@ -28,8 +28,11 @@ def test_defaults_without_preset_are_the_dataclass_defaults():
 def test_digits_preset_is_applied_under_the_defaults():
     cfg = make_config(overrides={"dataset": "digits"})
     for key, value in PRESETS["digits"].items():
-        assert getattr(cfg, key) == value, key
-    assert (cfg.model, cfg.encoder, cfg.hidden, cfg.lr, cfg.batch_size, cfg.epochs) == \
+        if key == "model_options":
+            assert value.items() <= cfg.model_options.items()
+        else:
+            assert getattr(cfg, key) == value, key
+    assert (cfg.model, cfg.encoder, cfg.model_options["hidden"], cfg.lr, cfg.batch_size, cfg.epochs) == \
         ("fcsnn", "direct", 256, 5e-3, 64, 20)
     assert cfg.T == TrainConfig.T  # keys the preset leaves alone keep their defaults
 
@@ -42,13 +45,13 @@ def test_dataset_alias_and_case_are_canonicalised_and_still_get_the_preset():
 
 def test_overrides_beat_the_preset():
     cfg = make_config(overrides={"dataset": "digits", "hidden": "12", "epochs": 3})
-    assert cfg.hidden == 12 and cfg.epochs == 3
+    assert cfg.model_options["hidden"] == 12 and cfg.epochs == 3
     assert cfg.lr == PRESETS["digits"]["lr"]
 
 
 def test_preset_false_skips_it():
     cfg = make_config(overrides={"dataset": "digits"}, preset=False)
-    assert cfg.hidden == TrainConfig.hidden and cfg.model is None
+    assert cfg.model_options == {} and cfg.model is None
 
 
 def test_to_dict_round_trips_through_make_config():
@@ -71,7 +74,8 @@ def test_config_file_beats_preset_and_defaults(tmp_path, name):
     path = _write(tmp_path, name, FILES[name])
     cfg = make_config(str(path))
     assert cfg.dataset == "digits"
-    assert cfg.hidden == 32 and isinstance(cfg.hidden, int)          # file beats the preset's 256
+    hidden = cfg.model_options["hidden"]
+    assert hidden == 32 and isinstance(hidden, int)                  # file beats the preset's 256
     assert cfg.lr == 0.01 and isinstance(cfg.lr, float)              # YAML reads 1e-2 as a string
     assert cfg.epochs == 3 and cfg.ann is True and cfg.train_subset == 50
     assert cfg.batch_size == PRESETS["digits"]["batch_size"]        # the preset still fills the rest
@@ -82,7 +86,7 @@ def test_config_file_beats_preset_and_defaults(tmp_path, name):
 def test_overrides_beat_the_config_file(tmp_path, name):
     path = _write(tmp_path, name, FILES[name])
     cfg = make_config(str(path), {"hidden": "7", "epochs": "5", "ann": "false", "train_subset": "none"})
-    assert (cfg.hidden, cfg.epochs, cfg.ann, cfg.train_subset) == (7, 5, False, None)
+    assert (cfg.model_options["hidden"], cfg.epochs, cfg.ann, cfg.train_subset) == (7, 5, False, None)
     assert cfg.lr == 0.01
 
 
@@ -168,11 +172,8 @@ def test_parsed_overrides_feed_make_config():
     ("lr", 0.0, "lr must be > 0"),
     ("lr", -1e-3, "lr must be > 0"),
     ("hidden", 0, "hidden must be >= 1"),
-    ("channels", 0, "channels"),
     ("optimizer", "rmsprop", "optimizer must be adam, adamw or sgd, got 'rmsprop'"),
     ("schedule", "step", "schedule must be onecycle, cosine or none, got 'step'"),
-    ("dropout", 1.0, r"dropout must be in \[0, 1\)"),
-    ("dropout", -0.1, "dropout"),
     ("train_subset", 0, "train_subset must be >= 1"),
     ("test_subset", 0, "test_subset must be >= 1"),
     ("time_limit", 0, "time_limit must be > 0"),
@@ -180,6 +181,16 @@ def test_parsed_overrides_feed_make_config():
 def test_validation_errors(key, value, fragment):
     with pytest.raises(ValueError, match=fragment):
         make_config(overrides={"dataset": "digits", key: value})
+
+
+@pytest.mark.parametrize("key, value, fragment", [
+    ("channels", 0, "CSNN: channels must be >= 1"),
+    ("dropout", 1.0, r"dropout must be in \[0, 1\)"),
+    ("dropout", -0.1, "dropout"),
+])
+def test_model_option_validation_errors(key, value, fragment):
+    with pytest.raises(ValueError, match=fragment):
+        make_config(overrides={"dataset": "digits", "model": "csnn", key: value})
 
 
 def test_unknown_dataset_lists_valid_names():
@@ -193,3 +204,65 @@ def test_toml_without_tomllib_asks_for_tomli(tmp_path, monkeypatch):
     monkeypatch.setitem(sys.modules, "tomli", None)
     with pytest.raises(ImportError, match="pip install tomli"):
         load_config_file(_write(tmp_path, "cfg.toml", "hidden = 3\n"))
+
+
+# ------------------------------------------------------------------------------------ model options
+def test_model_options_nested_or_flat_and_filled_with_the_family_defaults():
+    nested = make_config(overrides={"dataset": "digits", "model_options": {"hidden": 12, "neuron": "PLIF"}})
+    flat = make_config(overrides={"dataset": "digits", "hidden": "12", "neuron": "plif"})
+    assert nested == flat
+    assert flat.model_options == {"hidden": 12, "readout": "membrane", "neuron": "plif", "tau": 2.0,
+                                  "surrogate": "atan", "detach_reset": True}
+    both = make_config(overrides={"dataset": "digits", "model_options": {"hidden": 3}, "hidden": 5})
+    assert both.model_options["hidden"] == 5                          # the flat key wins
+
+
+def test_preset_model_options_apply_to_the_preset_model_only():
+    cfg = make_config(overrides={"dataset": "digits", "model": "csnn"})
+    assert cfg.model == "csnn" and "hidden" not in cfg.model_options and cfg.model_options["channels"] == 32
+
+
+@pytest.mark.parametrize("overrides, fragment", [
+    ({"model": "fcsnn", "channels": 4}, r"option 'channels' does not apply to model 'fcsnn' \(models that accept "
+                                        r"it: csnn\)"),
+    ({"model": "rsnn", "neuron": "plif"}, r"option 'neuron' does not apply to model 'rsnn'.*csnn, fcsnn, resnet, vgg"),
+    ({"model": "fcsnn", "neuron": "if", "tau": 3}, r"FCSNN: option 'tau' does not apply to neuron 'if'.*alif, lif, plif"),
+    ({"model": "csnn", "neuron": "izhikevich", "tau": "2"}, r"does not apply to neuron 'izhikevich'"),
+    ({"model": "alexnet"}, r"unknown model 'alexnet'; known models: csnn, fcsnn, resnet, rsnn, vgg"),
+])
+def test_an_option_that_does_not_apply_is_an_error(overrides, fragment):
+    with pytest.raises(ValueError, match=fragment):
+        make_config(overrides={"dataset": "digits", **overrides})
+
+
+def test_a_config_file_with_an_option_that_does_not_apply_is_refused(tmp_path):
+    path = _write(tmp_path, "cfg.yaml", "dataset: digits\nmodel: fcsnn\npool: avg\n")
+    with pytest.raises(ValueError, match=r"option 'pool' does not apply to model 'fcsnn'.*csnn, vgg"):
+        make_config(str(path))
+    path = _write(tmp_path, "nested.toml", 'dataset = "digits"\n[model_options]\nneuron = "if"\ntau = 2.0\n')
+    with pytest.raises(ValueError, match=r"'tau' does not apply to neuron 'if'"):
+        make_config(str(path))
+
+
+def test_model_option_types_are_checked_against_the_family():
+    with pytest.raises(ValueError, match=r"config key 'channels' expects int, got 'many'"):
+        make_config(overrides={"dataset": "digits", "model": "csnn", "channels": "many"})
+    cfg = make_config(overrides={"dataset": "digits", "model": "csnn", "channels": "4", "detach_reset": "no"})
+    assert cfg.model_options["channels"] == 4 and cfg.model_options["detach_reset"] is False
+
+
+def test_a_config_stored_before_0_2_keeps_loading():
+    from spikesmith.training.config import saved_config
+
+    old = {**{k: v for k, v in dataclasses.asdict(make_config(overrides={"dataset": "digits"})).items()
+              if k != "model_options"},
+           "arch": None, "width": 1.0, "channels": 32, "hidden": 256, "neuron": "if", "surrogate": "atan", "tau": 2.0,
+           "pool": "max", "readout": "membrane", "detach_reset": True, "dropout": 0.0}
+    new = saved_config(old)
+    assert new["model_options"] == {"hidden": 256, "neuron": "if", "surrogate": "atan", "readout": "membrane",
+                                    "detach_reset": True}
+    cfg = make_config(overrides=new)
+    assert cfg.model == "fcsnn" and cfg.model_options["hidden"] == 256 and cfg.model_options["tau"] is None
+    rsnn = saved_config({**old, "model": "rsnn", "neuron": "lif", "tau": 20.0, "hidden": 128})
+    assert rsnn["model_options"] == {"hidden": 128, "surrogate": "atan", "tau": 20.0, "detach_reset": True}
+    assert saved_config(new) == new                                   # a current config is left alone

@@ -16,7 +16,10 @@ TINY = {"dataset": "digits", "train_subset": 256, "test_subset": 100, "hidden": 
 
 def tiny_run(out: Path, resume: str | None = None, **overrides):
     """Train as the CLI would: ``make_config`` (with the digits preset) then ``run``."""
-    cfg = make_config(overrides={**TINY, "out": str(out), **overrides})
+    tiny = dict(TINY)
+    if overrides.get("model", "fcsnn") != "fcsnn":
+        del tiny["hidden"]                         # an FCSNN option: another model refuses it
+    cfg = make_config(overrides={**tiny, "out": str(out), **overrides})
     return run(cfg, resume=resume)
 
 

@@ -1,20 +1,27 @@
-"""``spikesmith train``: config file + command-line overrides -> a trained network in ``--out``."""
+"""``spikesmith train``: config file + command-line overrides -> a trained network in ``--out``.
+
+The chosen model's own options are flags too (``--hidden 256``); ``spikesmith train --model NAME
+--help`` lists them, and an option the model has not got is an error.
+"""
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import os
+import sys
+from typing import get_type_hints
 
 from ..training.config import TrainConfig, make_config
 from ._flags import add_config_flags, config_overrides
 
 HELP = {
     "dataset": "fashion_mnist | mnist | digits | sfmnist (default: Fashion-MNIST where found, else digits)",
-    "model": "csnn | fcsnn (default: csnn for images, fcsnn for digits)",
-    "neuron": "if | lif | plif | alif | izhikevich",
-    "surrogate": "surrogate spike function, e.g. atan or 'sigmoid:alpha=4'",
+    "model": "the model family, by name (default: csnn for images, fcsnn for digits, rsnn for sequences); "
+             "its options: --model NAME --help",
     "encoder": "direct | poisson | rate | latency | population | none",
     "ann": "train the model's ANN twin instead (activation in place of each neuron)",
+    "activation": "the ANN twin's activation: relu | clip | tcl | qcfs | qcfs8",
     "event_method": "nfmnist: how images become events: saccade (N-MNIST's moving camera) | flash (light on/off) | poisson",
     "event_threshold": "nfmnist: contrast threshold on log intensity (default 0.2; lower: more events, finer levels)",
     "random_flip": "mirror training samples left-right with probability 1/2 (images and event frames)",
@@ -23,15 +30,82 @@ HELP = {
 }
 
 
+def _model_option_types() -> dict[str, type]:
+    """Each option name of any registered model, with its type in one family that has it."""
+    from ..models import MODELS, config_class
+
+    found: dict[str, type] = {}
+    for model in MODELS:
+        for key, typ in get_type_hints(config_class(model)).items():
+            if key in config_class(model).option_names():
+                found.setdefault(key, typ)
+    return found
+
+
+def _help_text(f: dataclasses.Field) -> str:
+    text = f.metadata.get("help", "")
+    text = text() if callable(text) else text
+    if f.metadata.get("choices"):
+        text += f"; one of {' | '.join(f.metadata['choices'])}"
+    return text if "default" in text else f"{text} (default: {f.default})"
+
+
+def model_help(name: str | None) -> str:
+    """The options of model ``name`` as help text; without a name, the models and their options."""
+    from ..models import MODELS, config_class
+
+    if name is None:
+        lines = ["model options (spikesmith train --model NAME --help lists one model's):"]
+        lines += [f"  {model}: {', '.join(config_class(model).option_names())}" for model in MODELS.names()]
+        return "\n".join(lines) + "\n"
+    model = MODELS.canonical(name)
+    cls = config_class(model)
+    fields = {f.name: f for f in dataclasses.fields(cls)}
+    doc = (MODELS.get(model).__doc__ or "").strip().splitlines()
+    p = argparse.ArgumentParser(prog=f"spikesmith train --model {model}", add_help=False, usage=argparse.SUPPRESS)
+    group = p.add_argument_group(f"options of model {model}" + (f" ({doc[0].rstrip('.')})" if doc else ""))
+    for key in cls.option_names():
+        group.add_argument("--" + key.replace("_", "-"), metavar=key.upper(), help=_help_text(fields[key]))
+    return p.format_help()
+
+
+class _HelpAction(argparse.Action):
+    """``--help``: the run's flags, then the options of the model named before it (or of all)."""
+
+    def __init__(self, option_strings, dest=argparse.SUPPRESS, default=argparse.SUPPRESS, help=None):
+        super().__init__(option_strings, dest=dest, default=default, nargs=0, help=help)
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        text = parser.format_help()
+        try:
+            text += "\n" + model_help(getattr(namespace, "model", None))
+        except ValueError as err:                       # an unknown --model: say so, list the known ones
+            parser.exit(2, f"{parser.prog}: error: {err}\n")
+        parser._print_message(text, sys.stdout)
+        parser.exit()
+
+
 def add_parser(sub) -> None:
-    p = sub.add_parser("train", help="train a spiking network", description=__doc__)
+    p = sub.add_parser("train", help="train a spiking network", description=__doc__, add_help=False,
+                       formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("-h", "--help", action=_HelpAction,
+                   help="show this help and the model options (with --model NAME before it: that model's)")
     add_config_flags(p, TrainConfig, HELP)
+    run_keys = {f.name for f in dataclasses.fields(TrainConfig)}
+    for key, typ in _model_option_types().items():
+        if key in run_keys:
+            raise ValueError(f"model option {key!r} has the name of a TrainConfig key; rename the option")
+        # listed by --help under the model's options; a bool flag alone means true, as above
+        bool_flag = {"nargs": "?", "const": "true"} if typ is bool else {}
+        p.add_argument("--" + key.replace("_", "-"), default=None, dest=key, help=argparse.SUPPRESS, **bool_flag)
 
 
 def run(args: argparse.Namespace) -> int:
     from ..training import load_checkpoint, run as train_run
 
     overrides = config_overrides(args, TrainConfig)
+    overrides.update({key: getattr(args, key) for key in _model_option_types()
+                      if getattr(args, key, None) is not None and key not in overrides})
     if args.resume:
         saved = load_checkpoint(args.resume)["config"]
         cfg = make_config(args.config, {**saved, **overrides})

@@ -88,9 +88,9 @@ def load_converted(path_or_ckpt: Union[str, os.PathLike, dict], ann: Optional[nn
         if not src:
             raise ValueError("load_converted: the checkpoint names no registry model; pass ann= (an instance of the "
                              "source architecture)")
-        from ..models import build_model
+        from ..models import build_model, saved_arguments
 
-        ann = build_model(src["model_name"], **src["model_args"])
+        ann = build_model(src["model_name"], **saved_arguments(src["model_name"], src["model_args"]))
     options = dict(ckpt.get("options") or {})
     ann_gm = normalize(trace(ann))
     net = build_snn(ann_gm, tuple(ckpt["input_shape"]), max_pool=options.get("max_pool", "error"))

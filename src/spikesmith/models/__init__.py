@@ -1,12 +1,19 @@
-"""Reference networks, each with an ANN twin (``ann=True``)."""
+"""Reference networks, each with an ANN twin (``ann=True``), registered by name in ``MODELS``
+with the config dataclass of their options (see :mod:`spikesmith.models.options`)."""
 
 from .blocks import ACTIVATIONS, NEURONS, make_activation, make_neuron
-from .csnn import CSNN
-from .fcsnn import FCSNN
-from .registry import MODELS, build_model, model_names
-from .resnet import SEWBasicBlock, SpikingResNet
-from .rsnn import RSNN
-from .vgg import SpikingVGG
+from .neuron_spec import NeuronSpec
+from .options import ModelInput, ModelOptions, SpikeOptions, SpikingOptions, option
+from .registry import MODELS, build_model, config_class, model_names, model_options, saved_arguments
 
-__all__ = ["ACTIVATIONS", "CSNN", "FCSNN", "MODELS", "NEURONS", "RSNN", "SEWBasicBlock", "SpikingResNet", "SpikingVGG", "build_model", "make_activation",
-           "make_neuron", "model_names"]
+# each family registers itself in MODELS when its module is imported
+from .csnn import CSNN, CSNNConfig  # noqa: E402
+from .fcsnn import FCSNN, FCSNNConfig  # noqa: E402
+from .resnet import SEWBasicBlock, SpikingResNet, SpikingResNetConfig  # noqa: E402
+from .rsnn import RSNN, RSNNConfig  # noqa: E402
+from .vgg import SpikingVGG, SpikingVGGConfig  # noqa: E402
+
+__all__ = ["ACTIVATIONS", "CSNN", "CSNNConfig", "FCSNN", "FCSNNConfig", "MODELS", "ModelInput", "ModelOptions",
+           "NEURONS", "NeuronSpec", "RSNN", "RSNNConfig", "SEWBasicBlock", "SpikeOptions", "SpikingOptions",
+           "SpikingResNet", "SpikingResNetConfig", "SpikingVGG", "SpikingVGGConfig", "build_model", "config_class",
+           "make_activation", "make_neuron", "model_names", "model_options", "option", "saved_arguments"]

@@ -12,10 +12,9 @@ from typing import Callable
 
 from torch import nn
 
-from .. import neuron as _neuron
+from ..neuron import NEURONS  # noqa: F401  (re-exported: spikesmith.models.NEURONS)
 from .activations import QCFS, ClipReLU
-
-NEURONS = _neuron.NEURONS   # the neuron registry (spikesmith.neuron.registry), re-exported
+from .neuron_spec import NeuronSpec
 
 ACTIVATIONS: dict[str, Callable[[], nn.Module]] = {
     "relu": nn.ReLU,
@@ -27,18 +26,11 @@ ACTIVATIONS: dict[str, Callable[[], nn.Module]] = {
 
 
 def make_neuron(name: str, surrogate: str | None = None, **kwargs) -> nn.Module:
-    """A multi-step neuron by its registered name (``if``, ``lif``, ``plif``, ``alif``, ...)."""
-    cls = NEURONS.get(name)
-    kwargs.setdefault("step_mode", "m")
+    """A multi-step neuron by its registered name (``if``, ``lif``, ``plif``, ``alif``, ...) and its
+    constructor arguments, checked by :class:`~spikesmith.models.neuron_spec.NeuronSpec`."""
     if surrogate is not None:
         kwargs["surrogate_function"] = surrogate
-    return cls(**kwargs)
-
-
-def neuron_kwargs(neuron: str, tau: float) -> dict:
-    """``tau`` as the argument neuron ``neuron`` takes its time constant by (none for IF)."""
-    argument = _neuron.time_constant_argument(neuron)
-    return {argument: tau} if argument else {}
+    return NeuronSpec(name, kwargs).build()
 
 
 def make_activation(name: str) -> nn.Module:

@@ -4,34 +4,53 @@ SEW basic block:  S_out = g(SN(BN(Conv(SN(BN(Conv(S_in)))))), shortcut(S_in))
 with g = ADD (default), AND (a * b) or IAND ((1 - a) * b); the shortcut is the identity or
 Conv1x1-BN-SN when the shape changes. The ANN twin is the usual basic block with ReLU after the add.
 
-``spiking_resnet(layers=(2, 2, 2, 2), width=64)`` is ResNet-18-shaped; ``small_input=True`` uses a 3x3
+``SpikingResNet(layers=(2, 2, 2, 2), width=64)`` is ResNet-18-shaped; ``small_input=True`` uses a 3x3
 stem without max pooling (28x28 / 32x32 images). SNN input ``T x N x C x H x W`` -> ``T x N x classes``.
 """
 
 from __future__ import annotations
 
-from typing import Sequence
+from dataclasses import dataclass
+from typing import Optional, Sequence
 
 from torch import Tensor, nn
 
 from .. import layer
-from .blocks import make_activation, make_neuron, neuron_kwargs
+from .blocks import make_activation
+from .neuron_spec import NeuronSpec
+from .options import ModelInput, SpikingOptions, option
+from .registry import MODELS
 
 CONNECTS = ("add", "and", "iand")
+DEPTHS = {"resnet10": (1, 1, 1, 1), "resnet18": (2, 2, 2, 2), "resnet34": (3, 4, 6, 3)}
+
+
+@dataclass
+class SpikingResNetConfig(SpikingOptions):
+    arch: str = option("resnet18", "blocks per stage", tuple(DEPTHS))
+    width: float = option(1.0, "channel multiplier: the first stage has 64 x width channels")
+
+    def __post_init__(self):
+        super().__post_init__()
+        self.check(self.width > 0, "width must be > 0")
+
+    def arguments(self, data: ModelInput) -> dict:
+        return {"layers": DEPTHS[self.arch], "in_channels": data.step_shape[0], "num_classes": data.num_classes,
+                "width": max(1, round(64 * self.width)), "small_input": data.step_shape[-1] <= 64,
+                **self.neuron_options()}
+
+
+_D = SpikingResNetConfig
 
 
 class _Builder:
-    def __init__(self, ann, neuron, surrogate, tau, detach_reset, activation):
-        self.ann, self.neuron, self.surrogate, self.tau = ann, neuron, surrogate, tau
-        self.detach_reset, self.activation = detach_reset, activation
+    def __init__(self, ann: bool, spec: NeuronSpec, activation: str):
+        self.ann, self.spec, self.activation = ann, spec, activation
         self.lib = nn if ann else layer
         self.mode = {} if ann else {"step_mode": "m"}
 
     def act(self) -> nn.Module:
-        if self.ann:
-            return make_activation(self.activation)
-        return make_neuron(self.neuron, self.surrogate, detach_reset=self.detach_reset,
-                           **neuron_kwargs(self.neuron, self.tau))
+        return make_activation(self.activation) if self.ann else self.spec.build()
 
     def conv_bn(self, cin, cout, k, stride) -> list[nn.Module]:
         return [self.lib.Conv2d(cin, cout, k, stride=stride, padding=k // 2, bias=False, **self.mode),
@@ -61,24 +80,26 @@ class SEWBasicBlock(nn.Module):
         return (1.0 - out) * short
 
 
+@MODELS.register("resnet", config=SpikingResNetConfig)
 class SpikingResNet(nn.Module):
     def __init__(
         self,
-        layers: Sequence[int] = (2, 2, 2, 2),
+        layers: Sequence[int] = DEPTHS[_D.arch],
         in_channels: int = 3,
         num_classes: int = 10,
         width: int = 64,
         small_input: bool = True,
         connect: str = "add",
-        neuron: str = "lif",
-        surrogate: str | None = "atan",
-        tau: float = 2.0,
-        detach_reset: bool = True,
+        neuron: str = _D.neuron,
+        surrogate: Optional[str] = _D.surrogate,
+        tau: Optional[float] = _D.tau,
+        detach_reset: bool = _D.detach_reset,
         ann: bool = False,
         activation: str = "relu",
     ):
         super().__init__()
-        b = _Builder(ann, neuron, surrogate, tau, detach_reset, activation)
+        spec = SpikingResNetConfig(neuron=neuron, surrogate=surrogate, tau=tau, detach_reset=detach_reset).neuron_spec()
+        b = _Builder(ann, spec, activation)
         self.is_ann = ann
         stem = b.conv_bn(in_channels, width, 3 if small_input else 7, 1 if small_input else 2) + [b.act()]
         if not small_input:

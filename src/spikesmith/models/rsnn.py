@@ -13,27 +13,69 @@ The ANN twin (``ann=True``) is the same recurrence with an activation in place o
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import Optional
+
 import torch
 from torch import nn
 
 from .. import layer
-from ..neuron import AdaptiveLIFNode, NonSpikingLIFNode
+from ..neuron import NonSpikingLIFNode
 from .blocks import make_activation
+from .neuron_spec import NeuronSpec
+from .options import ModelInput, SpikeOptions, option
+from .registry import MODELS
 
 
+@dataclass
+class RSNNConfig(SpikeOptions):
+    hidden: int = option(128, "recurrent units: the first half plain LIF, the rest adaptive")
+    tau: float = option(20.0, "membrane time constant of the recurrent neurons")
+    tau_adapt: float = option(200.0, "time constant of the adaptive threshold")
+    beta: float = option(1.8, "threshold increase per spike of the adaptive neurons")
+    tau_out: float = option(20.0, "time constant of the non-spiking readout")
+
+    def __post_init__(self):
+        super().__post_init__()
+        self.check(self.hidden >= 1, "hidden must be >= 1")
+
+    def arguments(self, data: ModelInput) -> dict:
+        if not data.temporal or len(data.sample_shape) != 2:
+            raise ValueError(f"rsnn needs a temporal dataset (samples T x features), got input shape "
+                             f"{tuple(data.sample_shape)}")
+        n_lif, n_alif = split_hidden(self.hidden)
+        return {"in_features": data.step_shape[-1], "num_classes": data.num_classes, "n_lif": n_lif,
+                "n_alif": n_alif, "tau": self.tau, "tau_adapt": self.tau_adapt, "beta": self.beta,
+                "tau_out": self.tau_out, "surrogate": self.surrogate, "detach_reset": self.detach_reset}
+
+    @property
+    def neuron_name(self) -> Optional[str]:
+        return "alif"
+
+
+def split_hidden(hidden: int) -> tuple[int, int]:
+    """``hidden`` units as (plain LIF, adaptive LIF): half each, the odd one adaptive."""
+    return hidden // 2, hidden - hidden // 2
+
+
+_D = RSNNConfig
+_N_LIF, _N_ALIF = split_hidden(_D.hidden)
+
+
+@MODELS.register("rsnn", config=RSNNConfig)
 class RSNN(nn.Module):
     def __init__(
         self,
         in_features: int = 28,
         num_classes: int = 10,
-        n_lif: int = 64,
-        n_alif: int = 64,
-        tau: float = 20.0,
-        tau_adapt: float = 200.0,
-        beta: float = 1.8,
-        tau_out: float = 20.0,
-        surrogate: str | None = "atan",
-        detach_reset: bool = True,
+        n_lif: int = _N_LIF,
+        n_alif: int = _N_ALIF,
+        tau: float = _D.tau,
+        tau_adapt: float = _D.tau_adapt,
+        beta: float = _D.beta,
+        tau_out: float = _D.tau_out,
+        surrogate: Optional[str] = _D.surrogate,
+        detach_reset: bool = _D.detach_reset,
         ann: bool = False,
         activation: str = "relu",
     ):
@@ -45,9 +87,9 @@ class RSNN(nn.Module):
         if ann:
             cell = make_activation(activation)
         else:
+            spec = NeuronSpec.of("alif", tau=tau, surrogate=surrogate, detach_reset=detach_reset)
             betas = torch.cat([torch.zeros(n_lif), torch.full((n_alif,), float(beta))])
-            cell = AdaptiveLIFNode(tau=tau, tau_adapt=tau_adapt, beta=betas, v_reset=None, decay_input=False,
-                                   surrogate_function=surrogate, detach_reset=detach_reset)
+            cell = spec.build(tau_adapt=tau_adapt, beta=betas, v_reset=None, decay_input=False, step_mode="s")
         self.recurrent = layer.Recurrent(nn.Linear(in_features, hidden), cell, hidden_size=hidden,
                                          self_connections=False, step_mode="m")
         self.readout = layer.Linear(hidden, num_classes, step_mode="m")

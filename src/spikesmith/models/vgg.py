@@ -3,18 +3,21 @@
     features:   [Conv3x3 - BN - neuron] x n, Pool2 between stages (ceil mode, so small inputs work)
     classifier: AdaptiveAvgPool(1) - Flatten - Linear(C, classes) [- neuron with readout='spike']
 
-``spiking_vgg('vgg11', width=0.25)`` scales every stage's channels; ``pool='avg'`` keeps the
+``SpikingVGG('vgg11', width=0.25)`` scales every stage's channels; ``pool='avg'`` keeps the
 network convertible/hardware friendly. SNN input ``T x N x C x H x W`` -> ``T x N x classes``.
 """
 
 from __future__ import annotations
 
-from typing import Sequence, Union
+from dataclasses import dataclass
+from typing import Optional, Sequence, Union
 
 from torch import nn
 
 from .. import layer
-from .blocks import TwinSequential, make_activation, make_neuron, neuron_kwargs
+from .blocks import TwinSequential, make_activation
+from .options import POOLS, READOUTS, ModelInput, SpikingOptions, option
+from .registry import MODELS
 
 CONFIGS: dict[str, list] = {
     "vgg5": [64, "P", 128, 128, "P"],
@@ -24,19 +27,40 @@ CONFIGS: dict[str, list] = {
 }
 
 
+@dataclass
+class SpikingVGGConfig(SpikingOptions):
+    arch: str = option("vgg11", "the layer plan", tuple(CONFIGS))
+    width: float = option(1.0, "channel multiplier of every stage")
+    pool: str = option("max", "avg converts exactly and runs on neuromorphic hardware", POOLS)
+    readout: str = option("membrane", "end in a spiking neuron (spike) or in the last Linear's output (membrane)",
+                          READOUTS)
+
+    def __post_init__(self):
+        super().__post_init__()
+        self.check(self.width > 0, "width must be > 0")
+
+    def arguments(self, data: ModelInput) -> dict:
+        return {"config": self.arch, "in_channels": data.step_shape[0], "num_classes": data.num_classes,
+                "width": self.width, "pool": self.pool, "readout": self.readout, **self.neuron_options()}
+
+
+_D = SpikingVGGConfig
+
+
+@MODELS.register("vgg", config=SpikingVGGConfig)
 class SpikingVGG(TwinSequential):
     def __init__(
         self,
-        config: Union[str, Sequence] = "vgg11",
+        config: Union[str, Sequence] = _D.arch,
         in_channels: int = 3,
         num_classes: int = 10,
-        width: float = 1.0,
-        pool: str = "max",
-        neuron: str = "lif",
-        surrogate: str | None = "atan",
-        tau: float = 2.0,
-        readout: str = "membrane",
-        detach_reset: bool = True,
+        width: float = _D.width,
+        pool: str = _D.pool,
+        neuron: str = _D.neuron,
+        surrogate: Optional[str] = _D.surrogate,
+        tau: Optional[float] = _D.tau,
+        readout: str = _D.readout,
+        detach_reset: bool = _D.detach_reset,
         bias: bool = False,
         ann: bool = False,
         activation: str = "relu",
@@ -45,17 +69,14 @@ class SpikingVGG(TwinSequential):
             if config not in CONFIGS:
                 raise ValueError(f"unknown VGG config {config!r}; known: {', '.join(CONFIGS)} or a list like [64, 'P', 128]")
             config = CONFIGS[config]
-        if pool not in ("max", "avg"):
-            raise ValueError(f"SpikingVGG: pool must be 'max' or 'avg', got {pool!r}")
-        if readout not in ("spike", "membrane"):
-            raise ValueError(f"SpikingVGG: readout must be 'spike' or 'membrane', got {readout!r}")
+        options = SpikingVGGConfig(width=width, pool=pool, readout=readout, neuron=neuron, surrogate=surrogate,
+                                   tau=tau, detach_reset=detach_reset)
+        spec = options.neuron_spec()
         lib = nn if ann else layer
         mode = {} if ann else {"step_mode": "m"}
 
         def act():
-            if ann:
-                return make_activation(activation)
-            return make_neuron(neuron, surrogate, detach_reset=detach_reset, **neuron_kwargs(neuron, tau))
+            return make_activation(activation) if ann else spec.build()
 
         layers: list[nn.Module] = []
         channels = in_channels

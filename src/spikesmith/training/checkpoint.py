@@ -45,6 +45,22 @@ def load_checkpoint(path: os.PathLike | str, map_location: str = "cpu") -> dict:
         raise ValueError(f"checkpoint {path} cannot be read ({type(err).__name__}: {err})") from None
     if not isinstance(ckpt, dict) or ckpt.get("format") not in (FORMAT, *LEGACY_FORMATS):
         raise ValueError(f"{path} is not a spikesmith checkpoint (expected format {FORMAT!r})")
+    return upgrade(ckpt)
+
+
+def upgrade(ckpt: dict) -> dict:
+    """A training checkpoint written by an older version, in this version's form: its config's
+    flat model options moved into ``model_options``, its model arguments as the model takes them now."""
+    from ..models import MODELS, saved_arguments
+    from .config import saved_config
+
+    name = ckpt.get("model_name")
+    if not isinstance(name, str) or name not in MODELS:      # an STDP or hybrid run: its own config
+        return ckpt
+    ckpt = dict(ckpt)
+    ckpt["model_args"] = saved_arguments(name, ckpt.get("model_args") or {})
+    if isinstance(ckpt.get("config"), dict):
+        ckpt["config"] = saved_config(ckpt["config"])
     return ckpt
 
 

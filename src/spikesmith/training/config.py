@@ -1,6 +1,10 @@
 """Training configuration: defaults, config files (YAML or TOML) and ``key=value`` overrides.
 
-A wrong key or a value of the wrong type is an error that names the key and what it expects.
+``TrainConfig`` holds what every run shares; the chosen model's own options live in
+``model_options``, checked against the family's config (``spikesmith.models``). In files, on the
+command line and in ``--set`` they may be written as top-level keys (``hidden: 256``), as before
+0.2, or nested under ``model_options``. A wrong key, an option the chosen model has not got, or a
+value of the wrong type is an error that names the key and what would accept it.
 """
 
 from __future__ import annotations
@@ -9,7 +13,7 @@ import dataclasses
 import json
 import os
 import sys
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any, Optional, Union, get_args, get_origin, get_type_hints
 
@@ -25,19 +29,10 @@ class TrainConfig:
     test_subset: Optional[int] = None
     event_method: str = "saccade"          # nfmnist: images to events by saccade | flash | poisson
     event_threshold: Optional[float] = None  # nfmnist: the simulated camera's contrast threshold (None: 0.2)
-    # model
+    # model: its family, that family's own options (spikesmith.models: spikesmith train --model NAME --help),
+    # and the ANN twin every family has
     model: Optional[str] = None            # None: csnn for images, fcsnn for digits, rsnn for sequences
-    arch: Optional[str] = None             # vgg: vgg5/vgg11/vgg13/vgg16; resnet: resnet10/resnet18/resnet34
-    width: float = 1.0                     # vgg: channel multiplier; resnet: width / 64
-    channels: int = 32
-    hidden: int = 196
-    neuron: str = "lif"
-    surrogate: str = "atan"
-    tau: float = 2.0
-    pool: str = "max"
-    readout: str = "membrane"
-    detach_reset: bool = True
-    dropout: float = 0.0
+    model_options: dict[str, Any] = field(default_factory=dict)
     ann: bool = False
     activation: str = "relu"
     # encoding and time
@@ -106,9 +101,9 @@ def _coerce(key: str, value: Any, typ: Any) -> Any:
 
 
 def read_config_values(config_class: type, file: Optional[str] = None,
-                       overrides: Optional[dict[str, Any]] = None) -> dict[str, Any]:
+                       overrides: Optional[dict[str, Any]] = None, also_valid: tuple[str, ...] = ()) -> dict[str, Any]:
     """The config file's keys, then the overrides, each checked against ``config_class``'s fields
-    (unknown key: error listing the valid ones) and converted to the field's type."""
+    (unknown key: error listing the valid ones, and ``also_valid``) and converted to the field's type."""
     values: dict[str, Any] = {}
     if file:
         values.update(load_config_file(file))
@@ -117,8 +112,9 @@ def read_config_values(config_class: type, file: Optional[str] = None,
     known = {f.name for f in fields(config_class)}
     unknown = sorted(set(values) - known)
     if unknown:
-        raise ValueError(f"unknown config key(s) {', '.join(map(repr, unknown))}; valid keys: {', '.join(sorted(known))}")
-    return {k: _coerce(k, v, types[k]) for k, v in values.items()}
+        raise ValueError(f"unknown config key(s) {', '.join(map(repr, unknown))}; valid keys: "
+                         f"{', '.join(sorted(known | set(also_valid)))}")
+    return {k: v if k == "model_options" else _coerce(k, v, types[k]) for k, v in values.items()}
 
 
 def load_config_file(path: Union[str, os.PathLike]) -> dict[str, Any]:
@@ -152,28 +148,110 @@ def load_config_file(path: Union[str, os.PathLike]) -> dict[str, Any]:
     return data
 
 
-#: Per-dataset recipes, applied under the config file and the command line.
+#: Per-dataset recipes, applied under the config file and the command line. A recipe's
+#: ``model_options`` are for its model: they apply when the run trains that model.
 PRESETS: dict[str, dict[str, Any]] = {
-    "digits": {"model": "fcsnn", "encoder": "direct", "hidden": 256, "lr": 5e-3, "batch_size": 64, "epochs": 20},
-    "fashion_mnist": {"model": "csnn", "encoder": "direct", "channels": 32, "epochs": 5, "lr": 3e-3},
-    "mnist": {"model": "csnn", "encoder": "direct", "channels": 32, "epochs": 2, "lr": 3e-3},
-    "sfmnist": {"model": "rsnn", "encoder": "none", "hidden": 128, "epochs": 20, "lr": 2e-3, "tau": 20.0},
+    "digits": {"model": "fcsnn", "encoder": "direct", "lr": 5e-3, "batch_size": 64, "epochs": 20,
+               "model_options": {"hidden": 256}},
+    "fashion_mnist": {"model": "csnn", "encoder": "direct", "epochs": 5, "lr": 3e-3},
+    "mnist": {"model": "csnn", "encoder": "direct", "epochs": 2, "lr": 3e-3},
+    "sfmnist": {"model": "rsnn", "encoder": "none", "epochs": 20, "lr": 2e-3},
 }
+
+
+def model_option_names() -> list[str]:
+    """Every registered model's option names: the keys that may stand at the top level."""
+    from ..models import MODELS, config_class
+
+    return sorted({name for model in MODELS for name in config_class(model).option_names()})
+
+
+def split_model_options(values: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """``values`` as (run keys, model options): top-level option keys (``hidden: 256``) join the
+    ``model_options`` mapping, and win over it."""
+    values = dict(values)
+    nested = values.pop("model_options", None) or {}
+    if not isinstance(nested, dict):
+        raise ValueError(f"config key 'model_options' expects a mapping of option names to values, got {nested!r}")
+    options = dict(nested)
+    for key in model_option_names():
+        if key in values:
+            options[key] = values.pop(key)
+    return values, options
+
+
+def resolve_model_options(model: str, options: dict[str, Any]) -> dict[str, Any]:
+    """Every option of ``model``: ``options`` (strings from the command line converted to the
+    field's type) over the family's defaults. An option the model has not got is an error naming
+    the model and the models that take it."""
+    return dataclasses.asdict(model_config(model, options))
+
+
+def model_config(model: str, options: dict[str, Any]):
+    """The family's config (``spikesmith.models.options.ModelOptions``) for ``options``, checked."""
+    from ..models import config_class, model_options
+
+    types = get_type_hints(config_class(model))
+    return model_options(model, {k: _coerce(k, v, types[k]) if k in types else v for k, v in options.items()})
 
 
 def make_config(file: Optional[str] = None, overrides: Optional[dict[str, Any]] = None,
                 preset: bool = True) -> TrainConfig:
     """Defaults, then the dataset's preset, then the config file, then the overrides; every key checked."""
-    values = read_config_values(TrainConfig, file, overrides)
+    values, options = {}, {}
+    for layer in (load_config_file(file) if file else {}, overrides or {}):
+        run_keys, layer_options = split_model_options(layer)
+        values.update(run_keys)
+        options.update(layer_options)
+    values = read_config_values(TrainConfig, None, values, also_valid=tuple(model_option_names()))
+    if values.get("model") is not None:
+        from ..models import MODELS
+
+        values["model"] = MODELS.canonical(values["model"])
     if preset:
         from ..data import canonical_name
 
         dataset = values.get("dataset") or default_dataset(values.get("data_dir"))
         values["dataset"] = dataset = canonical_name(dataset)
-        values = {**PRESETS.get(dataset, {}), **values}
-    cfg = TrainConfig(**values)
+        recipe = dict(PRESETS.get(dataset, {}))
+        recipe_options = recipe.pop("model_options", {})
+        if values.get("model") in (None, recipe.get("model")):
+            options = {**recipe_options, **options}
+        values = {**recipe, **values}
+    if values.get("model") is not None:
+        options = resolve_model_options(values["model"], options)
+    cfg = TrainConfig(**values, model_options=options)
     _validate(cfg)
     return cfg
+
+
+#: The model options that were ``TrainConfig`` fields before 0.2, stored flat in every checkpoint.
+_FLAT_BEFORE_0_2 = ("arch", "width", "channels", "hidden", "neuron", "surrogate", "tau", "pool", "readout",
+                    "detach_reset", "dropout")
+
+
+def saved_config(saved: dict[str, Any]) -> dict[str, Any]:
+    """A config a checkpoint stored, in this version's form.
+
+    Before 0.2 the model options were ``TrainConfig`` fields: every checkpoint holds all of them,
+    for whichever model it trained, and the model ignored those it did not have (and ``tau`` for
+    IF). They move into ``model_options``, keeping only what the model uses.
+    """
+    from ..models import MODELS, config_class
+    from ..neuron import NEURONS, time_constant_argument
+
+    model = saved.get("model")
+    if "model_options" in saved or not isinstance(model, str) or model not in MODELS:
+        return dict(saved)
+    saved = dict(saved)
+    flat = {key: saved.pop(key) for key in _FLAT_BEFORE_0_2 if key in saved}
+    own = config_class(model).option_names()
+    options = {key: value for key, value in flat.items() if key in own and value is not None}
+    neuron = options.get("neuron")
+    if "tau" in options and isinstance(neuron, str) and neuron in NEURONS and time_constant_argument(neuron) is None:
+        del options["tau"]
+    saved["model_options"] = options
+    return saved
 
 
 def default_dataset(data_dir: Optional[str] = None) -> str:
@@ -205,11 +283,8 @@ def _validate(cfg: TrainConfig) -> None:
         (cfg.epochs >= 1, "epochs must be >= 1"),
         (cfg.batch_size >= 1, "batch_size must be >= 1"),
         (cfg.lr > 0, "lr must be > 0"),
-        (cfg.channels >= 1 and cfg.hidden >= 1, "channels and hidden must be >= 1"),
         (cfg.optimizer in {"adam", "adamw", "sgd"}, f"optimizer must be adam, adamw or sgd, got {cfg.optimizer!r}"),
         (cfg.schedule in {"onecycle", "cosine", "none"}, f"schedule must be onecycle, cosine or none, got {cfg.schedule!r}"),
-        (0 <= cfg.dropout < 1, "dropout must be in [0, 1)"),
-        (cfg.width > 0, "width must be > 0"),
         (cfg.label_smoothing == 0 or cfg.loss == "ce", "label_smoothing works with loss=ce only"),
         (cfg.train_subset is None or cfg.train_subset >= 1, "train_subset must be >= 1"),
         (cfg.test_subset is None or cfg.test_subset >= 1, "test_subset must be >= 1"),

@@ -12,7 +12,7 @@ from torch import nn
 from .. import functional
 from ..neuron import BaseNode
 from .config import TrainConfig
-from .setup import log, make_encoder
+from .setup import describe_model, log, make_encoder
 
 
 def _spiking_layers(model: nn.Module) -> list[tuple[str, BaseNode]]:
@@ -111,7 +111,7 @@ def make_report(model, out_dir, cfg: TrainConfig, info, x_test, y_test, final: d
                 info.input_shape[-2:]) else None
     except Exception as err:  # a report must never lose a finished run
         log(f"report: skipped the activity plots ({type(err).__name__}: {err})")
-    summary = {"dataset": cfg.dataset, "model": f"{cfg.model} ({'ANN' if cfg.ann else 'SNN ' + cfg.neuron})",
+    summary = {"dataset": cfg.dataset, "model": f"{cfg.model} ({'ANN' if cfg.ann else describe_model(cfg)})",
                "test_accuracy": metrics["test_accuracy"], "epochs": metrics["epochs_run"],
                "wall_time_s": metrics["train_time_s"], "T": None if cfg.ann else cfg.T,
                "encoder": None if cfg.ann else cfg.encoder}

@@ -12,8 +12,8 @@ from torch import Tensor, nn
 from ..data import dataset_info, get_dataset
 from ..data.event_frames import event_info, is_event_dataset, load_event_frames
 from ..encoding import get_encoder
-from ..models import build_model
-from .config import TrainConfig
+from ..models import ModelInput, build_model
+from .config import TrainConfig, model_config
 
 
 def log(msg: str) -> None:
@@ -21,8 +21,9 @@ def log(msg: str) -> None:
 
 
 def resolve_defaults(cfg: TrainConfig) -> TrainConfig:
-    """Fill the choices left open: dataset, model and encoder."""
-    from .config import default_dataset
+    """Fill the choices left open: dataset, model (and every option of it) and encoder."""
+    from ..models import config_class
+    from .config import default_dataset, resolve_model_options
 
     cfg = dataclasses.replace(cfg)
     if cfg.dataset is None:
@@ -33,49 +34,34 @@ def resolve_defaults(cfg: TrainConfig) -> TrainConfig:
             cfg.model = "rsnn" if len(info.input_shape) == 2 else "csnn"
         else:
             cfg.model = "fcsnn" if info.input_shape[-1] < 16 else "csnn"
+    cfg.model_options = resolve_model_options(cfg.model, cfg.model_options)
     if cfg.encoder is None:
-        cfg.encoder = "none" if info.temporal else ("direct" if cfg.model == "csnn" else "poisson")
+        cfg.encoder = "none" if info.temporal else config_class(cfg.model).default_encoder
     return cfg
 
 
 def model_arguments(cfg: TrainConfig, input_shape: tuple, num_classes: int, temporal: bool = False) -> dict[str, Any]:
-    """The constructor arguments of the configured model (stored in checkpoints).
+    """The constructor arguments of the configured model (stored in checkpoints): its family's
+    options turned into arguments for the data, plus the ANN twin's switch and activation.
 
     ``input_shape`` is one sample's shape; for a temporal dataset its first entry is T.
     """
-    seq_shape = input_shape
-    if temporal:
-        input_shape = tuple(input_shape[1:])   # the shape of one time step
-    common = {"num_classes": num_classes, "neuron": cfg.neuron, "surrogate": cfg.surrogate, "tau": cfg.tau,
-              "ann": cfg.ann, "activation": cfg.activation}
-    if cfg.model == "csnn":
-        return {**common, "in_channels": input_shape[0], "channels": cfg.channels, "pool": cfg.pool,
-                "readout": cfg.readout, "detach_reset": cfg.detach_reset, "dropout": cfg.dropout}
-    if cfg.model == "fcsnn":
-        return {**common, "in_shape": tuple(input_shape), "hidden": cfg.hidden, "readout": cfg.readout,
-                "detach_reset": cfg.detach_reset}
-    if cfg.model == "rsnn":
-        if not temporal or len(seq_shape) != 2:
-            raise ValueError(f"rsnn needs a temporal dataset (samples T x features), got input shape {seq_shape}")
-        return {"in_features": input_shape[-1], "num_classes": num_classes, "n_lif": cfg.hidden // 2,
-                "n_alif": cfg.hidden - cfg.hidden // 2, "tau": cfg.tau, "surrogate": cfg.surrogate,
-                "detach_reset": cfg.detach_reset, "ann": cfg.ann, "activation": cfg.activation}
-    if cfg.model == "vgg":
-        return {**common, "config": cfg.arch or "vgg11", "in_channels": input_shape[0], "width": cfg.width,
-                "pool": cfg.pool, "readout": cfg.readout, "detach_reset": cfg.detach_reset}
-    if cfg.model == "resnet":
-        depths = {"resnet10": (1, 1, 1, 1), "resnet18": (2, 2, 2, 2), "resnet34": (3, 4, 6, 3)}
-        arch = cfg.arch or "resnet18"
-        if arch not in depths:
-            raise ValueError(f"unknown resnet arch {arch!r}; known: {', '.join(depths)}")
-        return {**common, "layers": depths[arch], "in_channels": input_shape[0], "width": max(1, round(64 * cfg.width)),
-                "small_input": input_shape[-1] <= 64, "detach_reset": cfg.detach_reset}
-    raise ValueError(f"unknown model {cfg.model!r}; known models: csnn, fcsnn, resnet, rsnn, vgg")
+    options = model_config(cfg.model, cfg.model_options)
+    return {**options.arguments(ModelInput(tuple(input_shape), num_classes, temporal)), "ann": cfg.ann,
+            "activation": cfg.activation}
 
 
 def build(cfg: TrainConfig, input_shape: tuple, num_classes: int, temporal: bool = False) -> tuple[nn.Module, dict]:
     args = model_arguments(cfg, input_shape, num_classes, temporal)
     return build_model(cfg.model, **args), args
+
+
+def describe_model(cfg: TrainConfig) -> str:
+    """``'ANN relu'`` or ``'SNN lif'``: what the run trains, for logs and reports."""
+    if cfg.ann:
+        return f"ANN {cfg.activation}"
+    neuron = model_config(cfg.model, cfg.model_options).neuron_name
+    return f"SNN {neuron}" if neuron else "SNN"
 
 
 def load_split(cfg: TrainConfig, split: str) -> tuple[Tensor, Tensor, Any]:

@@ -26,7 +26,7 @@ from .batches import epoch_generator, iterate_batches, num_batches
 from .checkpoint import atomic_save, load_checkpoint, load_weights, make_checkpoint, unwrap
 from .config import TrainConfig
 from .losses import firing_rate_regularizer, get_loss
-from .setup import build, load_split, log, make_encoder, make_optimizer, make_schedule, pick_device, resolve_defaults
+from .setup import build, describe_model, load_split, log, make_encoder, make_optimizer, make_schedule, pick_device, resolve_defaults
 from .stats import FiringRateMeter
 
 
@@ -182,7 +182,7 @@ def run(cfg: TrainConfig, resume: Optional[str] = None, dist: Optional[Any] = No
     if ctx.is_main:
         n_params = sum(p.numel() for p in model.parameters())
         log(f"{cfg.dataset}: {x_train.shape[0]} train / {x_test.shape[0]} test, model {cfg.model} "
-            f"({'ANN ' + cfg.activation if cfg.ann else f'SNN {cfg.neuron}, ' + (f'T={info.input_shape[0]} from the data' if temporal else f'T={cfg.T}, encoder {cfg.encoder}')}), "
+            f"({describe_model(cfg) + ('' if cfg.ann else ', ' + (f'T={info.input_shape[0]} from the data' if temporal else f'T={cfg.T}, encoder {cfg.encoder}'))}), "
             f"{n_params:,} parameters, device {device}")
 
     writer = _tensorboard_writer(out_dir) if cfg.tensorboard and ctx.is_main else None

@@ -1,0 +1,149 @@
+"""Model options: the small config dataclass each model family registers next to its code.
+
+A family's config holds the options a user chooses (``spikesmith train --model NAME --help``
+lists them), each with its default, written once, and its help text; ``__post_init__`` checks
+them. :meth:`ModelOptions.arguments` turns them, with what the data fixes (:class:`ModelInput`),
+into the model's constructor arguments, which checkpoints store.
+
+    @dataclass
+    class TinyConfig(SpikingOptions):
+        width: int = option(8, "hidden units")
+
+        def arguments(self, data):
+            return {"in_features": data.features, "num_classes": data.num_classes,
+                    "width": self.width, **self.neuron_options()}
+
+Families with spiking neurons chosen by name inherit :class:`SpikingOptions` (``neuron``,
+``surrogate``, ``tau``, ``detach_reset``) and build every neuron from its :class:`NeuronSpec`.
+Whether the ANN twin is trained (``ann``) and its ``activation`` are run options shared by every
+family (``TrainConfig``), not model options.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from dataclasses import dataclass, field
+from typing import Any, Callable, ClassVar, Optional, Sequence, Union
+
+from .neuron_spec import NeuronSpec, default_time_constant
+
+__all__ = ["ModelInput", "ModelOptions", "SpikeOptions", "SpikingOptions", "check_choice", "option", "READOUTS",
+           "POOLS"]
+
+READOUTS = ("spike", "membrane")
+POOLS = ("max", "avg")
+
+
+def option(default: Any, help: Union[str, Callable[[], str]], choices: Sequence[str] = ()) -> Any:
+    """A config field with its help text (a string, or a function for text that reads a registry)
+    and, for a string, the values it may take (checked, and listed in the help)."""
+    return field(default=default, metadata={"help": help, "choices": tuple(choices)})
+
+
+def check_choice(owner: str, key: str, value: Any, choices: Sequence[str]) -> None:
+    if value not in choices:
+        listed = " or ".join(f"{c!r}" for c in choices) if len(choices) == 2 else \
+            ", ".join(f"{c!r}" for c in choices[:-1]) + f" or {choices[-1]!r}"
+        raise ValueError(f"{owner}: {key} must be {listed}, got {value!r}")
+
+
+@dataclass(frozen=True)
+class ModelInput:
+    """What the data fixes about a model: one sample's shape (for a temporal dataset its first
+    entry is T), the number of classes, and whether samples are sequences."""
+
+    sample_shape: tuple
+    num_classes: int
+    temporal: bool = False
+
+    @property
+    def step_shape(self) -> tuple:
+        """The shape of one time step: the sample without T for a temporal dataset."""
+        return tuple(self.sample_shape[1:]) if self.temporal else tuple(self.sample_shape)
+
+    @property
+    def features(self) -> int:
+        return math.prod(self.step_shape)
+
+
+@dataclass
+class ModelOptions:
+    """Base of every family's config. Subclasses add fields made with :func:`option`."""
+
+    #: the encoder a static dataset gets when the config names none
+    default_encoder: ClassVar[str] = "poisson"
+
+    @classmethod
+    def owner(cls) -> str:
+        """The name error messages start with: the class name without ``Config`` (``FCSNN``)."""
+        return cls.__name__.removesuffix("Config")
+
+    @classmethod
+    def option_names(cls) -> list[str]:
+        """The options, the family's own first, then those it inherits (neuron, surrogate, ...)."""
+        names = [f.name for f in dataclasses.fields(cls)]
+        order = [name for klass in cls.__mro__ for name in vars(klass).get("__annotations__", {})]
+        return sorted(names, key=order.index)
+
+    def __post_init__(self):
+        for f in dataclasses.fields(self):
+            if f.metadata.get("choices"):
+                check_choice(self.owner(), f.name, getattr(self, f.name), f.metadata["choices"])
+
+    def arguments(self, data: ModelInput) -> dict[str, Any]:
+        """The model's constructor arguments for ``data`` (without ``ann`` and ``activation``)."""
+        raise NotImplementedError(f"{type(self).__name__} must define arguments(data)")
+
+    @property
+    def neuron_name(self) -> Optional[str]:
+        """The spiking neuron the model uses (for logs and reports), None if it has none."""
+        return None
+
+    def check(self, ok: bool, message: str) -> None:
+        if not ok:
+            raise ValueError(f"{self.owner()}: {message}")
+
+
+@dataclass
+class SpikeOptions(ModelOptions):
+    """The options of every family's spiking neurons: the surrogate gradient and the reset."""
+
+    surrogate: Optional[str] = option("atan", "surrogate spike function, e.g. atan or 'sigmoid:alpha=4'")
+    detach_reset: bool = option(True, "cut the reset out of the backward pass")
+
+
+def _neuron_help() -> str:
+    from ..neuron import NEURONS
+
+    return f"the spiking neuron: {' | '.join(NEURONS.names())}"
+
+
+@dataclass
+class SpikingOptions(SpikeOptions):
+    """Options of a family whose neurons are chosen by name: every neuron comes from one spec."""
+
+    neuron: str = option("lif", _neuron_help)
+    tau: Optional[float] = option(None, "membrane time constant, for neurons that have one (default: the "
+                                        "neuron's own, 2.0)")
+
+    def __post_init__(self):
+        super().__post_init__()
+        try:
+            spec = self.neuron_spec()
+        except ValueError as err:
+            raise ValueError(f"{self.owner()}: {err}") from None
+        self.neuron = spec.name
+        if self.tau is None:                  # record the time constant the neuron will have
+            self.tau = default_time_constant(spec.name)
+
+    def neuron_spec(self) -> NeuronSpec:
+        return NeuronSpec.of(self.neuron, tau=self.tau, surrogate=self.surrogate, detach_reset=self.detach_reset)
+
+    def neuron_options(self) -> dict[str, Any]:
+        """The neuron options as the constructors of the families take them."""
+        return {"neuron": self.neuron, "surrogate": self.surrogate, "tau": self.tau, "detach_reset": self.detach_reset}
+
+    @property
+    def neuron_name(self) -> Optional[str]:
+        return self.neuron
