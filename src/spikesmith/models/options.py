@@ -6,12 +6,22 @@ them. :meth:`ModelOptions.arguments` turns them, with what the data fixes (:clas
 into the model's constructor arguments, which checkpoints store.
 
     @dataclass
-    class TinyConfig(SpikingOptions):
-        width: int = option(8, "hidden units")
+    class TinyNetConfig(SpikingOptions):
+        units: int = option(6, "hidden units")
 
         def arguments(self, data):
             return {"in_features": data.features, "num_classes": data.num_classes,
-                    "width": self.width, **self.neuron_options()}
+                    "units": self.units, **self.neuron_options()}
+
+    @MODELS.register("tinynet", config=TinyNetConfig)
+    class TinyNet(nn.Sequential):
+        def __init__(self, in_features, num_classes, units=TinyNetConfig.units, neuron=..., ...):
+            spec = TinyNetConfig(units=units, neuron=neuron, ...).neuron_spec()   # checked once
+            ...                                                                   # spec.build() per neuron
+
+Adding a family is that one module and its import in ``models/__init__.py``: the trainer, the
+CLI (``--units``, ``--model tinynet --help``), config files and checkpoints take it from the
+registry (``tests/models/test_models_new_family.py`` trains one registered in the test).
 
 Families with spiking neurons chosen by name inherit :class:`SpikingOptions` (``neuron``,
 ``surrogate``, ``tau``, ``detach_reset``) and build every neuron from its :class:`NeuronSpec`.
