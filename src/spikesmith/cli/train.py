@@ -81,7 +81,7 @@ class _HelpAction(argparse.Action):
             text += "\n" + model_help(getattr(namespace, "model", None))
         except ValueError as err:                       # an unknown --model: say so, list the known ones
             parser.exit(2, f"{parser.prog}: error: {err}\n")
-        parser._print_message(text, sys.stdout)
+        sys.stdout.write(text)
         parser.exit()
 
 

@@ -114,7 +114,7 @@ def read_config_values(config_class: type, file: Optional[str] = None,
     if unknown:
         raise ValueError(f"unknown config key(s) {', '.join(map(repr, unknown))}; valid keys: "
                          f"{', '.join(sorted(known | set(also_valid)))}")
-    return {k: v if k == "model_options" else _coerce(k, v, types[k]) for k, v in values.items()}
+    return {k: _coerce(k, v, types[k]) for k, v in values.items()}
 
 
 def load_config_file(path: Union[str, os.PathLike]) -> dict[str, Any]:
