@@ -60,7 +60,8 @@ def test_each_replica_keeps_its_own_neuron_state(tmp_path):
 
 def _train_worker(rank, world, port, overrides, resume):
     _env(rank, world, port)
-    from spikesmith.training import make_config, run
+    from spikesmith.run import train as run
+    from spikesmith.training import make_config
 
     cfg = make_config(None, overrides)
     run(cfg, resume=resume)

@@ -16,7 +16,8 @@ from torch import nn
 from spikesmith import layer
 from spikesmith.cli.main import main
 from spikesmith.models import MODELS, ModelInput, SpikingOptions, build_model, make_activation, option
-from spikesmith.training import load_checkpoint, make_config, run
+from spikesmith.run import train as run
+from spikesmith.training import load_checkpoint, make_config
 
 
 # ------------------------------------------------------------- the whole family (one module's worth)

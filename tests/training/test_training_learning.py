@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from spikesmith.training import make_config, run
+from spikesmith.run import train as run
+from spikesmith.training import make_config
 
 
 def test_digits_preset_learns(tmp_path):

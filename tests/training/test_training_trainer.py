@@ -9,7 +9,8 @@ import pytest
 import torch
 from training_helpers import assert_same_weights, tiny_run, weights
 
-from spikesmith.training import make_config, run
+from spikesmith.run import train as run
+from spikesmith.training import make_config
 
 
 def _read_csv(path):

@@ -6,7 +6,8 @@ from pathlib import Path
 
 import torch
 
-from spikesmith.training import load_checkpoint, make_config, run
+from spikesmith.run import train as run
+from spikesmith.training import load_checkpoint, make_config
 
 #: 256 training images in batches of 64: 4 steps per epoch; T = 2; a high learning rate so that
 #: neurons fire within a few steps and every part of the state changes.

@@ -27,23 +27,18 @@ HELP = {
 
 
 def add_parser(sub) -> None:
-    from ..learning.config import STDPConfig
+    from ..run import STDPConfig
 
     p = sub.add_parser("stdp", help="train a spiking network with STDP", description=__doc__)
     add_config_flags(p, STDPConfig, HELP)
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..learning.config import STDPConfig, make_stdp_config
-    from ..learning.runner import run_stdp
-    from ..training import load_checkpoint
+    from ..run import STDPConfig, make_stdp_config, resumed_config, run_stdp
 
-    overrides = config_overrides(args, STDPConfig)
-    if args.resume:
-        saved = load_checkpoint(args.resume)["config"]
-        cfg = make_stdp_config(args.config, {**saved, **overrides}, preset=False)
-    else:
-        cfg = make_stdp_config(args.config, overrides)
+    # a resumed run keeps its own config (presets already applied), under the flags given now
+    overrides = {**resumed_config(args.resume), **config_overrides(args, STDPConfig)}
+    cfg = make_stdp_config(args.config, overrides, preset=not args.resume)
     metrics = run_stdp(cfg, resume=args.resume)
     if int(os.environ.get("RANK", "0")) == 0:           # under torchrun, rank 0 speaks
         print(f"test_accuracy {metrics['test_accuracy']:.4f}")

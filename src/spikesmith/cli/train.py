@@ -101,17 +101,14 @@ def add_parser(sub) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..training import load_checkpoint, run as train_run
+    from ..run import resumed_config, train
 
     overrides = config_overrides(args, TrainConfig)
     overrides.update({key: getattr(args, key) for key in _model_option_types()
                       if getattr(args, key, None) is not None and key not in overrides})
-    if args.resume:
-        saved = load_checkpoint(args.resume)["config"]
-        cfg = make_config(args.config, {**saved, **overrides})
-    else:
-        cfg = make_config(args.config, overrides)
-    metrics = train_run(cfg, resume=args.resume)
+    # a resumed run keeps its own config, under the flags given now
+    cfg = make_config(args.config, {**resumed_config(args.resume), **overrides})
+    metrics = train(cfg, resume=args.resume)
     if os.environ.get("RANK", "0") == "0":  # under torchrun only rank 0 reports
         print(f"test_accuracy {metrics['test_accuracy']:.4f}")
     return 0

@@ -119,5 +119,4 @@ def make_report(model, out_dir, cfg: TrainConfig, info, x_test, y_test, final: d
                         confusion=final["confusion"].numpy(), class_names=list(info.class_names),
                         raster=raster or None, traces=traces, patterns=patterns, image_shape=image_shape,
                         summary={k: v for k, v in summary.items() if v is not None})
-    log(f"report written to {path}")
     return path

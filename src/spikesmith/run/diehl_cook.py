@@ -1,5 +1,5 @@
-"""The loop behind ``spikesmith stdp``: unsupervised Diehl & Cook training with label assignment,
-or a hybrid network (a convolution learning by STDP under a readout trained by gradient descent).
+"""The run behind ``spikesmith stdp --model diehl_cook``: unsupervised Diehl & Cook training with
+label assignment, on the skeleton of :mod:`spikesmith.run.skeleton`.
 
 Everything random is derived from (seed, epoch, batch, rank), so ``--resume`` from a checkpoint
 ends with the same weights as an uninterrupted run (on the CPU). Checkpoints are written atomically
@@ -21,30 +21,20 @@ label statistics and test counts are summed over the replicas, and rank 0 writes
 from __future__ import annotations
 
 import math
-import os
 import time
-from pathlib import Path
-from typing import Any, Optional
+from typing import Any
 
 import torch
 import torch.distributed as dist
 from torch import Tensor
 from tqdm.auto import tqdm
 
-from .. import __version__
-from ..atomic import write_csv, write_json
-from ..data import get_dataset
+from ..learning.assign import VOTES, ResponseAssigner
+from ..models.diehl_cook import DiehlCook
 from ..training.batches import iterate_batches, num_batches
-from ..training.checkpoint import atomic_save, load_checkpoint, load_weights, make_checkpoint
-from ..training.setup import log
-from ..training.trainer import default_out_dir
-from .assign import VOTES, ResponseAssigner
-from .config import STDPConfig
-
-
-def _batch_generator(seed: int, epoch: int, batch: int, salt: int = 0, rank: int = 0) -> torch.Generator:
-    return torch.Generator().manual_seed((seed * 1_000_003 + epoch * 7_919 + batch * 104_729 + rank * 15_485_863
-                                          + salt) % (2**63))
+from .skeleton import Run
+from .stdp_config import STDPConfig
+from .stdp_data import batch_generator, load_images
 
 
 def _sum_over_ranks(*tensors: Tensor) -> None:
@@ -52,15 +42,6 @@ def _sum_over_ranks(*tensors: Tensor) -> None:
     if dist.is_available() and dist.is_initialized() and dist.get_world_size() > 1:
         for t in tensors:
             dist.all_reduce(t)
-
-
-def _load(cfg: STDPConfig, split: str):
-    ds = get_dataset(cfg.dataset, split, data_dir=cfg.data_dir)
-    limit = cfg.train_subset if split == "train" else cfg.test_subset
-    x, y = ds.inputs, ds.targets
-    if limit is not None:
-        x, y = x[:limit], y[:limit]
-    return x, y, ds.info
 
 
 def diehl_cook_arguments(cfg: STDPConfig, n_inputs: int, num_classes: int) -> dict[str, Any]:
@@ -85,7 +66,7 @@ def collect_counts(model, x_all: Tensor, cfg: STDPConfig, salt: int, show: bool,
     steps = -(-x_all.shape[0] // cfg.eval_batch_size)
     for i in tqdm(range(rank, steps, world_size), desc=desc, disable=not show, leave=False, dynamic_ncols=True):
         rows = slice(i * cfg.eval_batch_size, (i + 1) * cfg.eval_batch_size)
-        out[rows] = model.run(x_all[rows], learn=False, generator=_batch_generator(cfg.seed, 0, i, salt))
+        out[rows] = model.run(x_all[rows], learn=False, generator=batch_generator(cfg.seed, 0, i, salt=salt))
     _sum_over_ranks(out)
     return out
 
@@ -110,67 +91,42 @@ def firing_statistics(counts: Tensor, steps: int, theta: Tensor) -> dict[str, An
             "theta_mean": float(theta.mean()), "theta_max": float(theta.max())}
 
 
-def run_stdp(cfg: STDPConfig, resume: Optional[str] = None) -> dict:
-    """Train as configured; return the metrics written to ``metrics.json``."""
-    if cfg.threads:
-        torch.set_num_threads(cfg.threads)
-    ckpt = load_checkpoint(resume) if resume else None
-    out_dir = Path(cfg.out) if cfg.out else default_out_dir()
-    cfg.out = str(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    if int(os.environ.get("RANK", "0")) == 0:
-        log(f"writing to {out_dir}")
-    if cfg.model == "diehl_cook":
-        return _run_diehl_cook(cfg, ckpt, resume, out_dir)
-    from .hybrid_runner import run_hybrid
-
-    return run_hybrid(cfg, ckpt, resume, out_dir)
-
-
-def _run_diehl_cook(cfg: STDPConfig, ckpt: Optional[dict], resume: Optional[str], out_dir: Path) -> dict:
-    from ..models.diehl_cook import DiehlCook
-    from ..training.distributed import DistContext
-
-    ctx = DistContext.from_env()
+def run_diehl_cook(run: Run) -> dict:
+    """Train the Diehl & Cook network as ``run.cfg`` says; return the metrics written to ``metrics.json``."""
+    cfg, ctx = run.cfg, run.ctx
     main = ctx.is_main
-    start_wall = time.time()
-    x_train, y_train, info = _load(cfg, "train")
-    x_test, y_test, _ = _load(cfg, "test")
+    x_train, y_train, info = load_images(cfg, "train")            # data
+    x_test, y_test, _ = load_images(cfg, "test")
     n_inputs, classes = math.prod(info.input_shape), info.num_classes
-    torch.manual_seed(cfg.seed)
+    run.seed()                                                     # seed, model
     args = diehl_cook_arguments(cfg, n_inputs, classes)
     model = DiehlCook(**args)
     history: list[dict] = []
     first_epoch, first_batch, train_time = 0, 0, 0.0
     window = ResponseAssigner(cfg.n_neurons, classes)
     tally = [0, 0]  # correct, seen in the current curve window
+    ckpt = run.restore_weights(model)                              # resume
     if ckpt is not None:
-        load_weights(model, ckpt["state_dict"], source=resume)
         history = list(ckpt.get("history", []))
         first_epoch, first_batch = int(ckpt["epoch"]), int(ckpt["next_batch"])
         train_time = float(ckpt.get("train_time_s", 0.0))
         window.sums.copy_(ckpt["window_sums"])
         window.samples.copy_(ckpt["window_samples"])
         tally = list(ckpt["window_tally"])
-        if main:
-            log(f"resuming from {resume} at epoch {first_epoch + 1}, batch {first_batch}")
+        run.log(f"resuming from {run.resume} at epoch {first_epoch + 1}, batch {first_batch}")
     steps = num_batches(x_train.shape[0], cfg.batch_size, ctx.world_size)
     marks = sorted({max(1, round(steps * (i + 1) / cfg.curve_points)) for i in range(cfg.curve_points)})
-    if main:
-        log(f"{cfg.dataset}: {x_train.shape[0]} train / {x_test.shape[0]} test, Diehl & Cook with {cfg.n_neurons} "
+    run.log(f"{cfg.dataset}: {x_train.shape[0]} train / {x_test.shape[0]} test, Diehl & Cook with {cfg.n_neurons} "
             f"neurons, {model.steps} steps of {cfg.dt} ms per input, batch {cfg.batch_size} x {ctx.world_size} "
             f"replica(s)")
 
-    def save(epoch: int, next_batch: int) -> None:
-        if not main:
-            return
-        state = make_checkpoint(model, "diehl_cook", args, cfg.to_dict(), epoch=epoch, next_batch=next_batch,
-                                history=history, train_time_s=train_time, window_sums=window.sums.clone(),
-                                window_samples=window.samples.clone(), window_tally=list(tally))
-        atomic_save(state, out_dir / "checkpoint.pt")
+    def save(epoch: int, next_batch: int) -> None:                 # checkpoint
+        run.save_checkpoint(model, "diehl_cook", args, epoch=epoch, next_batch=next_batch, history=history,
+                            train_time_s=train_time, window_sums=window.sums.clone(),
+                            window_samples=window.samples.clone(), window_tally=list(tally))
 
     stopped = False
-    for epoch in range(first_epoch, cfg.epochs):
+    for epoch in range(first_epoch, cfg.epochs):                   # loop
         batches = list(iterate_batches(x_train, y_train, cfg.batch_size, shuffle=True, seed=cfg.seed, epoch=epoch,
                                        rank=ctx.rank, world_size=ctx.world_size))
         start = first_batch if epoch == first_epoch else 0
@@ -179,7 +135,7 @@ def _run_diehl_cook(cfg: STDPConfig, ckpt: Optional[dict], resume: Optional[str]
         t0 = time.time()
         for i in bar:
             x, y = batches[i]
-            counts = model.run(x, learn=True, generator=_batch_generator(cfg.seed, epoch, i, rank=ctx.rank))
+            counts = model.run(x, learn=True, generator=batch_generator(cfg.seed, epoch, i, rank=ctx.rank))
             pred = model.predict(counts, cfg.vote)
             seen = ResponseAssigner(cfg.n_neurons, classes)
             seen.add(counts, y)
@@ -203,8 +159,7 @@ def _run_diehl_cook(cfg: STDPConfig, ckpt: Optional[dict], resume: Optional[str]
             if (i + 1) % cfg.checkpoint_every == 0 and i + 1 < steps:
                 save(epoch, i + 1)
             if hits[2] > 0:                                      # any replica past the limit: all stop here
-                if main:
-                    log(f"stopping in epoch {epoch + 1} after batch {i + 1}: past the time limit of "
+                run.log(f"stopping in epoch {epoch + 1} after batch {i + 1}: past the time limit of "
                         f"{cfg.time_limit} min")
                 train_time, stopped = elapsed, True
                 save(epoch, i + 1)
@@ -215,10 +170,9 @@ def _run_diehl_cook(cfg: STDPConfig, ckpt: Optional[dict], resume: Optional[str]
         te = _test(model, x_test, y_test, cfg, classes, show=main, ctx=ctx)
         history[-1]["test_accuracy"] = te["accuracy"]
         history[-1]["epoch_time_s"] = time.time() - t0
-        if main:
-            log(f"epoch {epoch + 1}/{cfg.epochs}: running train accuracy {100 * history[-1]['train_accuracy']:.2f}% "
+        run.log(f"epoch {epoch + 1}/{cfg.epochs}: running train accuracy {100 * history[-1]['train_accuracy']:.2f}% "
                 f"| test accuracy {100 * te['accuracy']:.2f}% (labels from the last stretch) | {time.time() - t0:.1f} s")
-            write_csv(out_dir / "log.csv", history)
+        run.write_history(history)
         save(epoch + 1, 0)
 
     assign_time, n = 0.0, 0
@@ -233,7 +187,7 @@ def _run_diehl_cook(cfg: STDPConfig, ckpt: Optional[dict], resume: Optional[str]
     final = _test(model, x_test, y_test, cfg, classes, show=main, ctx=ctx)
     stats = firing_statistics(final["counts"], model.steps, model.theta)
     labels = model.assignments
-    metrics = {
+    metrics = {                                                    # metrics
         "test_accuracy": final["accuracy"],
         "vote": cfg.vote,
         "test_accuracy_by_vote": final["by_vote"],
@@ -247,30 +201,16 @@ def _run_diehl_cook(cfg: STDPConfig, ckpt: Optional[dict], resume: Optional[str]
         "unlabelled_neurons": int((labels < 0).sum()),
         "train_time_s": train_time,
         "assign_time_s": assign_time,
-        "wall_time_s": time.time() - start_wall,
         "steps_per_input": model.steps,
         "simulated_ms_per_input": model.steps * cfg.dt,
-        "dataset": cfg.dataset,
-        "model": "diehl_cook",
-        "model_args": args,
-        "config": cfg.to_dict(),
-        "spikesmith_version": __version__,
-        "torch_version": torch.__version__,
-        "world_size": ctx.world_size,
+        **run.stamp("diehl_cook", args),
     }
     save(cfg.epochs if not stopped else epoch, 0 if not stopped else i + 1)
-    if not main:
-        ctx.close()
-        return metrics
-    write_json(out_dir / "metrics.json", metrics)
-    if cfg.report:
-        from .report import diehl_cook_report
 
-        try:
-            path = diehl_cook_report(model, out_dir, cfg, info, final, metrics)
-            log(f"report written to {path}")
-        except Exception as err:  # a report must never lose a finished run
-            log(f"report skipped ({type(err).__name__}: {err})")
-    log(f"test accuracy {100 * final['accuracy']:.2f}%, {train_time / 60:.1f} min of training; results in {out_dir}")
-    ctx.close()
-    return metrics
+    def report():                                                  # report
+        from .stdp_report import diehl_cook_report
+
+        return diehl_cook_report(model, run.out_dir, cfg, info, final, metrics)
+
+    return run.finish(metrics, f"test accuracy {100 * final['accuracy']:.2f}%, {train_time / 60:.1f} min of training",
+                      report=report)

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from typing import Any, Optional
 
 from ..training.config import read_config_values
-from .assign import VOTES
+from ..learning.assign import VOTES
 
 
 @dataclass

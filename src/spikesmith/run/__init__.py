@@ -1,0 +1,21 @@
+"""Runs: the one skeleton behind ``spikesmith train``, ``stdp`` (Diehl & Cook and the hybrid) and ``convert``.
+
+    config -> seed -> data -> model -> loop -> checkpoint (atomic) / resume / metrics / report
+
+``Run`` (``skeleton.py``) is everything around a loop; each job owns only its loop:
+
+- ``train(cfg)``: gradient descent (``gradient.py``; the epoch itself is ``spikesmith.training``);
+- ``run_stdp(cfg)``: Diehl & Cook (``diehl_cook.py``) or the hybrid (``hybrid.py``), configured by
+  ``STDPConfig`` (``stdp_config.py``), reported by ``stdp_report.py``.
+
+>>> from spikesmith.run import train
+>>> from spikesmith.training import make_config
+>>> metrics = train(make_config(overrides={"dataset": "digits", "out": "runs/digits"}))
+"""
+
+from .skeleton import Run, default_out_dir, resumed_config
+from .gradient import train
+from .stdp import run_stdp
+from .stdp_config import STDPConfig, make_stdp_config
+
+__all__ = ["Run", "STDPConfig", "default_out_dir", "make_stdp_config", "resumed_config", "run_stdp", "train"]

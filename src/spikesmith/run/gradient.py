@@ -1,0 +1,155 @@
+"""The run behind ``spikesmith train``: a network trained by gradient descent (surrogate gradients,
+or its ANN twin), on the skeleton of :mod:`spikesmith.run.skeleton`.
+
+Everything random is derived from (seed, epoch), so ``--resume`` after a killed run ends with the
+same weights as an uninterrupted run (on the CPU).
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Any, Optional
+
+import torch
+from torch import nn
+
+from ..training.batches import num_batches
+from ..training.checkpoint import unwrap
+from ..training.config import TrainConfig
+from ..training.distributed import DistContext
+from ..training.setup import build, describe_model, load_split, make_optimizer, make_schedule, pick_device, resolve_defaults
+from ..training.trainer import evaluate, train_epoch
+from .skeleton import Run
+
+
+def train(cfg: TrainConfig, resume: Optional[str] = None, dist: Optional[Any] = None) -> dict:
+    """Train as configured; return the metrics written to ``metrics.json``.
+
+    ``resume`` continues from a ``checkpoint.pt`` of an earlier run; ``dist`` is a
+    :class:`~spikesmith.training.distributed.DistContext` (default: from the ``torchrun`` environment).
+    """
+    ctx = dist or DistContext.from_env()
+    cfg = resolve_defaults(cfg)                                   # config
+    run = Run(cfg, resume, ctx)
+    if cfg.reuse_memory:
+        from ..kernels import reuse_freed_memory
+
+        reuse_freed_memory()
+    device = ctx.device if ctx.enabled else pick_device(cfg.device)
+
+    x_train, y_train, info = load_split(cfg, "train")              # data
+    x_test, y_test, _ = load_split(cfg, "test")
+    temporal = info.temporal
+    run.seed()                                                     # seed, model
+    model, model_args = build(cfg, tuple(info.input_shape), info.num_classes, temporal)
+    model.to(device)
+    if cfg.channels_last and any(isinstance(m, nn.Conv2d) for m in model.modules()):
+        # NHWC: bench/bench_convnet.py's CNN trained 1.3x faster per step, but the CSNN (its flatten
+        # and max-pool backward copy NHWC to NCHW) 1.1-1.3x slower, hence off by default; the neuron
+        # kernels keep either layout, and checkpoints load into either
+        model.to(memory_format=torch.channels_last)
+    ckpt = run.restore_weights(model)                              # resume
+    model = ctx.wrap(model)
+    steps_per_epoch = num_batches(x_train.shape[0], cfg.batch_size, ctx.world_size)
+    opt = make_optimizer(cfg, model)
+    sched = make_schedule(cfg, opt, steps_per_epoch)
+    history: list[dict] = []
+    first_epoch = 0
+    elapsed_before = 0.0
+    if ckpt is not None:
+        opt.load_state_dict(ckpt["optimizer"])
+        if sched is not None and ckpt.get("scheduler"):
+            _check_schedule(cfg, ckpt, sched, resume)
+            sched.load_state_dict(ckpt["scheduler"])
+        history = list(ckpt.get("history", []))
+        first_epoch = int(ckpt["epoch"]) + 1
+        elapsed_before = float(ckpt.get("train_time_s", 0.0))
+        run.log(f"resuming from {resume} after epoch {first_epoch}")
+    n_params = sum(p.numel() for p in model.parameters())
+    run.log(f"{cfg.dataset}: {x_train.shape[0]} train / {x_test.shape[0]} test, model {cfg.model} "
+            f"({describe_model(cfg) + ('' if cfg.ann else ', ' + (f'T={info.input_shape[0]} from the data' if temporal else f'T={cfg.T}, encoder {cfg.encoder}'))}), "
+            f"{n_params:,} parameters, device {device}")
+
+    writer = _tensorboard_writer(run.out_dir) if cfg.tensorboard and ctx.is_main else None
+    train_time = elapsed_before
+    for epoch in range(first_epoch, cfg.epochs):                   # loop
+        t0 = time.time()
+        tr = train_epoch(model, opt, sched, x_train, y_train, cfg, temporal, device, epoch, ctx.rank, ctx.world_size,
+                         show=ctx.is_main)
+        tr = ctx.reduce_metrics(tr)
+        train_time += time.time() - t0
+        te = evaluate(model, x_test, y_test, cfg, temporal, device, info.num_classes, ctx.rank, ctx.world_size)
+        te = ctx.reduce_metrics(te)
+        row = {"epoch": epoch + 1, "train_loss": tr["loss"], "train_accuracy": tr["accuracy"], "test_loss": te["loss"],
+               "test_accuracy": te["accuracy"], "lr": opt.param_groups[0]["lr"], "epoch_time_s": time.time() - t0,
+               "mean_firing_rate": (sum(te["firing_rates"].values()) / len(te["firing_rates"])) if te["firing_rates"] else None}
+        history.append(row)
+        run.log(f"epoch {epoch + 1}/{cfg.epochs}: train loss {tr['loss']:.4f} acc {100 * tr['accuracy']:.2f}% | "
+                f"test loss {te['loss']:.4f} acc {100 * te['accuracy']:.2f}% | {row['epoch_time_s']:.1f} s")
+        run.save_checkpoint(model, cfg.model, model_args, epoch=epoch, history=history,     # checkpoint
+                            optimizer=opt.state_dict(), scheduler=sched.state_dict() if sched else None,
+                            train_time_s=train_time, test_accuracy=te["accuracy"])
+        run.write_history(history)
+        if writer is not None:
+            _log_tensorboard(writer, row, te["firing_rates"], epoch + 1)
+        ctx.barrier()
+        if cfg.time_limit is not None and train_time + row["epoch_time_s"] > cfg.time_limit * 60 and epoch + 1 < cfg.epochs:
+            run.log(f"stopping after epoch {epoch + 1}: the next epoch would pass the time limit of {cfg.time_limit} min")
+            break
+
+    final = evaluate(model, x_test, y_test, cfg, temporal, device, info.num_classes, ctx.rank, ctx.world_size)
+    final = ctx.reduce_metrics(final)
+    metrics = {                                                    # metrics
+        "test_accuracy": final["accuracy"],
+        "test_loss": final["loss"],
+        "best_test_accuracy": max((h["test_accuracy"] for h in history), default=final["accuracy"]),
+        "epochs_run": len(history),
+        "history": history,
+        "firing_rates": final["firing_rates"],
+        "train_time_s": train_time,
+        **run.stamp(cfg.model, model_args),
+    }
+    if writer is not None:
+        writer.close()
+
+    def report() -> Path:                                          # report
+        from ..training.report import make_report
+
+        return make_report(unwrap(model), run.out_dir, cfg, info, x_test, y_test, final, metrics, device)
+
+    return run.finish(metrics, f"test accuracy {100 * final['accuracy']:.2f}% after {len(history)} epochs, "
+                               f"{train_time / 60:.1f} min of training", report=report)
+
+
+def _check_schedule(cfg: TrainConfig, ckpt: dict, sched, resume: Optional[str]) -> None:
+    """A saved schedule runs over the steps it was made for: refuse to resume it over others.
+
+    OneCycleLR fails past its end and CosineAnnealingLR turns back up, so a run can only be
+    extended with schedule=none.
+    """
+    key = "total_steps" if cfg.schedule == "onecycle" else "T_max"
+    saved_steps, steps = ckpt["scheduler"].get(key), sched.state_dict().get(key)
+    if ckpt["config"].get("schedule") != cfg.schedule or saved_steps != steps:
+        raise ValueError(
+            f"cannot resume {resume} with schedule={cfg.schedule!r} over {steps} steps: its schedule "
+            f"{ckpt['config'].get('schedule')!r} was made for {saved_steps} steps "
+            f"(epochs={ckpt['config'].get('epochs')}); keep epochs, batch_size and train_subset, "
+            f"or train with schedule=none to extend a run")
+
+
+def _tensorboard_writer(out_dir: Path):
+    try:
+        from torch.utils.tensorboard import SummaryWriter
+    except ImportError:
+        raise ImportError("tensorboard=true needs the tensorboard package: pip install 'spikesmith[viz]'") from None
+    return SummaryWriter(str(out_dir / "tensorboard"))
+
+
+def _log_tensorboard(writer, row: dict, firing_rates: dict, step: int) -> None:
+    for key, value in row.items():
+        if key != "epoch" and value is not None:
+            writer.add_scalar(key, value, step)
+    for name, rate in firing_rates.items():
+        writer.add_scalar(f"firing_rate/{name}", rate, step)
+    writer.flush()

@@ -1,0 +1,23 @@
+"""``spikesmith stdp``: the STDP runs, by model (``STDPConfig.model``, one of ``stdp_config.MODELS``):
+Diehl & Cook (unsupervised, labels assigned afterwards) or the hybrid (an STDP convolution under a
+readout trained by gradient descent)."""
+
+from __future__ import annotations
+
+from typing import Optional
+
+from ..training.distributed import DistContext
+from .skeleton import Run
+from .stdp_config import STDPConfig
+
+
+def run_stdp(cfg: STDPConfig, resume: Optional[str] = None) -> dict:
+    """Train as configured; return the metrics written to ``metrics.json``."""
+    run = Run(cfg, resume, DistContext.from_env())
+    if cfg.model == "hybrid":
+        from .hybrid import run_hybrid
+
+        return run_hybrid(run)
+    from .diehl_cook import run_diehl_cook
+
+    return run_diehl_cook(run)
