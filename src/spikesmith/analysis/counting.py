@@ -33,8 +33,10 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from ..layer.container import MultiStepContainer, SeqToANNContainer
 from ..module import StepModule
 from ..neuron import BaseNode
+from ..typeregistry import TypeRegistry
 from .energy import EnergyCosts, LayerStats, Profile
 
 _CONV = (nn.Conv1d, nn.Conv2d, nn.Conv3d)
@@ -42,6 +44,20 @@ _AVG = (nn.AvgPool1d, nn.AvgPool2d, nn.AvgPool3d, nn.AdaptiveAvgPool1d, nn.Adapt
 _POOL_DIMS = ((nn.AvgPool1d, 1), (nn.AvgPool2d, 2), (nn.AvgPool3d, 3), (nn.AdaptiveAvgPool1d, 1),
               (nn.AdaptiveAvgPool2d, 2), (nn.AdaptiveAvgPool3d, 3))
 _CONV_FN = {1: F.conv1d, 2: F.conv2d, 3: F.conv3d}
+
+ROLES: TypeRegistry[str] = TypeRegistry("counted layer role")
+"""What the counter does with each class (found along the MRO; classes no entry covers are not counted):
+
+- ``'synapse'``: records its input (``nn.Linear`` and ``nn.Conv1d/2d/3d``: the hooks read their geometry);
+- ``'neuron'``: records its output spikes (when it emits spikes);
+- ``'pool'``: an average pool, whose output of spikes is counted as pooled spikes;
+- ``'time-folding'``: a container that runs its layers on ``[T, N, ...]`` (the model is multi-step).
+"""
+for _role, _classes in {"synapse": (nn.Linear,) + _CONV, "neuron": (BaseNode,), "pool": _AVG,
+                        "time-folding": (SeqToANNContainer, MultiStepContainer)}.items():
+    for _cls in _classes:
+        ROLES.register(_cls, _role)
+del _role, _classes, _cls
 
 
 def has_spiking_neurons(model: nn.Module) -> bool:
@@ -51,7 +67,7 @@ def has_spiking_neurons(model: nn.Module) -> bool:
 def is_multi_step(model: nn.Module) -> bool:
     """Whether ``model`` takes ``[T, N, ...]``: some step module or neuron of it runs in ``'m'`` mode."""
     for m in model.modules():
-        if type(m).__name__ in ("SeqToANNContainer", "MultiStepContainer"):
+        if ROLES.get(m, None) == "time-folding":
             return True
         if isinstance(m, StepModule) and getattr(m, "step_mode", "s") == "m":
             return True
@@ -165,13 +181,14 @@ class Profiler:
                 continue
             seen.add(id(m))
             name = name or type(m).__name__
-            if isinstance(m, (nn.Linear,) + _CONV):
+            role = ROLES.get(m, None)
+            if role == "synapse":
                 self._syn[id(m)] = _Syn(name, m)
                 self._handles.append(m.register_forward_hook(self._on_synapse))
-            elif isinstance(m, BaseNode) and m.emits_spikes:
+            elif role == "neuron" and m.emits_spikes:
                 self._neu[id(m)] = _Neu(name, m)
                 self._handles.append(m.register_forward_hook(self._on_neuron))
-            elif isinstance(m, _AVG):
+            elif role == "pool":
                 self._handles.append(m.register_forward_hook(self._on_pool))
         if not self._syn:
             raise ValueError(f"Profiler: {type(model).__name__} has no Linear or Conv layer to count; "

@@ -19,9 +19,9 @@ from typing import Optional
 import torch
 from torch import Tensor, nn
 
-from ..neuron import BaseNode
+from ..neuron import BaseNode, IntegratorNode
 from .check import check_ops, rest_of
-from .ops import Op, ops_network
+from .ops import Op, ops_network, takes_static_input
 
 
 def _set(m: BaseNode, name: str, value) -> None:
@@ -79,7 +79,7 @@ def predictions(model: nn.Module, ops: Optional[list[Op]], x: Tensor, T: Optiona
     """
     from ..functional import reset_net
 
-    converted = type(model).__name__ == "ConvertedSNN"
+    converted = takes_static_input(model)
     if ops is None:
         reset_net(model)
         model.eval()
@@ -90,7 +90,7 @@ def predictions(model: nn.Module, ops: Optional[list[Op]], x: Tensor, T: Optiona
     x_seq = x.unsqueeze(0).expand(model.T, *x.shape) if converted else x
     out = net(x_seq)
     last = ops[-1].module
-    return (out[-1] if type(last).__name__ == "IntegratorNode" else out.mean(0)).argmax(-1)
+    return (out[-1] if type(last) is IntegratorNode else out.mean(0)).argmax(-1)
 
 
 def report(model, ops, new_ops, changes, data, shape, target) -> str:

@@ -57,7 +57,7 @@ from torch import Tensor, nn
 from ..functional import to_loihi_layout
 from ..neuron import CubaLIFNode, CubaLINode, IFNode, IntegratorNode, LIFNode, NonSpikingLIFNode
 from .check import check_ops, raise_for, rest_of
-from .ops import Op, layer_list
+from .ops import Op, layer_list, takes_static_input
 
 PathLike = Union[str, pathlib.Path]
 W_MAX, W_MIN = 254, -256
@@ -502,7 +502,7 @@ def compare_lava(model: nn.Module, path: PathLike, x, y: Optional[Tensor] = None
     from .approximate import predictions
     from .ops import ops_network
 
-    converted = type(model).__name__ == "ConvertedSNN"
+    converted = takes_static_input(model)
     x_seq = x.unsqueeze(0).expand(model.T, *x.shape) if converted else x
     ops = layer_list(model, tuple(x_seq.shape[2:]))
     with torch.no_grad():
@@ -512,7 +512,7 @@ def compare_lava(model: nn.Module, path: PathLike, x, y: Optional[Tensor] = None
     result = {"layout_loihi": list(to_loihi_layout(fixed).shape)}
     if readout:
         result["output_error"] = float((fixed - ref_float).abs().max())
-        p_fixed = fixed[-1].argmax(-1) if type(ops[-1].module).__name__ == "IntegratorNode" else fixed.mean(0).argmax(-1)
+        p_fixed = fixed[-1].argmax(-1) if type(ops[-1].module) is IntegratorNode else fixed.mean(0).argmax(-1)
     else:
         result["spike_mismatch"] = float((fixed != ref_float).float().mean())
         p_fixed = fixed.mean(0).argmax(-1)

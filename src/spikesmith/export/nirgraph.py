@@ -60,7 +60,7 @@ from ..neuron import (
 )
 from .check import check_ops, raise_for
 from .modules import Scale, SumPool2d, Threshold
-from .ops import Op, layer_list
+from .ops import Op, layer_list, takes_static_input
 
 PathLike = Union[str, pathlib.Path]
 DT_KEY = "spikesmith_dt"
@@ -181,7 +181,7 @@ def _node_name(name: str, used: set) -> str:
 def sample_shape(model: nn.Module, example_input) -> tuple:
     """One sample's shape from an example input (``[T, N, ...]``; ``[N, ...]`` for a ConvertedSNN) or a tuple."""
     if isinstance(example_input, Tensor):
-        converted = type(model).__name__ == "ConvertedSNN"
+        converted = takes_static_input(model)
         need = 2 if converted else 3
         if example_input.dim() < need:
             layout = "[N, ...]" if converted else "[T, N, ...]"

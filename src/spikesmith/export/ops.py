@@ -28,17 +28,46 @@ from __future__ import annotations
 import copy
 from collections import OrderedDict
 from dataclasses import dataclass, field
-from typing import Optional
+from typing import Callable, Optional
 
 import torch
 from torch import Tensor, fx, nn
 
+from ..conversion.layers import GatedMaxPool, IFActivation, Readout, TimeExpand
+from ..conversion.network import ConvertedSNN
+from ..layer.dropout import Dropout, Dropout2d
+from ..models.activations import QCFS, ClipReLU
+from ..models.blocks import TwinSequential
 from ..module import StepModule
-from ..neuron import BaseNode, IFNode, IntegratorNode
+from ..neuron import BaseNode, IntegratorNode
+from ..typeregistry import TypeRegistry
 from .modules import Scale, SumPool2d, Threshold
 
-_DROP = (nn.Dropout, nn.Dropout1d, nn.Dropout2d, nn.Dropout3d, nn.AlphaDropout, nn.Identity)
-_SEQ_FORWARDS = {"TwinSequential.forward", "FCSNN.forward", "CSNN.forward", "SpikingVGG.forward"}
+LAYER_KINDS: TypeRegistry[str] = TypeRegistry("export layer kind")
+"""What each layer class is for the exporters (found along the MRO; anything else is ``'other'``).
+
+A new layer declares itself with ``LAYER_KINDS.register(MyPool, "maxpool")``.
+"""
+
+_KINDS = {
+    "neuron": (BaseNode,),
+    "linear": (nn.Linear,),
+    "conv": (nn.Conv1d, nn.Conv2d),
+    "flatten": (nn.Flatten,),
+    "avgpool": (nn.AvgPool2d, nn.AdaptiveAvgPool2d),
+    "sumpool": (SumPool2d,),
+    "scale": (Scale,),
+    "threshold": (Threshold,),
+    "maxpool": (nn.MaxPool1d, nn.MaxPool2d, nn.MaxPool3d, nn.AdaptiveMaxPool2d, GatedMaxPool),
+    "batchnorm": (nn.modules.batchnorm._BatchNorm,),
+    "drop": (nn.Dropout, nn.Dropout1d, nn.Dropout2d, nn.Dropout3d, nn.AlphaDropout, nn.Identity, Dropout, Dropout2d,
+             TimeExpand),
+    "activation": (nn.ReLU, nn.ReLU6, nn.Hardtanh, ClipReLU, QCFS),
+}
+for _kind, _classes in _KINDS.items():
+    for _cls in _classes:
+        LAYER_KINDS.register(_cls, _kind)
+del _kind, _classes, _cls
 
 
 @dataclass
@@ -58,48 +87,49 @@ class Op:
 
 
 def kind_of(module: nn.Module) -> str:
-    from ..layer.dropout import Dropout, Dropout2d
+    """The op kind of ``module`` (see ``LAYER_KINDS``); ``'other'`` for a class no entry covers."""
+    return LAYER_KINDS.get(module, "other")
 
-    if isinstance(module, BaseNode):
-        return "neuron"
-    if isinstance(module, nn.Linear):
-        return "linear"
-    if isinstance(module, (nn.Conv1d, nn.Conv2d)):
-        return "conv"
-    if isinstance(module, nn.Flatten):
-        return "flatten"
-    if isinstance(module, (nn.AvgPool2d, nn.AdaptiveAvgPool2d)):
-        return "avgpool"
-    if isinstance(module, SumPool2d):
-        return "sumpool"
-    if isinstance(module, Scale):
-        return "scale"
-    if isinstance(module, Threshold):
-        return "threshold"
-    if isinstance(module, (nn.MaxPool1d, nn.MaxPool2d, nn.MaxPool3d, nn.AdaptiveMaxPool2d)):
-        return "maxpool"
-    if isinstance(module, nn.modules.batchnorm._BatchNorm):
-        return "batchnorm"
-    if isinstance(module, _DROP + (Dropout, Dropout2d)):
-        return "drop"
-    if type(module).__name__ == "GatedMaxPool":
-        return "maxpool"
-    if type(module).__name__ == "TimeExpand":
-        return "drop"
-    if isinstance(module, (nn.ReLU, nn.ReLU6, nn.Hardtanh)) or type(module).__name__ in ("ClipReLU", "QCFS"):
-        return "activation"
-    return "other"
+
+@dataclass(frozen=True)
+class NetworkReader:
+    """How the exporters read one kind of network.
+
+    Attributes:
+        leaves: the network's layers in execution order, as ``(qualified name, module)``.
+        static_input: the network takes one ``[N, ...]`` input and runs it for its ``T`` steps
+            (a converted network) instead of a ``[T, N, ...]`` sequence.
+        input_shape: the shape of one sample the network knows itself (None: the caller gives it).
+
+    A reader registered for a class covers its subclasses only while they keep that class's
+    ``forward``: a subclass with its own ``forward`` may not run its layers in order.
+    """
+
+    leaves: Callable[[nn.Module], list]
+    static_input: bool = False
+    input_shape: Optional[Callable[[nn.Module], tuple]] = None
+
+
+NETWORKS: TypeRegistry[NetworkReader] = TypeRegistry("exportable network")
+
+
+def reader_of(model: nn.Module) -> Optional[NetworkReader]:
+    """The reader of ``model`` (see ``NetworkReader``), or None when no reader covers its ``forward``."""
+    hit = NETWORKS.match(model)
+    if hit is None:
+        return None
+    cls, reader = hit
+    return reader if type(model).forward is cls.forward else None
+
+
+def takes_static_input(model: nn.Module) -> bool:
+    """Whether ``model`` takes ``[N, ...]`` (repeated over its own ``T`` steps) rather than ``[T, N, ...]``."""
+    reader = reader_of(model)
+    return reader is not None and reader.static_input
 
 
 def is_sequential(model: nn.Module) -> bool:
-    if not isinstance(model, nn.Sequential):
-        return False
-    fwd = type(model).forward
-    return fwd is nn.Sequential.forward or getattr(fwd, "__qualname__", "") in _SEQ_FORWARDS
-
-
-def _is_converted(model: nn.Module) -> bool:
-    return type(model).__name__ == "ConvertedSNN" and hasattr(model, "spiking_layers")
+    return isinstance(model, nn.Sequential) and reader_of(model) is not None
 
 
 def _leaves(model: nn.Module, prefix: str = "") -> list[tuple[str, nn.Module]]:
@@ -159,19 +189,7 @@ def _converted_leaves(snn: nn.Module) -> list[tuple[str, nn.Module]]:
                 f"the exporters read chains of layers (no residual additions or concatenations)")
         if node.op == "call_module":
             m = modules[node.target]
-            tname = type(m).__name__
-            if tname == "IFActivation":
-                offset = m.step_offset().detach()
-                if bool((offset != 0).any()):
-                    out.append((f"{node.target}.offset", _Offset(offset)))
-                neuron = copy.deepcopy(m.neuron)
-                out.append((node.target, neuron))
-                out.append((f"{node.target}.amplitude", Scale(m.threshold.detach().clone())))
-            elif tname == "Readout":
-                integ = m.integrator
-                out.append((node.target, IntegratorNode(v_init=integ.v_init, step_mode="m")))
-            else:
-                out.append((node.target, m))
+            out += CONVERTED_LAYERS.get(m, _as_is)(node.target, m)
         elif node.op in ("call_function", "call_method") and _is_flatten(node):
             out.append((node.name, nn.Flatten(int(_flatten_start(node)))))
         else:
@@ -179,6 +197,32 @@ def _converted_leaves(snn: nn.Module) -> list[tuple[str, nn.Module]]:
                              f"supported: modules, flatten")
         prev = node
     return out
+
+
+def _as_is(name: str, m: nn.Module) -> list:
+    return [(name, m)]
+
+
+def _if_activation(name: str, m: IFActivation) -> list:
+    """Its per-step offset (when not 0), its IF neuron and a ``Scale`` by V_th (the spikes' amplitude)."""
+    out = []
+    offset = m.step_offset().detach()
+    if bool((offset != 0).any()):
+        out.append((f"{name}.offset", _Offset(offset)))
+    out.append((name, copy.deepcopy(m.neuron)))
+    out.append((f"{name}.amplitude", Scale(m.threshold.detach().clone())))
+    return out
+
+
+def _readout(name: str, m: Readout) -> list:
+    return [(name, IntegratorNode(v_init=m.integrator.v_init, step_mode="m"))]
+
+
+CONVERTED_LAYERS: TypeRegistry[Callable[[str, nn.Module], list]] = TypeRegistry("converted-network layer reader")
+"""How a module of a converted network's graph becomes ops: ``fn(name, module) -> [(name, module), ...]``
+(a module no entry covers is taken as it is)."""
+CONVERTED_LAYERS.register(IFActivation, _if_activation)
+CONVERTED_LAYERS.register(Readout, _readout)
 
 
 def _is_flatten(node: fx.Node) -> bool:
@@ -208,13 +252,12 @@ def layer_list(model: nn.Module, input_shape: Optional[tuple] = None) -> list[Op
     Without ``input_shape`` (and for a converted network, its own) the shapes are None and adaptive
     pooling stays unresolved (kind ``other``).
     """
-    if input_shape is None and _is_converted(model):
-        input_shape = model.input_shape
+    reader = reader_of(model)
+    if input_shape is None and reader is not None and reader.input_shape is not None:
+        input_shape = reader.input_shape(model)
     input_shape = None if input_shape is None else tuple(int(s) for s in input_shape)
-    if _is_converted(model):
-        leaves = _converted_leaves(model)
-    elif is_sequential(model):
-        leaves = _leaves(model)
+    if reader is not None:
+        leaves = reader.leaves(model)
     elif isinstance(model, BaseNode) or kind_of(model) != "other":
         leaves = [(type(model).__name__, model)]
     else:
@@ -292,6 +335,15 @@ def _adaptive_to_avg(pool: nn.AdaptiveAvgPool2d, shape: tuple) -> Optional[nn.Mo
     if H % oh or W % ow:
         return pool  # uneven windows: left as it is (consumers refuse it)
     return nn.AvgPool2d((H // oh, W // ow), (H // oh, W // ow))
+
+
+def _own_input_shape(model: nn.Module) -> tuple:
+    return tuple(model.input_shape)
+
+
+NETWORKS.register(nn.Sequential, NetworkReader(_leaves))
+NETWORKS.register(TwinSequential, NetworkReader(_leaves))       # FCSNN, CSNN, SpikingVGG
+NETWORKS.register(ConvertedSNN, NetworkReader(_converted_leaves, static_input=True, input_shape=_own_input_shape))
 
 
 def ops_network(ops: list[Op]) -> nn.Sequential:
