@@ -140,3 +140,41 @@ def test_kernel_refuses_what_it_cannot_read(x):
 
     with pytest.raises(TypeError, match="float32 CPU tensor"):
         cpu.multi_step(x, 0.0, charge="if", v_threshold=1.0, v_reset=0.0, surrogate=surrogate.Sigmoid())
+
+
+def test_a_surrogate_declares_its_own_kernel_form():
+    """A new surrogate class with its own ``kernel_code`` runs fused, on both backends' code, with no
+    change in ``kernels``: here g(z) = p0 / (1 + p1 |z|)^2, the fast sigmoid scaled by its slope."""
+    class ScaledFastSigmoid(surrogate.FastSigmoid):
+        kernel_code = surrogate.KernelCode(
+            "scaled_fastsigmoid_test", cpp="float u = 1.0f + p1 * std::fabs(z); g = p0 / (u * u);",
+            triton="u = 1.0 + p1 * tl.abs(z)\ng = p0 / (u * u)")
+
+        def kernel_params(self):
+            return (self.slope, self.slope)
+
+        def derivative(self, x):
+            return self.slope / (1.0 + self.slope * x.abs()) ** 2
+
+    x = torch.rand(6, 3, 5) * 2
+    grads, spikes = [], []
+    for backend in ("torch", "cpu"):
+        node = neuron.LIFNode(surrogate_function=ScaledFastSigmoid(slope=3.0), step_mode="m", backend=backend)
+        xin = x.clone().requires_grad_(True)
+        spikes.append(node(xin))
+        spikes[-1].sum().backward()
+        grads.append(xin.grad)
+        assert node._ran_backend == backend
+    assert torch.equal(spikes[0], spikes[1])
+    torch.testing.assert_close(grads[1], grads[0], rtol=1e-5, atol=1e-6)
+
+
+def test_kernel_form_takes_at_most_three_numbers():
+    class TooMany(surrogate.Sigmoid):
+        kernel_code = surrogate.Sigmoid.kernel_code
+
+        def kernel_params(self):
+            return (1.0, 2.0, 3.0, 4.0)
+
+    with pytest.raises(ValueError, match="at most 3"):
+        TooMany().kernel_form()

@@ -1,7 +1,7 @@
 """Fused multi-step neuron kernels that replace ``dynamics.scan`` (which stays as the oracle).
 
 ``cpu``: IF, LIF, PLIF (with the gradient of w) and ALIF, hard and soft reset, ``detach_reset``,
-``decay_input`` and every fixed-shape surrogate, as one autograd Function, compiled from C++ with
+``decay_input`` and every surrogate that declares its kernel form (``SurrogateFunction.kernel_code``), as one autograd Function, compiled from C++ with
 OpenMP on first use (about 10 s, cached on disk; see ``_build``). The neurons pick it with
 ``backend='auto'`` (the default) for float32 CPU inputs and fall back to ``scan`` otherwise.
 

@@ -1,6 +1,6 @@
 """Compile the CPU kernels on first use and load them with ctypes.
 
-The C++ source (``_source.SOURCE``) uses no torch or Python headers, so one call of the system
+The C++ source (``_source.source``, with every surrogate's ``kernel_code``) uses no torch or Python headers, so one call of the system
 C++ compiler builds it in about 10 s, once; the shared library is cached on disk under
 ``$SPIKESMITH_CACHE`` (default ``~/.cache/spikesmith``), keyed by the source, the compiler,
 the flags and the CPU (it is built with ``-march=native``). Nothing runs at install time.
@@ -24,10 +24,12 @@ import warnings
 from pathlib import Path
 from typing import Optional
 
-from ._source import SOURCE
+from ..surrogate import kernel_codes
+from ._source import source
 
 _LOCK = threading.Lock()
 _LIB: Optional[ctypes.CDLL] = None
+_CODES: tuple = ()  # the surrogate codes compiled into _LIB, numbered in order
 _TRIED = False
 _ERROR: Optional[str] = None
 
@@ -68,12 +70,12 @@ def _version(cxx: str) -> str:
         return ""
 
 
-def _compile(cxx: str, out: Path, flags: list[str]) -> Optional[str]:
+def _compile(cxx: str, out: Path, flags: list[str], text: str) -> Optional[str]:
     """Build the library at ``out``; return an error text or None."""
     out.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=out.parent) as tmp:
         src = Path(tmp) / "spikesmith_kernels.cpp"
-        src.write_text(SOURCE)
+        src.write_text(text)
         lib = Path(tmp) / out.name
         cmd = [cxx, *flags, str(src), "-o", str(lib)]
         try:
@@ -94,15 +96,28 @@ def _declare(lib: ctypes.CDLL) -> None:
     lib.sf_backward.argtypes = [I, I, I, I, I, L, L, P, P, P, P, P, P, P, P, P, P, L, I, F, F, F, I, I]
 
 
-def load() -> Optional[ctypes.CDLL]:
-    """The compiled kernel library, building it on first use; None where that is impossible."""
-    global _LIB, _TRIED, _ERROR
-    if _LIB is not None or _TRIED:
+def surrogate_number(code) -> Optional[int]:
+    """The number of surrogate ``code`` in the loaded library, building it again where the code is
+    new (a surrogate class defined after the first build); None where no library has it."""
+    if load() is not None and code not in _CODES:
+        load(refresh=True)
+    return _CODES.index(code) if _LIB is not None and code in _CODES else None
+
+
+def load(refresh: bool = False) -> Optional[ctypes.CDLL]:
+    """The compiled kernel library, building it on first use; None where that is impossible.
+
+    ``refresh``: build again with the surrogate codes defined now (see ``surrogate_number``).
+    """
+    global _LIB, _CODES, _TRIED, _ERROR
+    if not refresh and (_LIB is not None or _TRIED):
         return _LIB
     with _LOCK:
-        if _LIB is not None or _TRIED:
+        if not refresh and (_LIB is not None or _TRIED):
             return _LIB
         _TRIED = True
+        codes = kernel_codes()
+        text = source(codes)
         if os.environ.get("SPIKESMITH_NO_KERNELS", "").strip().lower() in {"1", "true", "yes", "on"}:
             _ERROR = "disabled by SPIKESMITH_NO_KERNELS"
             return None
@@ -117,11 +132,11 @@ def load() -> Optional[ctypes.CDLL]:
         # with OpenMP first, then without (e.g. Apple clang): the kernels then run on one thread
         for extra in (["-march=native", "-fopenmp"], ["-fopenmp"], ["-march=native"], []):
             flags = BASE_FLAGS + extra
-            key = hashlib.sha256("\0".join([SOURCE, cxx, version, *flags, _cpu_signature(),
+            key = hashlib.sha256("\0".join([text, cxx, version, *flags, _cpu_signature(),
                                             sys.platform]).encode()).hexdigest()[:16]
             path = cache_dir() / f"spikesmith_kernels_{key}.so"
             if not path.exists():
-                err = _compile(cxx, path, flags)
+                err = _compile(cxx, path, flags, text)
                 if err:
                     errors.append(err)
                     continue
@@ -131,7 +146,7 @@ def load() -> Optional[ctypes.CDLL]:
             except OSError as err:
                 errors.append(f"loading {path}: {err}")
                 continue
-            _LIB = lib
+            _LIB, _CODES = lib, codes
             return lib
         _ERROR = "\n".join(errors)
         warnings.warn(f"spikesmith: fused CPU kernels unavailable, using scan: {_ERROR}", RuntimeWarning,

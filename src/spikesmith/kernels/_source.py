@@ -19,7 +19,7 @@ chunk, last first, H is recomputed from the checkpoint and the saved input into 
 K x TILE floats, then one pass goes back over the chunk.
 """
 
-SOURCE = r"""
+_TEMPLATE = r"""
 #include <cstdint>
 #include <cstdlib>
 #include <cstring>
@@ -74,8 +74,6 @@ static inline void stream_fence() {
 #endif
 }
 
-enum { SG_SIGMOID = 0, SG_ATAN = 1, SG_RECT = 2, SG_TRI = 3, SG_EXP = 4, SG_FASTSIG = 5, SG_DSPIKE = 6 };
-
 // a * b + c, fused where the CPU has FMA (used only in the backward, whose tolerance allows it;
 // the forward keeps -ffp-contract=off so that its spikes equal the scan's bit for bit).
 #if defined(__FMA__) || defined(__ARM_FEATURE_FMA)
@@ -102,58 +100,7 @@ static inline float sf_exp(float x) {
     return y * __builtin_bit_cast(float, bits);
 }
 
-// g = dS/dz of the surrogate, for the z of one tile.
-static void surrogate_grad(int kind, float p0, float p1, float p2, const float* __restrict z,
-                           float* __restrict g, i64 n) {
-    switch (kind) {
-    case SG_SIGMOID:   // p0 = alpha; alpha sg (1 - sg) = alpha e / (1 + e)^2 with e = exp(-alpha |z|) <= 1
-#pragma omp simd
-        for (i64 i = 0; i < n; ++i) {
-            float e = sf_exp(-(p0 * std::fabs(z[i])));
-            float r = 1.0f / (1.0f + e);
-            g[i] = p0 * e * r * r;
-        }
-        break;
-    case SG_ATAN:      // p0 = alpha / 2, p1 = pi / 2 alpha
-#pragma omp simd
-        for (i64 i = 0; i < n; ++i) {
-            float u = p1 * z[i];
-            g[i] = p0 / (1.0f + u * u);
-        }
-        break;
-    case SG_RECT:      // p0 = width / 2, p1 = 1 / width
-#pragma omp simd
-        for (i64 i = 0; i < n; ++i) g[i] = std::fabs(z[i]) < p0 ? p1 : 0.0f;
-        break;
-    case SG_TRI:       // p0 = c, p1 = c * c
-#pragma omp simd
-        for (i64 i = 0; i < n; ++i) g[i] = std::max(p0 - p1 * std::fabs(z[i]), 0.0f);
-        break;
-    case SG_EXP:       // p0 = alpha / 2, p1 = alpha
-#pragma omp simd
-        for (i64 i = 0; i < n; ++i) g[i] = p0 * sf_exp(-(p1 * std::fabs(z[i])));
-        break;
-    case SG_FASTSIG:   // p0 = slope
-#pragma omp simd
-        for (i64 i = 0; i < n; ++i) {
-            float u = 1.0f + p0 * std::fabs(z[i]);
-            g[i] = 1.0f / (u * u);
-        }
-        break;
-    case SG_DSPIKE:    // p0 = b, p1 = b / (2 tanh(b / 2))
-#pragma omp simd
-        for (i64 i = 0; i < n; ++i) {
-            float e = sf_exp(-2.0f * std::fabs(p0 * z[i]));
-            float t = (1.0f - e) / (1.0f + e);
-            float v = p1 * (1.0f - t * t);
-            g[i] = std::fabs(z[i]) <= 0.5f ? v : 0.0f;
-        }
-        break;
-    default:
-        for (i64 i = 0; i < n; ++i) g[i] = 0.0f;
-    }
-}
-
+@SURROGATES@
 struct Params {
     const float* p[5];   // v_threshold, rest (V_reset or 0), decay, rho, beta
     int stride[5];       // 1: an N array; 0: a scalar in p[k][0]
@@ -381,3 +328,23 @@ int sf_backward(int ch, int soft, int alif, int detach, int need_gd, i64 T, i64 
 
 }  // extern "C"
 """
+
+
+def _surrogate_grad(codes) -> str:
+    """``surrogate_grad``: g = dS/dz over one tile for surrogate number ``kind`` (an index into
+    ``codes``), each case the surrogate's own ``KernelCode.cpp``."""
+    cases = []
+    for k, code in enumerate(codes):
+        cases.append(f"    case {k}:   // {code.name}\n#pragma omp simd\n"
+                     f"        for (i64 i = 0; i < n; ++i) {{ const float z = zs[i]; float g; {code.cpp} gs[i] = g; }}\n"
+                     f"        break;")
+    return ("// g = dS/dz of the surrogate, for the z of one tile.\n"
+            "static void surrogate_grad(int kind, float p0, float p1, float p2, const float* __restrict zs,\n"
+            "                           float* __restrict gs, i64 n) {\n"
+            "    (void)p0; (void)p1; (void)p2;\n    switch (kind) {\n" + "\n".join(cases) +
+            "\n    default:\n        for (i64 i = 0; i < n; ++i) gs[i] = 0.0f;\n    }\n}\n")
+
+
+def source(codes) -> str:
+    """The C++ source with the surrogates ``codes`` (``surrogate.KernelCode``), numbered in order."""
+    return _TEMPLATE.replace("@SURROGATES@", _surrogate_grad(codes))

@@ -19,13 +19,12 @@ that is 4.25 bytes per neuron-step (4.5 for ALIF); spikes are not kept at all.
 from __future__ import annotations
 
 import ctypes
-import math
 from typing import Optional, Union
 
 import torch
 from torch import Tensor
 
-from ..surrogate import ATan, Dspike, Exponential, FastSigmoid, PiecewiseQuadratic, Rectangle, Sigmoid, Triangle
+from ..surrogate import SurrogateFunction
 from . import _build
 
 Scalar = Union[float, Tensor]
@@ -34,33 +33,11 @@ Scalar = Union[float, Tensor]
 DEFAULT_TIME_CHUNK = 16
 
 
-def surrogate_spec(sg) -> Optional[tuple[int, float, float, float]]:
-    """``(code, p0, p1, p2)`` of a fixed-shape surrogate the kernels know in closed form, else None.
-
-    Learnable Dspike, ``spiking=False`` surrogates and unknown or subclassed surrogates give None
-    (they run on ``scan``).
-    """
-    if not getattr(sg, "spiking", False):
-        return None
-    kind = type(sg)
-    hp = sg.hyperparameters()
-    if kind is Sigmoid:
-        return 0, hp["alpha"], 0.0, 0.0
-    if kind is ATan:
-        return 1, hp["alpha"] / 2, math.pi / 2 * hp["alpha"], 0.0
-    if kind is Rectangle:
-        return 2, hp["width"] / 2, 1.0 / hp["width"], 0.0
-    if kind is Triangle or kind is PiecewiseQuadratic:
-        c = sg._peak()
-        return 3, c, c * c, 0.0
-    if kind is Exponential:
-        return 4, hp["alpha"] / 2, hp["alpha"], 0.0
-    if kind is FastSigmoid:
-        return 5, hp["slope"], 0.0, 0.0
-    if kind is Dspike and not sg.learnable:
-        b = float(sg.b)
-        return 6, b, b / (2 * math.tanh(b / 2)), 0.0
-    return None
+def surrogate_spec(sg):
+    """The kernel form (``surrogate.KernelForm``: its code and hyper-parameters) of a surrogate whose
+    class declares one, else None (learnable Dspike, ``spiking=False`` and undeclared surrogates
+    run on ``scan``)."""
+    return sg.kernel_form() if isinstance(sg, SurrogateFunction) else None
 
 
 def available() -> bool:
@@ -220,7 +197,12 @@ class FusedNeuronFunction(torch.autograd.Function):
         gd_step = torch.zeros_like(step, dtype=torch.float64) if need_gd else None
         gd = _flat(gd_step) if need_gd else None
         ptrs, strides = cfg.pointers()
-        code, p0, p1, p2 = cfg.sg
+        code = _build.surrogate_number(cfg.sg.code)
+        if code is None:
+            raise RuntimeError(f"spikesmith kernel sf_backward: the surrogate code {cfg.sg.code.name!r} could not be "
+                               f"compiled ({_build.error()})")
+        p0, p1, p2 = cfg.sg.params
+        lib = _build.load()
         rc = lib.sf_backward(cfg.charge, int(cfg.soft), int(cfg.alif), int(cfg.detach), int(need_gd), T, N,
                              x.data_ptr(), gs.data_ptr(), gx.data_ptr(), gv.data_ptr(), _ptr(ga), _ptr(gd), ptrs,
                              strides, ck_v.data_ptr(), _ptr(ck_a), K, code, p0, p1, p2, torch.get_num_threads(),

@@ -28,7 +28,11 @@ says whether it can be used. The same kernel source is launched compiled (CUDA) 
 
 from __future__ import annotations
 
+import ast
+import linecache
 import os
+import re
+import textwrap
 import threading
 from typing import Optional, Union
 
@@ -100,7 +104,7 @@ def device_reason(device: torch.device) -> Optional[str]:
 def _kernel(fn):
     """``fn`` wrapped for this call: interpreted under ``TRITON_INTERPRET=1``, else compiled."""
     interpret = interpreting()
-    key = (fn.__name__, interpret)
+    key = (fn, interpret)
     if key not in _WRAPPED:
         if interpret:
             from triton.runtime.interpreter import InterpretedFunction
@@ -115,7 +119,8 @@ def _kernel(fn):
 
 # --------------------------------------------------------------------------- the kernels
 # Plain functions, wrapped by ``_kernel``; the integer codes are those of ``_source`` (charge CH:
-# 0 IF, 1 LIF decay_input, 2 LIF not decay_input; SG: the ``surrogate_spec`` code). A parameter
+# 0 IF, 1 LIF decay_input, 2 LIF not decay_input); the backward is generated once per surrogate,
+# with the surrogate's own ``KernelCode.triton`` inlined. A parameter
 # pointer with stride S_* = 0 is a scalar. Row offsets are int64 (N64), so T * N may exceed 2^31.
 # They call only Triton builtins (``tl.full``, not ``tl.zeros``): the helpers of
 # ``triton.language.standard`` are jit functions bound to the interpreter or the compiler once, when
@@ -171,11 +176,12 @@ def _forward_kernel(x, s, v, a, p_vth, p_rest, p_d, p_rho, p_beta, ck_v, ck_a, T
         tl.store(a + offs, aa, mask=m)
 
 
-def _backward_kernel(x, gs, gx, gv, ga, gd, p_vth, p_rest, p_d, p_rho, p_beta, ck_v, ck_a, h_buf, vp_buf, ap_buf,
-                     T, N, K, p0, p1,
+_BACKWARD_TEMPLATE = """
+def _backward_kernel_@NAME@(x, gs, gx, gv, ga, gd, p_vth, p_rest, p_d, p_rho, p_beta, ck_v, ck_a, h_buf, vp_buf, ap_buf,
+                     T, N, K, p0, p1, p2,
                      S_VTH: tl.constexpr, S_REST: tl.constexpr, S_D: tl.constexpr, S_RHO: tl.constexpr,
                      S_BETA: tl.constexpr, CH: tl.constexpr, SOFT: tl.constexpr, ALIF: tl.constexpr,
-                     DETACH: tl.constexpr, GD: tl.constexpr, SG: tl.constexpr, BLOCK: tl.constexpr):
+                     DETACH: tl.constexpr, GD: tl.constexpr, BLOCK: tl.constexpr):
     offs = tl.program_id(0) * BLOCK + tl.arange(0, BLOCK)
     m = offs < N
     N64 = N.to(tl.int64)
@@ -237,27 +243,7 @@ def _backward_kernel(x, gs, gx, gv, ga, gd, p_vth, p_rest, p_d, p_rho, p_beta, c
                 ap = tl.load(ap_buf + srow + offs, mask=m, other=0.0)
                 th = vth + beta * ap
             z = h - th
-            az = tl.abs(z)
-            if SG == 0:    # sigmoid: p0 = alpha
-                e = tl.exp(-(p0 * az))
-                r = 1.0 / (1.0 + e)
-                g = p0 * e * r * r
-            elif SG == 1:  # atan: p0 = alpha / 2, p1 = pi / 2 alpha
-                u = p1 * z
-                g = p0 / (1.0 + u * u)
-            elif SG == 2:  # rectangle: p0 = width / 2, p1 = 1 / width
-                g = tl.where(az < p0, p1, 0.0)
-            elif SG == 3:  # triangle: p0 = c, p1 = c * c
-                g = tl.maximum(p0 - p1 * az, 0.0)
-            elif SG == 4:  # exponential: p0 = alpha / 2, p1 = alpha
-                g = p0 * tl.exp(-(p1 * az))
-            elif SG == 5:  # fast sigmoid: p0 = slope
-                u = 1.0 + p0 * az
-                g = 1.0 / (u * u)
-            else:          # dspike: p0 = b, p1 = b / (2 tanh(b / 2))
-                e = tl.exp(-2.0 * tl.abs(p0 * z))
-                tt = (1.0 - e) / (1.0 + e)
-                g = tl.where(az <= 0.5, p1 * (1.0 - tt * tt), 0.0)
+@SURROGATE@
             sf = tl.where(z >= 0.0, 1.0, 0.0)
             go = tl.load(gs + row + offs, mask=m, other=0.0)
             if ALIF:
@@ -302,6 +288,33 @@ def _backward_kernel(x, gs, gx, gv, ga, gd, p_vth, p_rest, p_d, p_rho, p_beta, c
         tl.store(ga + offs, gaa, mask=m)
     if GD:
         tl.store(gd + offs, gdacc, mask=m)
+"""
+
+
+def _surrogate_lines(code) -> str:
+    """The surrogate's ``KernelCode.triton`` as lines of the backward loop: it reads z, p0, p1, p2
+    and sets g; its other names get a ``_sg_`` prefix so that they cannot clash with the kernel's."""
+    tree = ast.parse(code.triton)
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Name) and node.id not in ("z", "g", "p0", "p1", "p2", "tl"):
+            node.id = f"_sg_{node.id}"
+    return textwrap.indent(ast.unparse(tree), " " * 12)
+
+
+_BACKWARDS: dict = {}
+
+
+def _backward_kernel(code):
+    """The backward kernel with surrogate ``code`` inlined (generated once per code)."""
+    if code not in _BACKWARDS:
+        name = re.sub(r"\W", "_", code.name)
+        text = _BACKWARD_TEMPLATE.replace("@NAME@", name).replace("@SURROGATE@", _surrogate_lines(code))
+        filename = f"<spikesmith triton backward {code.name}>"
+        linecache.cache[filename] = (len(text), None, text.splitlines(True), filename)  # inspect reads it
+        namespace = {"tl": tl}
+        exec(compile(text, filename, "exec"), namespace)
+        _BACKWARDS[code] = namespace[f"_backward_kernel_{name}"]
+    return _BACKWARDS[code]
 
 
 # --------------------------------------------------------------------------- launching
@@ -382,12 +395,12 @@ class TritonNeuronFunction(torch.autograd.Function):
         vp_buf = torch.empty((L, N), dtype=torch.float32, device=dev) if need_gd else h_buf
         ap_buf = torch.empty((L, N), dtype=torch.float32, device=dev) if cfg.alif else h_buf
         gv = _flat(gv_step)
-        code, p0, p1, _ = cfg.sg
-        _launch(_backward_kernel, N, dev, _flat(x_seq).view(T, N), _flat(g_s).view(T, N), _flat(gx_seq).view(T, N),
+        p0, p1, p2 = cfg.sg.params
+        _launch(_backward_kernel(cfg.sg.code), N, dev, _flat(x_seq).view(T, N), _flat(g_s).view(T, N), _flat(gx_seq).view(T, N),
                 gv, _flat(ga_step) if cfg.alif else gv, _flat(gd_step) if need_gd else gv, *cfg.tensors(),
                 ck_v, ck_a if ck_a is not None else ck_v, h_buf, vp_buf, ap_buf, T, N, K, float(p0), float(p1),
-                **cfg.strides(), CH=cfg.charge, SOFT=int(cfg.soft), ALIF=int(cfg.alif), DETACH=int(cfg.detach),
-                GD=int(need_gd), SG=int(code))
+                float(p2), **cfg.strides(), CH=cfg.charge, SOFT=int(cfg.soft), ALIF=int(cfg.alif),
+                DETACH=int(cfg.detach), GD=int(need_gd))
         g_x = gx_seq if ctx.needs_input_grad[0] else None
         g_v0 = gv_step if ctx.needs_input_grad[1] else None
         g_a0 = ga_step if cfg.alif and ctx.needs_input_grad[2] else None

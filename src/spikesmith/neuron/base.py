@@ -289,7 +289,7 @@ class BaseNode(MemoryModule):
         if self._kernel_spec(state) is None:
             return f"{type(self).__name__} has no fused kernel"
         if kernels.surrogate_spec(self.surrogate_function) is None:
-            return f"the surrogate {self.surrogate_function!r} has no closed form in the kernel"
+            return f"the surrogate {self.surrogate_function!r} declares no kernel form (its class has no kernel_code)"
         if target == "triton":
             return triton_kernels.device_reason(x_seq.device)
         if not kernels.available():

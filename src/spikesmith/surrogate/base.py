@@ -11,8 +11,33 @@ A surrogate with ``spiking=False`` returns P(x) itself, which is differentiable 
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import ClassVar, Optional
+
 import torch
 from torch import Tensor, nn
+
+
+@dataclass(frozen=True)
+class KernelCode:
+    """A surrogate's derivative g(z) as the fused kernels compute it, once per language.
+
+    Each field is statements on one float ``z`` (= H - V_th) and the hyper-parameters ``p0``,
+    ``p1``, ``p2`` (``SurrogateFunction.kernel_params``) that set ``g``; ``sf_exp`` is the
+    kernels' float exp in C++. They must equal ``derivative(z)`` within float32 rounding.
+    """
+
+    name: str
+    cpp: str
+    triton: str
+
+
+@dataclass(frozen=True)
+class KernelForm:
+    """What a fused kernel needs of one surrogate instance: its code and its hyper-parameters."""
+
+    code: KernelCode
+    params: tuple[float, float, float]
 
 
 def heaviside(x: Tensor) -> Tensor:
@@ -41,7 +66,15 @@ class SurrogateFunction(nn.Module):
 
     Subclasses keep their hyper-parameters as plain attributes (or parameters) so that they
     pickle and so that fused kernels can read them (``hyperparameters()``).
+
+    A surrogate the fused kernels can run declares ``kernel_code`` (its derivative in C++ and
+    Triton) on its own class and ``kernel_params()`` (the up to three numbers that code reads); a
+    subclass that does not declare its own code runs on ``scan``, as do ``spiking=False``
+    surrogates.
     """
+
+    #: The derivative's code for the fused kernels (None: this class has none).
+    kernel_code: ClassVar[Optional[KernelCode]] = None
 
     def __init__(self, spiking: bool = True):
         super().__init__()
@@ -57,6 +90,21 @@ class SurrogateFunction(nn.Module):
         """The shape parameters of this surrogate (e.g. ``{'alpha': 4.0}``)."""
         return {}
 
+    def kernel_params(self) -> tuple[float, ...]:
+        """The numbers ``kernel_code`` reads as p0, p1, p2 (at most three)."""
+        return ()
+
+    def kernel_form(self) -> Optional[KernelForm]:
+        """This surrogate for the fused kernels, or None where they cannot run it."""
+        code = type(self).__dict__.get("kernel_code")
+        if code is None or not self.spiking:
+            return None
+        params = tuple(float(p) for p in self.kernel_params())
+        if len(params) > 3:
+            raise ValueError(f"{type(self).__name__}.kernel_params() gives {len(params)} numbers; the kernels "
+                             f"take at most 3 (p0, p1, p2)")
+        return KernelForm(code, params + (0.0,) * (3 - len(params)))
+
     def forward(self, x: Tensor) -> Tensor:
         if not self.spiking:
             return self.primitive(x)
@@ -65,6 +113,25 @@ class SurrogateFunction(nn.Module):
     def extra_repr(self) -> str:
         params = ", ".join(f"{k}={v}" for k, v in self.hyperparameters().items())
         return params + ("" if self.spiking else ", spiking=False")
+
+
+def kernel_codes() -> tuple[KernelCode, ...]:
+    """Every ``kernel_code`` declared by a ``SurrogateFunction`` class defined so far, by name.
+
+    The fused kernels compile these (a class defined later is added by a rebuild on first use).
+    """
+    codes: dict[str, KernelCode] = {}
+    pending = [SurrogateFunction]
+    while pending:
+        cls = pending.pop()
+        pending.extend(cls.__subclasses__())
+        code = cls.__dict__.get("kernel_code")
+        if code is None:
+            continue
+        if codes.setdefault(code.name, code) != code:
+            raise ValueError(f"two surrogates declare different kernel code named {code.name!r} "
+                             f"(one of them {cls.__name__}); give each code its own name")
+    return tuple(codes[name] for name in sorted(codes))
 
 
 def check_positive(name: str, owner: str, value: float) -> float:

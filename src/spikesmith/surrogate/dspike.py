@@ -14,10 +14,12 @@ A learnable Dspike always runs on the ``scan`` path (fused kernels take fixed sh
 
 from __future__ import annotations
 
+import math
+
 import torch
 from torch import Tensor, nn
 
-from .base import SurrogateFunction, check_positive, heaviside
+from .base import KernelCode, SurrogateFunction, check_positive, heaviside
 
 
 def _dspike_primitive(x: Tensor, b: Tensor | float) -> Tensor:
@@ -29,6 +31,15 @@ def _dspike_primitive(x: Tensor, b: Tensor | float) -> Tensor:
 
 class Dspike(SurrogateFunction):
     """Dspike surrogate with temperature ``b`` (default 3), optionally learnable."""
+
+    # p0 = b, p1 = b / (2 tanh(b / 2)); tanh(b z) = (1 - e) / (1 + e) with e = exp(-2 |b z|) (g is even)
+    kernel_code = KernelCode(
+        "dspike",
+        cpp=("float e = sf_exp(-2.0f * std::fabs(p0 * z)); float t = (1.0f - e) / (1.0f + e); "
+             "float v = p1 * (1.0f - t * t); g = std::fabs(z) <= 0.5f ? v : 0.0f;"),
+        triton=("e = tl.exp(-2.0 * tl.abs(p0 * z))\ntt = (1.0 - e) / (1.0 + e)\n"
+                "g = tl.where(tl.abs(z) <= 0.5, p1 * (1.0 - tt * tt), 0.0)"),
+    )
 
     def __init__(self, b: float = 3.0, learnable: bool = False, spiking: bool = True):
         super().__init__(spiking)
@@ -42,6 +53,13 @@ class Dspike(SurrogateFunction):
     def hyperparameters(self) -> dict:
         b = float(self.b.detach()) if isinstance(self.b, Tensor) else self.b
         return {"b": b} if not self.learnable else {"b": b, "learnable": True}
+
+    def kernel_params(self) -> tuple[float, ...]:
+        b = float(self.b)
+        return (b, b / (2 * math.tanh(b / 2)))
+
+    def kernel_form(self):
+        return None if self.learnable else super().kernel_form()  # the kernels take fixed shapes only
 
     def primitive(self, x: Tensor) -> Tensor:
         return _dspike_primitive(x, self.b)
