@@ -27,3 +27,19 @@ def test_a_static_dataset_is_not_an_event_dataset():
         event_info("digits", T=4)
     with pytest.raises(ValueError, match=r"unknown dataset 'cifar'; known datasets: digits, dvsgesture \(aliases: dvs128_gesture"):
         event_info("cifar", T=4)
+
+
+@pytest.mark.parametrize("name", ["nmnist", "N-MNIST", "dvsgesture"])
+def test_get_dataset_sends_an_event_dataset_to_its_loaders(name):
+    from spikesmith.data import dataset_info, get_dataset
+
+    for load in (lambda: get_dataset(name, "test"), lambda: dataset_info(name)):
+        with pytest.raises(ValueError, match=r"is an event-camera dataset: .*event_frames; get_dataset loads "
+                                             r"fashion_mnist, mnist, digits, sfmnist"):
+            load()
+
+
+def test_every_static_name_has_a_loader():
+    from spikesmith.data import dataset_info, dataset_names
+
+    assert [dataset_info(n).name for n in dataset_names()] == list(dataset_names())

@@ -24,6 +24,7 @@ from __future__ import annotations
 import math
 import os
 from dataclasses import dataclass
+from typing import Any, Callable
 
 import torch
 from torch.utils.data import TensorDataset
@@ -63,12 +64,44 @@ class DatasetInfo:
         return math.prod(shape)
 
 
-_INFO: dict[str, DatasetInfo] = {
-    "fashion_mnist": DatasetInfo("fashion_mnist", (1, 28, 28), 10, False, FASHION_MNIST_CLASSES),
-    "mnist": DatasetInfo("mnist", (1, 28, 28), 10, False, _DIGIT_NAMES),
-    "digits": DatasetInfo("digits", (1, 8, 8), 10, False, _DIGIT_NAMES),
-    "sfmnist": DatasetInfo("sfmnist", (28, 28), 10, True, FASHION_MNIST_CLASSES),
+def _digits(data_dir, split, download):
+    images, labels = load_digits(split)                # shipped with scikit-learn: no folder, no download
+    return images.unsqueeze(1), labels
+
+
+def _idx_images(loader):
+    def load(data_dir, split, download):
+        images, labels = loader(data_dir, split, download)
+        return _to_unit_float(images).unsqueeze(1), labels
+    return load
+
+
+@dataclass(frozen=True)
+class _Source:
+    """A loadable dataset: what it is, and ``load(data_dir, split, download) -> (inputs, labels)``."""
+
+    info: DatasetInfo
+    load: Callable[[Any, str, bool], tuple[torch.Tensor, torch.Tensor]]
+
+
+#: one entry per dataset ``get_dataset`` loads, keyed by its canonical name (``names.DATASETS``)
+_SOURCES: dict[str, _Source] = {
+    "fashion_mnist": _Source(DatasetInfo("fashion_mnist", (1, 28, 28), 10, False, FASHION_MNIST_CLASSES),
+                             _idx_images(load_fashion_mnist)),
+    "mnist": _Source(DatasetInfo("mnist", (1, 28, 28), 10, False, _DIGIT_NAMES), _idx_images(load_mnist)),
+    "digits": _Source(DatasetInfo("digits", (1, 8, 8), 10, False, _DIGIT_NAMES), _digits),
+    "sfmnist": _Source(DatasetInfo("sfmnist", (28, 28), 10, True, FASHION_MNIST_CLASSES),
+                       load_sequential_fashion_mnist),
 }
+
+
+def _source(name: str) -> _Source:
+    canon = canonical_name(name)
+    if canon not in _SOURCES:        # an event-camera dataset: recordings, not tensors
+        raise ValueError(f"{canon!r} is an event-camera dataset: load it with spikesmith.data.events_datasets or "
+                         f"train on its frames with spikesmith.data.event_frames; get_dataset loads "
+                         f"{', '.join(_SOURCES)}")
+    return _SOURCES[canon]
 
 
 class LabeledDataset(TensorDataset):
@@ -105,7 +138,7 @@ def dataset_names() -> tuple[str, ...]:
 
 def dataset_info(name: str) -> DatasetInfo:
     """Metadata of dataset ``name`` (any alias) without loading it; unknown names raise ValueError."""
-    return _INFO[canonical_name(name)]
+    return _source(name).info
 
 
 def dataset_available(name: str, data_dir: str | os.PathLike | None = None) -> bool:
@@ -138,16 +171,7 @@ def get_dataset(name: str, split: str = "train", data_dir: str | os.PathLike | N
         ValueError: unknown name (the message lists valid names) or split.
         FileNotFoundError: IDX files missing and not downloadable (see :mod:`spikesmith.data.locate`).
     """
-    canon = canonical_name(name)
+    source = _source(name)
     check_split(split)
-    info = _INFO[canon]
-    if canon == "digits":
-        images, labels = load_digits(split)
-        inputs = images.unsqueeze(1)
-    elif canon == "sfmnist":
-        inputs, labels = load_sequential_fashion_mnist(data_dir, split, download)
-    else:
-        loader = load_fashion_mnist if canon == "fashion_mnist" else load_mnist
-        images, labels = loader(data_dir, split, download)
-        inputs = _to_unit_float(images).unsqueeze(1)
-    return LabeledDataset(inputs, labels, info, split)
+    inputs, labels = source.load(data_dir, split, download)
+    return LabeledDataset(inputs, labels, source.info, split)
