@@ -10,6 +10,7 @@ from torch import nn
 
 from spikesmith import layer, neuron
 from spikesmith.export import check
+from spikesmith.export.check import check_target
 from spikesmith.export.neurons import NEURON_EXPORTS, entry_of, refuse
 from spikesmith.export.pipeline import export_model, sample_shape
 from spikesmith.export.targets import TARGETS, Target, target_of
@@ -32,6 +33,7 @@ def test_targets_are_registered_objects_with_the_four_steps():
         assert isinstance(t, Target) and t.name == name and target_of(t) is t
         for step in ("check", "params", "build", "write"):
             assert callable(getattr(t, step))
+    assert check_target(" NIR ") == "nir"
     with pytest.raises(ValueError, match="unknown export target 'spinnaker'; known export targets: loihi2, nir"):
         target_of("spinnaker")
 

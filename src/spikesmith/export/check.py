@@ -50,6 +50,11 @@ def check(model: nn.Module, target: str = "nir", input_shape: Optional[tuple] = 
     return target.check(layer_list(model, input_shape))
 
 
+def check_target(target) -> str:
+    """The canonical name of a target (any accepted spelling); the error lists the registered targets."""
+    return target_of(target).name
+
+
 def check_ops(ops: list[Op], target) -> list[Issue]:
     """The issues of a layer list on ``target`` (a name or a ``Target``)."""
     return target_of(target).check(ops)

@@ -17,7 +17,7 @@ datasets):
   ``neuron/iDecay``, ``neuron/vDecay`` (units of 1/4096 per step), ``neuron/vThMant``, ``neuron/refDelay``,
   ``neuron/gradedSpike``.
 
-**Fixed point.** Each layer l has a power-of-two scale s_l: weights are stored as even integers in
+**Fixed point.** Each layer l has a power-of-two scale s_l (``export.quantize``): weights are stored as even integers in
 [-256, 254] (8 bits, Loihi's mixed-sign mode) equal to round(w s_l), biases as round(b s_l) and the
 threshold mantissa as round(V_th s_l); the chip shifts synaptic input, bias and threshold left by 6, so
 1.0 of the float model is 64 s_l in the state variables. s_l is the largest power of two with
