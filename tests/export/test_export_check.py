@@ -62,7 +62,7 @@ def test_loihi_specific_violations():
 
 
 def test_ann_and_bad_target():
-    with pytest.raises(ValueError, match="target must be one of"):
+    with pytest.raises(ValueError, match="unknown export target .spinnaker.; known export targets: loihi2, nir"):
         check(build_model("fcsnn"), "spinnaker")
     issues = check(build_model("fcsnn", ann=True), "nir", (1, 28, 28))
     assert "convert the ANN first" in _find(issues, "'2'", "ANN activation").fix

@@ -8,6 +8,9 @@
 
 ``ops`` flattens a network into layers (BatchNorm folded), ``check`` lists issues with fixes,
 ``approximate`` switches what a target cannot run (``approximate=True``) and reports the accuracy change.
+Every export runs one pipeline (``pipeline.export_model``: shape -> layer list -> check -> approximate ->
+build -> atomic write) over a target object from ``targets.TARGETS`` (``nirgraph.NirTarget``,
+``lava.LavaTarget``); what a neuron is for the targets is its entry in ``neurons`` (or its refusal).
 The NIR functions need the ``nir`` package (``pip install 'spikesmith[export]'``), Lava's need ``h5py``.
 """
 
@@ -16,8 +19,11 @@ from .lava import LavaExport, compare_lava, read_lava, simulate_lava, to_lava
 from .modules import Scale, SumPool2d, Threshold
 from .nirgraph import from_nir, read_nir, to_nir, write_nir
 from .ops import Op, layer_list, ops_network
+from .pipeline import Exported, export_model
+from .targets import TARGETS, Target
 
 __all__ = [
-    "Issue", "LavaExport", "Op", "Scale", "SumPool2d", "Threshold", "check", "compare_lava", "from_nir", "layer_list",
-    "ops_network", "read_lava", "read_nir", "simulate_lava", "to_lava", "to_nir", "write_nir",
+    "TARGETS", "Exported", "Issue", "LavaExport", "Op", "Scale", "SumPool2d", "Target", "Threshold", "check",
+    "compare_lava", "export_model", "from_nir", "layer_list", "ops_network", "read_lava", "read_nir", "simulate_lava",
+    "to_lava", "to_nir", "write_nir",
 ]

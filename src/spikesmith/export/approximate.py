@@ -19,9 +19,10 @@ from typing import Optional
 import torch
 from torch import Tensor, nn
 
-from ..neuron import BaseNode, IntegratorNode
-from .check import check_ops, rest_of
+from ..neuron import BaseNode
+from .neurons import entry_of, rest_of
 from .ops import Op, ops_network, takes_static_input
+from .targets import target_of
 
 
 def _set(m: BaseNode, name: str, value) -> None:
@@ -30,9 +31,15 @@ def _set(m: BaseNode, name: str, value) -> None:
     m._set_param(name, value, allow_none=True)
 
 
-def approximate_ops(ops: list[Op], target: str) -> tuple[list[Op], list[str]]:
-    """Copies of ``ops`` with every ``'approximate'`` issue of ``check`` changed; and the list of changes."""
-    flagged = {i.layer for i in check_ops(ops, target) if i.severity == "approximate"}
+def approximate_ops(ops: list[Op], target, issues: Optional[list] = None) -> tuple[list[Op], list[str]]:
+    """Copies of ``ops`` with every ``'approximate'`` issue of ``check`` changed; and the list of changes.
+
+    ``target`` is a target name or a ``Target``; ``issues`` its ``check(ops)`` when already computed.
+    """
+    target = target_of(target)
+    if issues is None:
+        issues = target.check(ops)
+    flagged = {i.layer for i in issues if i.severity == "approximate"}
     out, changes = [], []
     for op in ops:
         if op.label not in flagged:
@@ -50,7 +57,7 @@ def approximate_ops(ops: list[Op], target: str) -> tuple[list[Op], list[str]]:
             if m.emits_spikes and m.v_reset is None:
                 _set(m, "v_reset", 0.0)
                 changes.append(f"{op.label}: soft reset -> hard reset to 0")
-            if target == "loihi2" and getattr(m, "v_leak", None) is not None and m.emits_spikes:
+            if target.leaks_to_reset and getattr(m, "v_leak", None) is not None and m.emits_spikes:
                 _set(m, "v_leak", None)
                 changes.append(f"{op.label}: leak towards v_reset instead of v_leak")
             rest = rest_of(m)
@@ -89,11 +96,18 @@ def predictions(model: nn.Module, ops: Optional[list[Op]], x: Tensor, T: Optiona
     net = ops_network(ops).eval()
     x_seq = x.unsqueeze(0).expand(model.T, *x.shape) if converted else x
     out = net(x_seq)
-    last = ops[-1].module
-    return (out[-1] if type(last) is IntegratorNode else out.mean(0)).argmax(-1)
+    return (out[-1] if reads_last(ops[-1].module) else out.mean(0)).argmax(-1)
+
+
+def reads_last(module: nn.Module) -> bool:
+    """Whether the prediction of a network ending in ``module`` is its last step (an integrator) or the mean."""
+    entry = entry_of(module)
+    return entry is not None and entry.read_last
 
 
 def report(model, ops, new_ops, changes, data, shape, target) -> str:
+    """The changes of ``approximate_ops`` and, with ``data=(x, y)``, the accuracy change they cost."""
+    target = getattr(target, "name", target)
     lines = [f"export to {target} with approximate=True changed {len(changes)} thing(s):"] + [f"  {c}" for c in changes]
     if data is None:
         lines.append("  (pass data=(x, y) to measure the accuracy change)")

@@ -1,13 +1,9 @@
 """``check(model, target)``: every reason a model cannot be deployed exactly on ``'nir'`` or ``'loihi2'``.
 
-Each ``Issue`` names the layer, the problem and the fix, with a severity:
-
-- ``'error'``: the exporter refuses (an unsupported layer or neuron, step hooks, ...);
-- ``'approximate'``: the exporter refuses unless ``approximate=True``, which changes the model to what
-  the target runs (soft reset -> hard reset to 0, initial potentials -> rest, max -> average pooling,
-  leak potential -> reset potential) and reports the accuracy change;
-- ``'precision'``: exported as it is but not bit-exact (Loihi's 8-bit weights, 12-bit decays); the
-  Lava reference simulation measures the difference.
+Each ``Issue`` names the layer, the problem and the fix, with a severity (see ``export.issues``):
+``'error'`` (refused), ``'approximate'`` (refused unless ``approximate=True``: soft reset -> hard reset
+to 0, initial potentials -> rest, max -> average pooling, leak potential -> reset potential, with the
+accuracy change reported) or ``'precision'`` (exported, not bit-exact: Loihi's 8-bit weights).
 
 What the targets run (spikesmith fires on H >= V_th; NIR and Loihi on a strict >, so results differ only
 on exact ties):
@@ -19,61 +15,26 @@ loihi2  (Lava-dl netx HDF5) dense and conv layers with per-neuron biases, CUBA n
       one voltage decay per layer, reset to 0 (the exporter shifts V so that V_reset = 0 when the neuron
       also leaks towards V_reset), start at 0, 8-bit weights. Average pooling is folded into the next
       dense/conv layer; a non-spiking readout is allowed as the last layer (a CUBA neuron that never fires).
+
+This module holds the checks every target shares; each target (``export.nirgraph``, ``export.lava``)
+adds its own in its ``check``. Which neurons a target runs comes from their entries in
+``export.neurons``.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Optional
 
 import torch
 from torch import Tensor, nn
 
-from ..neuron import (
-    CubaLIFNode,
-    CubaLINode,
-    IFNode,
-    IntegratorNode,
-    LIFNode,
-    NonSpikingLIFNode,
-    ParametricLIFNode,
-)
+from .issues import SEVERITIES, Issue, blocking, raise_for  # noqa: F401  (re-exported: export.check.blocking)
+from .neurons import entry_of, rest_of
 from .ops import Op, layer_list
+from .targets import Target, target_of
 
-TARGETS = ("nir", "loihi2")
-SEVERITIES = ("error", "approximate", "precision")
-
-NIR_NEURONS = (IFNode, LIFNode, ParametricLIFNode, CubaLIFNode, NonSpikingLIFNode, IntegratorNode, CubaLINode)
-READOUTS = (NonSpikingLIFNode, IntegratorNode, CubaLINode)
-LAVA_NEURONS = (IFNode, LIFNode, ParametricLIFNode, CubaLIFNode)
-
-SUPPORTED = {
-    "nir": "Linear, Conv1d/Conv2d, Flatten, AvgPool2d (and AdaptiveAvgPool2d with even windows), SumPool2d, Scale, "
-           "Threshold, BatchNorm right after a conv/linear layer (folded), Dropout (dropped); neurons IFNode, LIFNode, "
-           "ParametricLIFNode, CubaLIFNode; readouts IntegratorNode, NonSpikingLIFNode, CubaLINode",
-    "loihi2": "Linear, Conv2d, Flatten, AvgPool2d before a conv/linear layer (folded into it), BatchNorm right after "
-              "a conv/linear layer (folded), Dropout (dropped); neurons IFNode, LIFNode, ParametricLIFNode, "
-              "CubaLIFNode; as the last layer a readout IntegratorNode, NonSpikingLIFNode or CubaLINode",
-}
-
-
-@dataclass
-class Issue:
-    """One reason a layer cannot be deployed exactly."""
-
-    layer: str
-    problem: str
-    fix: str
-    severity: str = "error"
-
-    def __str__(self) -> str:
-        return f"[{self.severity}] {self.layer}: {self.problem}. Fix: {self.fix}"
-
-
-def check_target(target: str) -> str:
-    if target not in TARGETS:
-        raise ValueError(f"target must be one of {', '.join(map(repr, TARGETS))}, got {target!r}")
-    return target
+UNSUPPORTED_KINDS = ("maxpool", "activation", "batchnorm", "other")
+"""Op kinds no target runs: their issue is the whole story (no target-specific checks follow)."""
 
 
 def check(model: nn.Module, target: str = "nir", input_shape: Optional[tuple] = None) -> list[Issue]:
@@ -81,27 +42,38 @@ def check(model: nn.Module, target: str = "nir", input_shape: Optional[tuple] = 
 
     Args:
         model: a sequential SNN (or its ANN twin, reported as not spiking), or a ``ConvertedSNN``.
-        target: ``'nir'`` or ``'loihi2'``.
+        target: ``'nir'`` or ``'loihi2'`` (any registered target, or a ``Target``).
         input_shape: one sample's shape, e.g. ``(1, 28, 28)``; needed to resolve adaptive pooling
             (a converted network knows its own).
     """
-    check_target(target)
-    return check_ops(layer_list(model, input_shape), target)
+    target = target_of(target)
+    return target.check(layer_list(model, input_shape))
 
 
-def check_ops(ops: list[Op], target: str) -> list[Issue]:
-    issues: list[Issue] = []
+def check_target(target) -> str:
+    """The canonical name of a target (any accepted spelling); the error lists the registered targets."""
+    return target_of(target).name
+
+
+def check_ops(ops: list[Op], target) -> list[Issue]:
+    """The issues of a layer list on ``target`` (a name or a ``Target``)."""
+    return target_of(target).check(ops)
+
+
+def each_op(ops: list[Op]):
+    """``(op, previous op or None, next op or None, is_last)`` for every op, in order."""
     for i, op in enumerate(ops):
         last = i == len(ops) - 1
-        issues += _op_issues(op, target, last, ops[i - 1] if i else None, ops[i + 1] if not last else None)
-    return issues
+        yield op, ops[i - 1] if i else None, None if last else ops[i + 1], last
 
 
+# ----------------------------------------------------------------------------- shared checks
 def _tensor_values(v) -> Tensor:
     return v.detach().double() if isinstance(v, Tensor) else torch.tensor(float(v), dtype=torch.float64)
 
 
-def _same(a, b) -> bool:
+def same(a, b) -> bool:
+    """Whether two parameters (floats or broadcastable tensors) are equal everywhere."""
     a, b = _tensor_values(a), _tensor_values(b)
     try:
         return bool(torch.equal(*torch.broadcast_tensors(a, b)))
@@ -109,31 +81,34 @@ def _same(a, b) -> bool:
         return False
 
 
-def _scalar(v) -> bool:
+def scalar(v) -> bool:
+    """Whether a parameter has one value (a float, or a tensor whose entries are all equal)."""
     return not isinstance(v, Tensor) or v.numel() == 1 or bool((v == v.flatten()[0]).all())
 
 
-def rest_of(m: nn.Module):
-    """The potential a NIR/Lava neuron starts at: v_leak (LIF, CubaLIF, LI), else 0 (IF, I)."""
-    if isinstance(m, (LIFNode, CubaLIFNode)):
-        return m.rest_potential()
-    if isinstance(m, NonSpikingLIFNode):
-        return m.v_rest
-    if isinstance(m, CubaLINode):
-        return m.v_leak
-    return 0.0
+def describe(v) -> str:
+    if isinstance(v, Tensor) and v.numel() > 1:
+        return f"tensor{list(v.shape)}"
+    return f"{float(v):g}"
 
 
-def _neuron_issues(op: Op, target: str, last: bool, prev: Optional[Op]) -> list[Issue]:
+def unsupported_neuron(op: Op, target: Target, last: bool = False) -> Optional[Issue]:
+    """The issue of a neuron ``target`` cannot run (refused by name, or without an entry); None if it can.
+
+    ``last``: the neuron is the network's last layer (where Loihi takes a non-spiking readout).
+    """
+    entry = entry_of(op.module)
+    reason = None if entry is None else entry.refusal(target.name)
+    if entry is not None and reason is None and target.runs(entry, last):
+        return None
+    name = type(op.module).__name__
+    because = f" ({reason})" if reason else ""
+    return Issue(op.label, f"{name} has no {target.name} equivalent{because}", f"use {target.neuron_hint}")
+
+
+def dynamics_issues(op: Op) -> list[Issue]:
+    """What no target's neurons do: step hooks, a soft reset, an initial potential other than rest."""
     m, label = op.module, op.label
-    supported = LAVA_NEURONS + (READOUTS if last else ()) if target == "loihi2" else NIR_NEURONS
-    if type(m) not in supported:
-        if target == "loihi2" and type(m) in READOUTS:
-            return [Issue(label, "a non-spiking readout is only supported as the last layer on Loihi",
-                          "end the network with it, or use a spiking neuron here")]
-        alt = "LIFNode (NIR LIF) or CubaLIFNode (NIR CubaLIF)" if target == "nir" else \
-            "LIFNode, IFNode or CubaLIFNode (Loihi's CUBA neuron)"
-        return [Issue(label, f"{type(m).__name__} has no {target} equivalent", f"use {alt}")]
     out: list[Issue] = []
     if m._step_hooks:
         out.append(Issue(label, "step hooks change the dynamics and cannot be exported", "remove the step hooks"))
@@ -144,53 +119,21 @@ def _neuron_issues(op: Op, target: str, last: bool, prev: Optional[Op]) -> list[
                          "train with a hard reset (v_reset=0.0), or export with approximate=True (hard reset to 0)",
                          "approximate"))
     rest = rest_of(m) if not (spiking and m.v_reset is None) else 0.0
-    if not _same(m.v_init, rest):
-        out.append(Issue(label, f"initial potential V(0) differs from the rest potential ({_describe(rest)}): the "
+    if not same(m.v_init, rest):
+        out.append(Issue(label, f"initial potential V(0) differs from the rest potential ({describe(rest)}): the "
                                 f"target's neurons start at rest",
                          "leave v_init at its default, or export with approximate=True (start at rest)",
                          "approximate"))
-    if target == "loihi2":
-        out += _lava_neuron_issues(op, m, label, spiking, prev)
     return out
 
 
-def _lava_neuron_issues(op: Op, m, label: str, spiking: bool, prev: Optional[Op]) -> list[Issue]:
-    out: list[Issue] = []
-    taus = {"tau": getattr(m, "tau", None)} if isinstance(m, (LIFNode, NonSpikingLIFNode)) else {}
-    if isinstance(m, (CubaLIFNode, CubaLINode)):
-        taus = {"tau_syn": m.tau_syn, "tau_mem": m.tau_mem}
-    for name, value in taus.items():
-        if value is not None and not _scalar(value):
-            out.append(Issue(label, f"per-neuron {name}: Loihi's CUBA decays are one per layer",
-                             f"use one {name} per layer (a float)"))
-    if spiking and m.v_reset is not None and not _same(rest_of(m), m.v_reset):
-        out.append(Issue(label, "the neuron leaks towards v_leak but resets to v_reset: Loihi's CUBA neuron "
-                                "leaks towards and resets to the same potential",
-                         "set v_leak=None, or export with approximate=True (leak towards v_reset)", "approximate"))
-    if spiking and not _scalar(m.v_threshold) and (prev is None or prev.kind not in ("linear", "conv")):
-        out.append(Issue(label, "per-neuron thresholds need a dense/conv layer right before the neuron (they are "
-                                "folded into its weights)", "use one threshold per layer"))
-    if isinstance(m, CubaLIFNode) and prev is not None and prev.kind in ("linear", "conv") \
-            and getattr(prev.module, "bias", None) is not None and not _same(m.tau_syn, 1.0):
-        out.append(Issue(label, "a bias into a synaptic current (tau_syn > 1): Lava adds biases to the voltage",
-                         "train without bias before CubaLIFNode, or use tau_syn=1"))
-    return out
-
-
-def _describe(v) -> str:
-    if isinstance(v, Tensor) and v.numel() > 1:
-        return f"tensor{list(v.shape)}"
-    return f"{float(v):g}"
-
-
-def _op_issues(op: Op, target: str, last: bool, prev: Optional[Op], nxt: Optional[Op]) -> list[Issue]:
+def layer_issues(op: Op, target: Target) -> list[Issue]:
+    """The issues of a non-neuron op that hold on every target."""
     label, m, kind = op.label, op.module, op.kind
-    if kind == "neuron":
-        return _neuron_issues(op, target, last, prev)
     if kind == "maxpool":
         pool = getattr(m, "pool", m)
         two_d = isinstance(pool, nn.MaxPool2d)
-        return [Issue(label, f"max pooling has no {target} equivalent (the max of per-step spikes is not an "
+        return [Issue(label, f"max pooling has no {target.name} equivalent (the max of per-step spikes is not an "
                              f"affine map)",
                       "use average pooling (e.g. build_model(..., pool='avg'))" +
                       (", or export with approximate=True (replaced by average pooling)" if two_d else ""),
@@ -202,9 +145,8 @@ def _op_issues(op: Op, target: str, last: bool, prev: Optional[Op], nxt: Optiona
         return [Issue(label, "BatchNorm that does not directly follow a conv/linear layer cannot be folded",
                       "place BatchNorm right after a convolution or linear layer")]
     if kind == "other":
-        alt = SUPPORTED[target]
         what = "AdaptiveAvgPool2d with uneven windows" if isinstance(m, nn.AdaptiveAvgPool2d) else type(m).__name__
-        return [Issue(label, f"{what} has no {target} equivalent", f"supported: {alt}")]
+        return [Issue(label, f"{what} has no {target.name} equivalent", f"supported: {target.supported}")]
     out: list[Issue] = []
     if kind == "conv" and getattr(m, "padding_mode", "zeros") != "zeros":
         out.append(Issue(label, f"padding_mode={m.padding_mode!r}", "use zero padding"))
@@ -213,56 +155,8 @@ def _op_issues(op: Op, target: str, last: bool, prev: Optional[Op], nxt: Optiona
             out.append(Issue(label, "ceil_mode / divisor_override average pooling", "use plain AvgPool2d"))
         if not m.count_include_pad and _nonzero(m.padding):
             out.append(Issue(label, "count_include_pad=False with padding", "use count_include_pad=True or no padding"))
-    if target == "loihi2":
-        out += _lava_layer_issues(op, nxt)
     return out
 
 
 def _nonzero(p) -> bool:
     return any(int(v) != 0 for v in (p if isinstance(p, (tuple, list)) else (p,)))
-
-
-def _lava_layer_issues(op: Op, nxt: Optional[Op]) -> list[Issue]:
-    label, m, kind = op.label, op.module, op.kind
-    if kind in ("threshold",):
-        return [Issue(label, "a Threshold layer has no Lava netx block", "use a spiking neuron")]
-    if kind == "sumpool":
-        return [Issue(label, "SumPool2d has no Lava netx block", "use AvgPool2d before a conv/linear layer")]
-    if kind == "conv" and isinstance(m, nn.Conv1d):
-        return [Issue(label, "Conv1d has no Lava netx block", "use Conv2d with a height of 1")]
-    if kind == "avgpool" and (nxt is None or nxt.kind not in ("linear", "conv", "flatten", "avgpool", "scale")):
-        return [Issue(label, "average pooling must be followed by a conv or dense layer (it is folded into it; "
-                             "netx reads no pooling layer)", "put a conv or linear layer after the pooling")]
-    if kind in ("linear", "conv"):
-        from .lava import weight_error
-
-        out = []
-        if nxt is None or nxt.kind != "neuron":
-            where = "ends the network" if nxt is None else f"is followed by {nxt.label}"
-            out.append(Issue(label, f"the layer {where}, not by a neuron: netx blocks are a synapse and its neuron "
-                                    f"(a membrane readout needs a readout neuron)",
-                             "end with a readout neuron, e.g. append IntegratorNode(step_mode='m') (the argmax of its "
-                             "last potential is that of the mean output), or train with readout='spike'"))
-        err = weight_error(m.weight)
-        if err > 0:
-            out.append(Issue(label, f"weights are quantised to 8 bits with a power-of-two scale (largest error "
-                                    f"{err:.3g} of the largest weight)",
-                             "accept it (see the reference simulation in to_lava's report) or train with quantised "
-                             "weights", "precision"))
-        return out
-    return []
-
-
-def blocking(issues: list[Issue], approximate: bool) -> list[Issue]:
-    """The issues that stop an export (with or without ``approximate``)."""
-    stop = {"error"} if approximate else {"error", "approximate"}
-    return [i for i in issues if i.severity in stop]
-
-
-def raise_for(issues: list[Issue], target: str, approximate: bool) -> None:
-    bad = blocking(issues, approximate)
-    if not bad:
-        return
-    hint = "" if approximate or not any(i.severity == "approximate" for i in bad) else \
-        "\n(approximate=True handles the issues marked [approximate] and reports the accuracy change)"
-    raise ValueError(f"the model cannot be exported to {target} exactly:\n" + "\n".join(f"  {i}" for i in bad) + hint)

@@ -17,7 +17,7 @@ datasets):
   ``neuron/iDecay``, ``neuron/vDecay`` (units of 1/4096 per step), ``neuron/vThMant``, ``neuron/refDelay``,
   ``neuron/gradedSpike``.
 
-**Fixed point.** Each layer l has a power-of-two scale s_l: weights are stored as even integers in
+**Fixed point.** Each layer l has a power-of-two scale s_l (``export.quantize``): weights are stored as even integers in
 [-256, 254] (8 bits, Loihi's mixed-sign mode) equal to round(w s_l), biases as round(b s_l) and the
 threshold mantissa as round(V_th s_l); the chip shifts synaptic input, bias and threshold left by 6, so
 1.0 of the float model is 64 s_l in the state variables. s_l is the largest power of two with
@@ -44,10 +44,11 @@ to be encoded as spikes or graded spikes first.
 
 from __future__ import annotations
 
+import io
 import math
 import pathlib
 from dataclasses import dataclass, field
-from typing import Optional, Union
+from typing import Any, BinaryIO, Optional, Union
 
 import numpy as np
 import torch
@@ -55,40 +56,22 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from ..functional import to_loihi_layout
-from ..neuron import CubaLIFNode, CubaLINode, IFNode, IntegratorNode, LIFNode, NonSpikingLIFNode
-from .check import check_ops, raise_for, rest_of
-from .ops import Op, layer_list, takes_static_input
+from .approximate import predictions, reads_last
+from .check import UNSUPPORTED_KINDS, dynamics_issues, each_op, layer_issues, same, scalar, unsupported_neuron
+from .issues import Issue
+from .neurons import entry_of, rest_of
+from .ops import Op, layer_list, ops_network, takes_static_input
+from .pipeline import export_model
+from .quantize import quantize_weight, weight_error
+from .targets import TARGETS, Target
 
 PathLike = Union[str, pathlib.Path]
-W_MAX, W_MIN = 254, -256
 VTH_MAX = 2 ** 17 - 1
 BIAS_MAX = 2 ** 12 - 1
 UV_MAX = 2 ** 23
 
-
-def _quant_scale(max_abs: float) -> int:
-    """The exponent k of the largest scale 2^k with max_abs 2^k <= 254."""
-    if max_abs <= 0 or not math.isfinite(max_abs):
-        return 0
-    return int(math.floor(math.log2(W_MAX / max_abs)))
-
-
-def quantize_weight(w: Tensor, k: Optional[int] = None) -> tuple[np.ndarray, int]:
-    """Even integers round(w 2^k) in [-256, 254] and the exponent k (largest that fits, unless given)."""
-    w = w.detach().double().cpu()
-    if k is None:
-        k = _quant_scale(float(w.abs().max()) if w.numel() else 0.0)
-    q = torch.clamp(2 * torch.round(w * 2.0 ** k / 2), W_MIN, W_MAX)
-    return q.numpy(), k
-
-
-def weight_error(w: Tensor) -> float:
-    """The largest |w - w_quantised| relative to max|w| (0 when the weights are exactly representable)."""
-    q, k = quantize_weight(w)
-    m = float(w.detach().abs().max()) if w.numel() else 0.0
-    if m == 0:
-        return 0.0
-    return float(np.abs(q / 2.0 ** k - w.detach().double().cpu().numpy()).max() / m)
+__all__ = ["LavaExport", "LavaLayer", "LavaTarget", "build_layers", "compare_lava", "quantize_weight", "read_lava",
+           "simulate_lava", "to_lava", "weight_error"]
 
 
 @dataclass
@@ -188,15 +171,10 @@ def _pair(v) -> tuple:
 
 def _neuron_params(n: nn.Module) -> dict:
     """Float decays and the input scaling of a neuron: (current decay, voltage decay, input factor)."""
-    if isinstance(n, (CubaLIFNode, CubaLINode)):
-        ts, tm = float(torch.as_tensor(n.tau_syn).flatten()[0]), float(torch.as_tensor(n.tau_mem).flatten()[0])
-        return {"i": 1.0 / ts, "v": 1.0 / tm, "factor": 1.0 / tm if n.decay_input else 1.0}
-    if isinstance(n, (LIFNode, NonSpikingLIFNode)):
-        tau = float(torch.as_tensor(n.tau).detach().flatten()[0])
-        return {"i": 1.0, "v": 1.0 / tau, "factor": 1.0 / tau if n.decay_input else 1.0}
-    if isinstance(n, (IFNode, IntegratorNode)):
-        return {"i": 1.0, "v": 0.0, "factor": 1.0}
-    raise ValueError(f"{type(n).__name__} has no CUBA equivalent")
+    entry = entry_of(n)
+    if entry is None or entry.cuba is None:
+        raise ValueError(f"{type(n).__name__} has no CUBA equivalent")  # check() reports it first
+    return entry.cuba(n)
 
 
 def build_layers(ops: list[Op]) -> list[LavaLayer]:
@@ -308,13 +286,14 @@ def _channelwise(v) -> bool:
 
 
 # ----------------------------------------------------------------------------- writing and reading
-def _write(path: pathlib.Path, layers: list[LavaLayer]) -> None:
+def _write(dest: Any, layers: list[LavaLayer]) -> None:
+    """The netx HDF5 file of ``layers`` into ``dest`` (a path or a seekable binary file)."""
     import h5py
 
     def string(group, key, value):
         group.create_dataset(key, (1,), "S10", [value.encode("ascii")])
 
-    with h5py.File(path, "w") as f:
+    with h5py.File(dest, "w") as f:
         f.attrs["format"] = "lava-dl netx (written by spikesmith)"
         root = f.create_group("layer")
         for i, l in enumerate(layers):
@@ -385,6 +364,107 @@ def read_lava(path: PathLike) -> list[LavaLayer]:
         return out
 
 
+# ----------------------------------------------------------------------------- the target
+class LavaTarget(Target):
+    """Loihi 2 through Lava-dl netx HDF5 files: synapse + CUBA neuron blocks (see the module docstring)."""
+
+    name = "loihi2"
+    suffix = ".net"
+    supported = ("Linear, Conv2d, Flatten, AvgPool2d before a conv/linear layer (folded into it), BatchNorm right "
+                 "after a conv/linear layer (folded), Dropout (dropped); neurons IFNode, LIFNode, ParametricLIFNode, "
+                 "CubaLIFNode; as the last layer a readout IntegratorNode, NonSpikingLIFNode or CubaLINode")
+    neuron_hint = "LIFNode, IFNode or CubaLIFNode (Loihi's CUBA neuron)"
+    leaks_to_reset = True
+
+    def runs(self, entry, last: bool = False) -> bool:
+        return entry.cuba is not None and (last or not entry.readout)
+
+    def check(self, ops: list[Op]) -> list[Issue]:
+        out: list[Issue] = []
+        for op, prev, nxt, last in each_op(ops):
+            if op.kind == "neuron":
+                refused = self._placement(op, last) or unsupported_neuron(op, self, last)
+                out += [refused] if refused else dynamics_issues(op) + _neuron_issues(op, prev)
+            else:
+                out += layer_issues(op, self)
+                if op.kind not in UNSUPPORTED_KINDS:
+                    out += _layer_issues(op, nxt)
+        return out
+
+    @staticmethod
+    def _placement(op: Op, last: bool) -> Optional[Issue]:
+        entry = entry_of(op.module)
+        if last or entry is None or not entry.readout or entry.cuba is None or entry.refusal("loihi2"):
+            return None
+        return Issue(op.label, "a non-spiking readout is only supported as the last layer on Loihi",
+                     "end the network with it, or use a spiking neuron here")
+
+    def build(self, ops: list[Op]) -> list[LavaLayer]:
+        return build_layers(ops)
+
+    def write(self, layers: list[LavaLayer], f: BinaryIO) -> None:
+        buffer = io.BytesIO()          # HDF5 seeks and reads back what it wrote: build the file in memory
+        _write(buffer, layers)
+        f.write(buffer.getvalue())
+
+
+def _neuron_issues(op: Op, prev: Optional[Op]) -> list[Issue]:
+    """What Loihi's CUBA neuron adds to the checks every target makes."""
+    m, label = op.module, op.label
+    entry = entry_of(m)
+    spiking = m.emits_spikes
+    out: list[Issue] = []
+    for name, value in entry.per_layer(m).items():
+        if value is not None and not scalar(value):
+            out.append(Issue(label, f"per-neuron {name}: Loihi's CUBA decays are one per layer",
+                             f"use one {name} per layer (a float)"))
+    if spiking and m.v_reset is not None and not same(rest_of(m), m.v_reset):
+        out.append(Issue(label, "the neuron leaks towards v_leak but resets to v_reset: Loihi's CUBA neuron "
+                                "leaks towards and resets to the same potential",
+                         "set v_leak=None, or export with approximate=True (leak towards v_reset)", "approximate"))
+    if spiking and not scalar(m.v_threshold) and (prev is None or prev.kind not in ("linear", "conv")):
+        out.append(Issue(label, "per-neuron thresholds need a dense/conv layer right before the neuron (they are "
+                                "folded into its weights)", "use one threshold per layer"))
+    if entry.current_tau is not None and prev is not None and prev.kind in ("linear", "conv") \
+            and getattr(prev.module, "bias", None) is not None and not same(entry.current_tau(m), 1.0):
+        out.append(Issue(label, "a bias into a synaptic current (tau_syn > 1): Lava adds biases to the voltage",
+                         f"train without bias before {type(m).__name__}, or use tau_syn=1"))
+    return out
+
+
+def _layer_issues(op: Op, nxt: Optional[Op]) -> list[Issue]:
+    """The layers netx has no block for, and the 8-bit weights of those it has."""
+    label, m, kind = op.label, op.module, op.kind
+    if kind == "threshold":
+        return [Issue(label, "a Threshold layer has no Lava netx block", "use a spiking neuron")]
+    if kind == "sumpool":
+        return [Issue(label, "SumPool2d has no Lava netx block", "use AvgPool2d before a conv/linear layer")]
+    if kind == "conv" and isinstance(m, nn.Conv1d):
+        return [Issue(label, "Conv1d has no Lava netx block", "use Conv2d with a height of 1")]
+    if kind == "avgpool" and (nxt is None or nxt.kind not in ("linear", "conv", "flatten", "avgpool", "scale")):
+        return [Issue(label, "average pooling must be followed by a conv or dense layer (it is folded into it; "
+                             "netx reads no pooling layer)", "put a conv or linear layer after the pooling")]
+    if kind not in ("linear", "conv"):
+        return []
+    out = []
+    if nxt is None or nxt.kind != "neuron":
+        where = "ends the network" if nxt is None else f"is followed by {nxt.label}"
+        out.append(Issue(label, f"the layer {where}, not by a neuron: netx blocks are a synapse and its neuron "
+                                f"(a membrane readout needs a readout neuron)",
+                         "end with a readout neuron, e.g. append IntegratorNode(step_mode='m') (the argmax of its "
+                         "last potential is that of the mean output), or train with readout='spike'"))
+    err = weight_error(m.weight)
+    if err > 0:
+        out.append(Issue(label, f"weights are quantised to 8 bits with a power-of-two scale (largest error "
+                                f"{err:.3g} of the largest weight)",
+                         "accept it (see the reference simulation in to_lava's report) or train with quantised "
+                         "weights", "precision"))
+    return out
+
+
+LAVA = TARGETS.register("loihi2", LavaTarget())
+
+
 def to_lava(model: nn.Module, path: PathLike, example_input, approximate: bool = False, data=None) -> LavaExport:
     """Write ``model`` as a Lava-dl netx HDF5 file for Loihi 2 (see the module docstring).
 
@@ -396,28 +476,8 @@ def to_lava(model: nn.Module, path: PathLike, example_input, approximate: bool =
 
     Raises ValueError listing every blocking issue of ``check(model, 'loihi2')`` with its fix.
     """
-    from .nirgraph import sample_shape
-
-    shape = sample_shape(model, example_input)
-    ops = layer_list(model, shape)
-    issues = check_ops(ops, "loihi2")
-    raise_for(issues, "loihi2", approximate)
-    changes: list = []
-    if approximate and any(i.severity == "approximate" for i in issues):
-        from .approximate import approximate_ops, report
-
-        ops, changes = approximate_ops(ops, "loihi2")
-        changes = report(model, layer_list(model, shape), ops, changes, data, shape, "loihi2").splitlines()
-    layers = build_layers(ops)
-    path = pathlib.Path(path)
-    tmp = path.with_name(f".{path.name}.tmp")
-    try:
-        _write(tmp, layers)
-        tmp.replace(path)
-    finally:
-        if tmp.exists():
-            tmp.unlink()
-    return LavaExport(path, layers, path.stat().st_size, changes)
+    result = export_model(model, LAVA, example_input, path, approximate=approximate, data=data)
+    return LavaExport(result.path, result.built, result.path.stat().st_size, result.report.splitlines())
 
 
 # ----------------------------------------------------------------------------- reference simulation
@@ -499,9 +559,6 @@ def compare_lava(model: nn.Module, path: PathLike, x, y: Optional[Tensor] = None
     and ``lava_accuracy``. The float reference is ``model`` as given: pass the network that ``approximate``
     returned to compare against what was written, the original one to see the whole cost of the export.
     """
-    from .approximate import predictions
-    from .ops import ops_network
-
     converted = takes_static_input(model)
     x_seq = x.unsqueeze(0).expand(model.T, *x.shape) if converted else x
     ops = layer_list(model, tuple(x_seq.shape[2:]))
@@ -512,7 +569,7 @@ def compare_lava(model: nn.Module, path: PathLike, x, y: Optional[Tensor] = None
     result = {"layout_loihi": list(to_loihi_layout(fixed).shape)}
     if readout:
         result["output_error"] = float((fixed - ref_float).abs().max())
-        p_fixed = fixed[-1].argmax(-1) if type(ops[-1].module) is IntegratorNode else fixed.mean(0).argmax(-1)
+        p_fixed = fixed[-1].argmax(-1) if reads_last(ops[-1].module) else fixed.mean(0).argmax(-1)
     else:
         result["spike_mismatch"] = float((fixed != ref_float).float().mean())
         p_fixed = fixed.mean(0).argmax(-1)

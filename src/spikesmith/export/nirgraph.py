@@ -39,11 +39,12 @@ the values above), leak potentials that differ from the reset (``v_leak``), nest
 
 from __future__ import annotations
 
+import io
 import math
 import pathlib
 import warnings
 from collections import OrderedDict
-from typing import Optional, Union
+from typing import Any, BinaryIO, Optional, Union
 
 import numpy as np
 import torch
@@ -58,12 +59,18 @@ from ..neuron import (
     LIFNode,
     NonSpikingLIFNode,
 )
-from .check import check_ops, raise_for
+from .check import dynamics_issues, each_op, layer_issues, unsupported_neuron
+from .issues import Issue
 from .modules import Scale, SumPool2d, Threshold
-from .ops import Op, layer_list, takes_static_input
+from .neurons import entry_of
+from .ops import Op
+from .pipeline import export_model, sample_shape, write
+from .targets import TARGETS, Target
 
 PathLike = Union[str, pathlib.Path]
 DT_KEY = "spikesmith_dt"
+
+__all__ = ["DT_KEY", "NirTarget", "check_dt", "from_nir", "read_nir", "sample_shape", "to_nir", "write_nir"]
 
 
 def _nir():
@@ -95,35 +102,11 @@ def _np(t: Tensor) -> np.ndarray:
     return np.ascontiguousarray(t.detach().cpu().numpy().astype(np.float32))
 
 
-def _d(v):
-    """Parameters in float64 before they meet dt (tau dt must divide back to tau exactly)."""
-    return v.detach().double() if isinstance(v, Tensor) else float(v)
-
-
 def _neuron_node(m: nn.Module, shape: tuple, dt: float):
-    nir = _nir()
-    A = lambda v: _arr(v, shape)  # noqa: E731
-    if isinstance(m, CubaLIFNode):
-        r = 1.0 if m.decay_input else m.tau_mem
-        return nir.CubaLIF(tau_syn=A(_d(m.tau_syn) * dt), tau_mem=A(_d(m.tau_mem) * dt), r=A(r), v_leak=A(m.rest_potential()),
-                           v_threshold=A(m.v_threshold), v_reset=A(m.v_reset), w_in=A(m.tau_syn))
-    if isinstance(m, CubaLINode):
-        r = 1.0 if m.decay_input else m.tau_mem
-        return nir.CubaLI(tau_syn=A(_d(m.tau_syn) * dt), tau_mem=A(_d(m.tau_mem) * dt), r=A(r), v_leak=A(m.v_leak),
-                          w_in=A(m.tau_syn))
-    if isinstance(m, LIFNode):
-        tau = _d(m.tau)
-        r = 1.0 if m.decay_input else tau
-        return nir.LIF(tau=A(tau * dt), r=A(r), v_leak=A(m.rest_potential()), v_threshold=A(m.v_threshold),
-                       v_reset=A(m.v_reset))
-    if isinstance(m, IFNode):
-        return nir.IF(r=A(1.0 / dt), v_threshold=A(m.v_threshold), v_reset=A(m.v_reset))
-    if isinstance(m, NonSpikingLIFNode):
-        r = 1.0 if m.decay_input else m.tau
-        return nir.LI(tau=A(_d(m.tau) * dt), r=A(r), v_leak=A(m.v_rest))
-    if isinstance(m, IntegratorNode):
-        return nir.I(r=A(1.0 / dt))
-    raise ValueError(f"{type(m).__name__} has no NIR node")  # check() reports it first
+    entry = entry_of(m)
+    if entry is None or entry.nir is None:
+        raise ValueError(f"{type(m).__name__} has no NIR node")  # check() reports it first
+    return entry.nir(m, _nir(), lambda v: _arr(v, shape), dt)
 
 
 def _op_node(op: Op, dt: float):
@@ -178,24 +161,66 @@ def _node_name(name: str, used: set) -> str:
     return out
 
 
-def sample_shape(model: nn.Module, example_input) -> tuple:
-    """One sample's shape from an example input (``[T, N, ...]``; ``[N, ...]`` for a ConvertedSNN) or a tuple."""
-    if isinstance(example_input, Tensor):
-        converted = takes_static_input(model)
-        need = 2 if converted else 3
-        if example_input.dim() < need:
-            layout = "[N, ...]" if converted else "[T, N, ...]"
-            raise ValueError(f"example_input must have the layout {layout}, got shape {list(example_input.shape)}")
-        return tuple(example_input.shape[1:] if converted else example_input.shape[2:])
-    if isinstance(example_input, (tuple, list, torch.Size)):
-        return tuple(int(s) for s in example_input)
-    raise TypeError(f"example_input must be a tensor or the shape of one sample, got {type(example_input).__name__}")
-
-
 def check_dt(dt) -> float:
     if isinstance(dt, bool) or not isinstance(dt, (int, float)) or not math.isfinite(dt) or dt <= 0:
         raise ValueError(f"dt must be a positive number of seconds per step, got {dt!r}")
     return float(dt)
+
+
+class NirTarget(Target):
+    """NIR graphs (``nir.NIRGraph``), one node per layer, written with ``nir.write`` (see the module docstring)."""
+
+    name = "nir"
+    suffix = ".nir"
+    supported = ("Linear, Conv1d/Conv2d, Flatten, AvgPool2d (and AdaptiveAvgPool2d with even windows), SumPool2d, "
+                 "Scale, Threshold, BatchNorm right after a conv/linear layer (folded), Dropout (dropped); neurons "
+                 "IFNode, LIFNode, ParametricLIFNode, CubaLIFNode; readouts IntegratorNode, NonSpikingLIFNode, "
+                 "CubaLINode")
+    neuron_hint = "LIFNode (NIR LIF) or CubaLIFNode (NIR CubaLIF)"
+
+    def runs(self, entry, last: bool = False) -> bool:
+        return entry.nir is not None
+
+    def check(self, ops: list[Op]) -> list[Issue]:
+        out: list[Issue] = []
+        for op, _prev, _nxt, last in each_op(ops):
+            if op.kind == "neuron":
+                refused = unsupported_neuron(op, self, last)
+                out += [refused] if refused else dynamics_issues(op)
+            else:
+                out += layer_issues(op, self)
+        return out
+
+    def params(self, dt: float = 1e-3, **options: Any) -> dict:
+        super().params(**options)
+        return {"dt": check_dt(dt)}
+
+    def build(self, ops: list[Op], dt: float = 1e-3) -> "nir.NIRGraph":  # noqa: F821
+        nir = _nir()
+        nodes: "OrderedDict[str, object]" = OrderedDict()
+        nodes["input"] = nir.Input(input_type={"input": np.array(ops[0].in_shape)})
+        used = {"input", "output"}
+        names = ["input"]
+        for op in ops:
+            name = _node_name(op.name, used)
+            nodes[name] = _op_node(op, dt)
+            names.append(name)
+        nodes["output"] = nir.Output(output_type={"output": np.array(ops[-1].out_shape)})
+        names.append("output")
+        edges = list(zip(names[:-1], names[1:]))
+        meta = {DT_KEY: dt, "spikesmith_firing": "spikesmith fires on H >= V_th, NIR on v > v_threshold"}
+        try:
+            return nir.NIRGraph(nodes=dict(nodes), edges=edges, metadata=meta, type_check=True)
+        except Exception as err:  # noqa: BLE001 - a bug here must name the graph
+            raise RuntimeError(f"to_nir built a graph that fails NIR's type check: {err}") from err
+
+    def write(self, graph, f: BinaryIO) -> None:
+        buffer = io.BytesIO()          # HDF5 seeks and reads back what it wrote: build the file in memory
+        _nir().write(buffer, graph)
+        f.write(buffer.getvalue())
+
+
+NIR = TARGETS.register("nir", NirTarget())
 
 
 def to_nir(model: nn.Module, example_input, dt: float = 1e-3, approximate: bool = False,
@@ -213,55 +238,16 @@ def to_nir(model: nn.Module, example_input, dt: float = 1e-3, approximate: bool 
     Raises ValueError listing every issue ``check(model, 'nir')`` finds, with fixes, when not exportable.
     The graph passes ``nir.NIRGraph`` type checking (and so ``nir.read`` after ``write_nir``).
     """
-    nir = _nir()
-    dt = check_dt(dt)
-    shape = sample_shape(model, example_input)
-    ops = layer_list(model, shape)
-    ops = _maybe_approximate(model, ops, "nir", approximate, data, shape)
-    if not ops:
-        raise ValueError("the model has no layer to export")
-    nodes: "OrderedDict[str, object]" = OrderedDict()
-    nodes["input"] = nir.Input(input_type={"input": np.array(shape)})
-    used = {"input", "output"}
-    names = ["input"]
-    for op in ops:
-        name = _node_name(op.name, used)
-        nodes[name] = _op_node(op, dt)
-        names.append(name)
-    nodes["output"] = nir.Output(output_type={"output": np.array(ops[-1].out_shape)})
-    names.append("output")
-    edges = list(zip(names[:-1], names[1:]))
-    meta = {DT_KEY: dt, "spikesmith_firing": "spikesmith fires on H >= V_th, NIR on v > v_threshold"}
-    try:
-        return nir.NIRGraph(nodes=dict(nodes), edges=edges, metadata=meta, type_check=True)
-    except Exception as err:  # noqa: BLE001 - a bug here must name the graph
-        raise RuntimeError(f"to_nir built a graph that fails NIR's type check: {err}") from err
-
-
-def _maybe_approximate(model, ops, target, approximate, data, shape):
-    issues = check_ops(ops, target)
-    raise_for(issues, target, approximate)
-    if approximate and any(i.severity == "approximate" for i in issues):
-        from .approximate import approximate_ops, report
-
-        new_ops, changes = approximate_ops(ops, target)
-        warnings.warn(report(model, ops, new_ops, changes, data, shape, target), stacklevel=3)
-        return new_ops
-    return ops
+    _nir()
+    result = export_model(model, NIR, example_input, approximate=approximate, data=data, dt=dt)
+    if result.report:
+        warnings.warn(result.report, stacklevel=2)
+    return result.built
 
 
 def write_nir(graph, path: PathLike) -> pathlib.Path:
     """Write ``graph`` to ``path`` atomically (a temporary file renamed into place)."""
-    nir = _nir()
-    path = pathlib.Path(path)
-    tmp = path.with_name(f".{path.name}.tmp")
-    try:
-        nir.write(str(tmp), graph)
-        tmp.replace(path)
-    finally:
-        if tmp.exists():
-            tmp.unlink()
-    return path
+    return write(NIR, graph, path)
 
 
 # ----------------------------------------------------------------------------- import
