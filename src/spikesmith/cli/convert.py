@@ -64,6 +64,7 @@ def _option_value(text: str):
 
 def run(args: argparse.Namespace) -> int:
     from ..conversion.sweep import table
+    from ..loading import open_checkpoint
     from ..run.conversion import ConvertConfig, convert_checkpoint
     from ..training.config import parse_overrides
 
@@ -76,6 +77,6 @@ def run(args: argparse.Namespace) -> int:
                         dataset=args.dataset, data_dir=args.data_dir, batch_size=args.batch_size, options=options,
                         weights=args.weights, no_bias=args.no_bias, seed=args.seed, out=args.out,
                         report=not args.no_plot)
-    summary = convert_checkpoint(cfg)
+    summary = convert_checkpoint(cfg, open_checkpoint(cfg.checkpoint))
     print("\n".join(table(summary["results"], summary["ann_accuracy"], summary["T"])))
     return 0

@@ -19,7 +19,6 @@ import torch
 from ..conversion import save_converted
 from ..conversion.evaluate import ann_accuracy
 from ..conversion.sweep import sweep, variants
-from ..training import TrainConfig, load_checkpoint, load_weights
 from ..training.setup import load_split
 from .skeleton import Run
 
@@ -50,10 +49,12 @@ class ConvertConfig:
         return dataclasses.asdict(self)
 
 
-def convert_checkpoint(cfg: ConvertConfig) -> dict:
+def convert_checkpoint(cfg: ConvertConfig, loaded) -> dict:
     """Convert as configured; return the summary written to ``conversion.json``.
 
-    ``summary["results"]`` maps each variant's label to its row (see ``conversion.sweep.sweep``).
+    ``loaded`` is ``spikesmith.loading.open_checkpoint(cfg.checkpoint)``: the ANN twin with its run's
+    config (the loader sits above the run layer, so the caller opens the file). ``summary["results"]``
+    maps each variant's label to its row (see ``conversion.sweep.sweep``).
     """
     steps = sorted(set(cfg.T))
     if not steps or steps[0] < 1:
@@ -62,17 +63,12 @@ def convert_checkpoint(cfg: ConvertConfig) -> dict:
     if cfg.calib_samples < 1:
         raise ValueError(f"--calib-samples must be >= 1, got {cfg.calib_samples}")
 
-    ckpt = load_checkpoint(cfg.checkpoint)                                                 # model
-    if not ckpt["model_args"].get("ann", False):
-        raise ValueError(f"{cfg.checkpoint} holds an SNN ({ckpt['model_name']}); convert needs an ANN twin trained "
+    if loaded.kind != "trained" or not loaded.model_args.get("ann", False):                # model
+        what = "an SNN" if loaded.kind == "trained" else f"a {loaded.kind} network"
+        raise ValueError(f"{cfg.checkpoint} holds {what} ({loaded.model_name}); convert needs an ANN twin trained "
                          f"with spikesmith train --ann true")
-    from ..models import build_model
-
-    ann = build_model(ckpt["model_name"], **ckpt["model_args"])
-    load_weights(ann, ckpt["state_dict"], source=cfg.checkpoint)
-    ann.eval()
-    known = TrainConfig.__dataclass_fields__
-    data_cfg = TrainConfig(**{k: v for k, v in ckpt["config"].items() if k in known})
+    ann, ckpt = loaded.net, loaded.checkpoint
+    data_cfg = loaded.config
     if cfg.dataset:
         data_cfg.dataset = cfg.dataset
     if cfg.data_dir:
