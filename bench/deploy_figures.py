@@ -108,11 +108,8 @@ class Net:
 
 
 # ----------------------------------------------------------------------------- loading
-def _config(stored: dict, args):
-    from spikesmith.training import TrainConfig
-
-    known = TrainConfig.__dataclass_fields__
-    cfg = TrainConfig(**{k: v for k, v in (stored or {}).items() if k in known})
+def _config(cfg, args):
+    """The run config of a loaded checkpoint, with the command line's dataset and test-set overrides."""
     for key, value in (("dataset", args.dataset), ("data_dir", args.data_dir)):
         if value is not None:
             setattr(cfg, key, value)
@@ -152,27 +149,23 @@ def _with_readout(model: nn.Module, shape: tuple, notes: list) -> nn.Module:
 
 
 def load_direct(path: Path, args, cache: dict, used: set) -> Net:
-    from spikesmith.conversion import is_converted_checkpoint
-    from spikesmith.models import build_model
-    from spikesmith.training import load_checkpoint, load_weights
+    from spikesmith.loading import open_checkpoint
     from spikesmith.training.setup import make_encoder
 
-    try:
-        raw = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception:  # missing or corrupt: load_checkpoint says what is wrong
-        raw = None
-    if is_converted_checkpoint(raw):
+    loaded = open_checkpoint(path)
+    if loaded.kind == "converted":
         raise ValueError(f"{path} is a converted checkpoint; pass it with --checkpoint-converted")
-    ckpt = load_checkpoint(path)
+    if loaded.kind != "trained":
+        raise ValueError(f"{path} holds an STDP network ({loaded.model_name}); pass a network trained by "
+                         f"spikesmith train")
+    ckpt = loaded.checkpoint
     if ckpt["model_args"].get("ann", False):
         raise ValueError(f"{path} holds an ANN twin ({ckpt['model_name']}); convert it (spikesmith convert) and pass "
                          f"its converted_<method>.pt with --checkpoint-converted")
-    cfg = _config(ckpt["config"], args)
+    cfg = _config(loaded.config, args)
     if args.T is not None:
         cfg.T = args.T
-    model = build_model(ckpt["model_name"], **ckpt["model_args"])
-    load_weights(model, ckpt["state_dict"], source=str(path))
-    model.eval()
+    model = loaded.net
     x, y, info = _test_set(cfg, cache)
     trained = ckpt["model_args"].get("num_classes")
     if trained is not None and info.num_classes != trained:
@@ -188,10 +181,8 @@ def load_direct(path: Path, args, cache: dict, used: set) -> Net:
     shape = tuple(x.shape[2:]) if temporal else tuple(x.shape[1:])
     notes: list = []
     deployed = _with_readout(model, shape, notes)
-    try:
-        twin = build_model(ckpt["model_name"], **{**ckpt["model_args"], "ann": True}).eval()
-    except TypeError:
-        twin = None
+    twin = loaded.ann_twin()
+    if twin is None:
         notes.append(f"{ckpt['model_name']} has no ANN twin")
     describe = {"model_name": ckpt["model_name"], "model_args": ckpt["model_args"], "encoder": cfg.encoder,
                 "trained_test_accuracy": ckpt.get("test_accuracy")}
@@ -200,22 +191,16 @@ def load_direct(path: Path, args, cache: dict, used: set) -> Net:
 
 
 def load_converted(path: Path, args, cache: dict, used: set) -> Net:
-    from spikesmith.conversion import is_converted_checkpoint
-    from spikesmith.conversion import load_converted as load
+    from spikesmith.loading import open_checkpoint
 
-    if not path.is_file():
-        raise FileNotFoundError(f"converted checkpoint {path} does not exist")
-    try:
-        raw = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as err:
-        raise ValueError(f"converted checkpoint {path} cannot be read ({type(err).__name__}: {err})") from None
-    if not is_converted_checkpoint(raw):
+    loaded = open_checkpoint(path)
+    if loaded.kind != "converted":
         raise ValueError(f"{path} is not a converted checkpoint (spikesmith convert writes converted_<method>.pt); "
                          f"pass a trained SNN with --checkpoint-direct")
-    snn = load(raw).eval()
+    snn, raw = loaded.net, loaded.checkpoint
     if args.T is not None and args.T != snn.T:
         snn.set_T(args.T)
-    cfg = _config(raw.get("config") or {}, args)
+    cfg = _config(loaded.config, args)
     if cfg.dataset is None:
         raise ValueError(f"{path} names no dataset; pass --dataset")
     cfg.T = snn.T

@@ -5,4 +5,17 @@ __version__ = "0.2.0"
 from . import dynamics, functional, layer, monitor, neuron, surrogate  # noqa: E402
 from ._config import is_debug, set_debug  # noqa: E402
 
-__all__ = ["dynamics", "functional", "is_debug", "layer", "monitor", "neuron", "set_debug", "surrogate"]
+
+def load(path, config: bool = False, map_location: str = "cpu"):
+    """The network of any checkpoint the project writes (trained, STDP, hybrid, converted), in eval mode.
+
+    Read with ``torch.load(weights_only=True)``; ``config=True`` returns ``(net, config)``, the config
+    of the run that wrote it. See :mod:`spikesmith.loading` (imported on first use: it pulls in the
+    training stack).
+    """
+    from .loading import load as _load
+
+    return _load(path, config=config, map_location=map_location)
+
+
+__all__ = ["dynamics", "functional", "is_debug", "layer", "load", "monitor", "neuron", "set_debug", "surrogate"]

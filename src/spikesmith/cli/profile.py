@@ -32,8 +32,7 @@ def run(args: argparse.Namespace) -> int:
 
     from .. import functional
     from ..analysis import EnergyCosts, Profiler, plot_profile
-    from ..models import build_model
-    from ..training import TrainConfig, load_checkpoint, load_weights
+    from ..loading import open_checkpoint
     from ..training.batches import iterate_batches
     from ..training.setup import load_split, make_encoder
     from ..training.trainer import forward
@@ -48,24 +47,17 @@ def run(args: argparse.Namespace) -> int:
     check_png_path(out)
     costs = EnergyCosts(ac_pj=args.ac_pj, mac_pj=args.mac_pj,
                         source="Horowitz 2014, 45 nm, fp32" if (args.ac_pj, args.mac_pj) == (0.9, 4.6) else "given")
-    try:
-        raw = torch.load(ckpt_path, map_location="cpu", weights_only=True)
-    except Exception:  # missing or corrupt: load_checkpoint below says what is wrong
-        raw = None
-    from ..conversion import is_converted_checkpoint
-
-    if is_converted_checkpoint(raw):
-        return _profile_converted(raw, args, ckpt_path, out, costs)
-    ckpt = load_checkpoint(ckpt_path)
-    known = TrainConfig.__dataclass_fields__
-    cfg = TrainConfig(**{k: v for k, v in ckpt["config"].items() if k in known})
+    loaded = open_checkpoint(ckpt_path)
+    if loaded.kind == "converted":
+        return _profile_converted(loaded, args, ckpt_path, out, costs)
+    if loaded.kind == "stdp":
+        raise ValueError(f"{ckpt_path} holds an STDP network ({loaded.model_name}); profile reads networks trained "
+                         f"by spikesmith train or converted by spikesmith convert")
+    cfg, model = loaded.config, loaded.net
     if args.data_dir is not None:
         cfg.data_dir = args.data_dir
     if args.batch_size is not None:
         cfg.batch_size = args.batch_size
-    model = build_model(ckpt["model_name"], **ckpt["model_args"])
-    load_weights(model, ckpt["state_dict"], source=str(ckpt_path))
-    model.eval()
     x_all, y_all, info = load_split(cfg, "test")
     temporal = info.temporal
     batches = []
@@ -88,15 +80,12 @@ def run(args: argparse.Namespace) -> int:
     twin = None
     if not cfg.ann and not args.no_ann:
         twin_cfg = dataclasses.replace(cfg, ann=True)
-        try:
-            twin_model = build_model(ckpt["model_name"], **{**ckpt["model_args"], "ann": True}).eval()
-        except TypeError:
-            twin_model = None  # a model without an ANN twin
+        twin_model = loaded.ann_twin()       # None: a model without an ANN twin
         if twin_model is not None:
             twin = measure(twin_model, twin_cfg)
-    path = plot_profile(result, out, ann=twin, title=f"{ckpt['model_name']} on {cfg.dataset}")
+    path = plot_profile(result, out, ann=twin, title=f"{loaded.model_name} on {cfg.dataset}")
     return _print(args, result, twin, path,
-                  f"{ckpt['model_name']} on {cfg.dataset} ({'ANN' if cfg.ann else 'SNN'}), checkpoint {ckpt_path}")
+                  f"{loaded.model_name} on {cfg.dataset} ({'ANN' if cfg.ann else 'SNN'}), checkpoint {ckpt_path}")
 
 
 def _print(args: argparse.Namespace, result, twin, path, heading: str) -> int:
@@ -113,20 +102,15 @@ def _print(args: argparse.Namespace, result, twin, path, heading: str) -> int:
     return 0
 
 
-def _profile_converted(ckpt: dict, args: argparse.Namespace, ckpt_path: Path, out: Path, costs) -> int:
+def _profile_converted(loaded, args: argparse.Namespace, ckpt_path: Path, out: Path, costs) -> int:
     """A converted (ANN -> SNN) checkpoint: the drop-in SNN over its T steps next to its source ANN."""
     import torch
 
     from ..analysis import Profiler, plot_profile
-    from ..conversion import load_converted
-    from ..training import TrainConfig
     from ..training.batches import iterate_batches
     from ..training.setup import load_split
 
-    snn = load_converted(ckpt).eval()
-    config = ckpt.get("config") or {}
-    known = TrainConfig.__dataclass_fields__
-    cfg = TrainConfig(**{k: v for k, v in config.items() if k in known})
+    snn, cfg = loaded.net, loaded.config
     if args.data_dir is not None:
         cfg.data_dir = args.data_dir
     if cfg.dataset is None:
@@ -143,7 +127,7 @@ def _profile_converted(ckpt: dict, args: argparse.Namespace, ckpt_path: Path, ou
             return prof.result()
 
     result = measure(snn, False)  # the drop-in SNN takes the ANN's input; its T steps run inside
-    twin = None if args.no_ann else measure(snn.ann.eval(), False)
-    title = f"{ckpt.get('model_name', 'converted')} ({ckpt.get('method')}, T={snn.T}) on {cfg.dataset}"
+    twin = None if args.no_ann else measure(loaded.ann_twin(), False)
+    title = f"{loaded.checkpoint.get('model_name', 'converted')} ({snn.method}, T={snn.T}) on {cfg.dataset}"
     path = plot_profile(result, out, ann=twin, title=title)
     return _print(args, result, twin, path, f"{title}, converted checkpoint {ckpt_path}")

@@ -8,7 +8,8 @@
 
 Pipeline and methods: ``convert`` (presets), ``graph`` (tracing, supported operations, BatchNorm
 folding), ``network`` (``ConvertedSNN``), ``thresholds`` (balancing), ``calibration`` (bias,
-potential and weight calibration), ``layers`` (the IF layer, readout, spiking max pool).
+potential and weight calibration), ``steps`` (the calibration steps in order, each flagged by
+whether it depends on T), ``sweep`` (accuracy against T over several methods), ``layers`` (the IF layer, readout, spiking max pool).
 
 Rules: everything between two activations must be affine (convolution, linear, average pooling,
 BatchNorm, flatten, addition of residual branches, concatenation); max pooling after a spiking layer
@@ -22,11 +23,13 @@ from .convert import PRESETS, convert, methods, resolve_options
 from .graph import check_supported, fold_batchnorm, fold_bn_into, normalize, trace
 from .layers import GatedMaxPool, IFActivation, Readout, TimeExpand
 from .network import ConvertedSNN, build_snn
+from .steps import CALIBRATION_STEPS, depends_on_T, needs_recalibration
+from .sweep import Variant, sweep, variants
 from .thresholds import THRESHOLD_METHODS, balance, quantize
 
 __all__ = [
-    "FORMAT", "PRESETS", "THRESHOLD_METHODS", "ConvertedSNN", "GatedMaxPool", "IFActivation", "Readout", "TimeExpand",
-    "balance", "build_snn", "check_supported", "convert", "fold_batchnorm", "fold_bn_into", "is_converted_checkpoint",
-    "layer_error", "layer_errors", "load_converted", "methods", "normalize", "quantize", "resolve_options",
-    "save_converted", "trace",
+    "CALIBRATION_STEPS", "FORMAT", "PRESETS", "THRESHOLD_METHODS", "ConvertedSNN", "GatedMaxPool", "IFActivation", "Readout", "TimeExpand",
+    "Variant", "balance", "build_snn", "check_supported", "convert", "depends_on_T", "fold_batchnorm", "fold_bn_into", "is_converted_checkpoint",
+    "layer_error", "layer_errors", "load_converted", "methods", "needs_recalibration", "normalize", "quantize", "resolve_options",
+    "save_converted", "sweep", "trace", "variants",
 ]

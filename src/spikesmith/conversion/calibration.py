@@ -27,8 +27,10 @@ from torch import Tensor, fx, nn
 from ..models.activations import floor_ste
 from .layers import IFActivation
 from .network import ConvertedSNN
+from .steps import selectable_steps
 
-CALIBRATIONS = ("bias", "potential", "weights")
+#: The names ``calibration=`` accepts (the selectable steps of ``steps.CALIBRATION_STEPS``).
+CALIBRATIONS = selectable_steps()
 
 
 class _Stop(Exception):

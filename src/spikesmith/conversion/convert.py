@@ -47,6 +47,7 @@ from torch import Tensor, nn
 from .calibration import CALIBRATIONS, ann_activation, calibrate_weights, chunks, correct_layer, correct_readout
 from .graph import activation_threshold, normalize, trace
 from .network import ConvertedSNN, build_snn, check_T
+from .steps import needs_recalibration
 from .thresholds import THRESHOLD_METHODS, balance
 
 SHIFTS = ("none", "bias", "potential")
@@ -196,9 +197,9 @@ def convert(ann: nn.Module, calibration_data: Any, T: int = 32, method: str = "l
     if "bias" in cal:
         errors["readout"] = correct_readout(snn, x, batch_size)
     t3 = time.perf_counter()
-    snn.t_dependent = bool(cal) or opts["threshold"] == "mse"
     if not opts["bias"]:
         snn.remove_biases()
+    snn.t_dependent = needs_recalibration(opts)
     snn.stats = {"trace_s": t1 - t0, "threshold_s": t2 - t1, "calibration_s": t3 - t2, "samples": int(x.shape[0]),
                  "layer_mse_before_correction": errors}
     return snn

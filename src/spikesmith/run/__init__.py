@@ -6,7 +6,9 @@
 
 - ``train(cfg)``: gradient descent (``gradient.py``; the epoch itself is ``spikesmith.training``);
 - ``run_stdp(cfg)``: Diehl & Cook (``diehl_cook.py``) or the hybrid (``hybrid.py``), configured by
-  ``STDPConfig`` (``stdp_config.py``), reported by ``stdp_report.py``.
+  ``STDPConfig`` (``stdp_config.py``), reported by ``stdp_report.py``;
+- ``convert_checkpoint(cfg)``: an ANN twin converted with several methods, accuracy against T
+  (``conversion.py``, configured by ``ConvertConfig``; the sweep itself is ``spikesmith.conversion.sweep``).
 
 >>> from spikesmith.run import train
 >>> from spikesmith.training import make_config
@@ -15,7 +17,8 @@
 
 from .skeleton import Run, default_out_dir, resumed_config
 from .gradient import train
+from .conversion import ConvertConfig, convert_checkpoint
 from .stdp import run_stdp
 from .stdp_config import STDPConfig, make_stdp_config
 
-__all__ = ["Run", "STDPConfig", "default_out_dir", "make_stdp_config", "resumed_config", "run_stdp", "train"]
+__all__ = ["ConvertConfig", "Run", "STDPConfig", "convert_checkpoint", "default_out_dir", "make_stdp_config", "resumed_config", "run_stdp", "train"]

@@ -34,15 +34,24 @@ def make_checkpoint(model: nn.Module, model_name: str, model_args: dict, config:
     }
 
 
-def load_checkpoint(path: os.PathLike | str, map_location: str = "cpu") -> dict:
-    """Load a checkpoint safely (``weights_only=True``) and check that it is one of ours."""
+def read_file(path: os.PathLike | str, map_location: str = "cpu") -> Any:
+    """``torch.load(path, weights_only=True)``: a missing file or one that is not tensors and plain values
+    (corrupt, or pickled code) is a clear error."""
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"checkpoint {path} does not exist")
     try:
-        ckpt = torch.load(path, map_location=map_location, weights_only=True)
+        return torch.load(path, map_location=map_location, weights_only=True)
     except Exception as err:  # torch raises several types for corrupt files
         raise ValueError(f"checkpoint {path} cannot be read ({type(err).__name__}: {err})") from None
+
+
+def load_checkpoint(path: os.PathLike | str, map_location: str = "cpu") -> dict:
+    """Load a training checkpoint safely (``weights_only=True``) and check that it is one of ours.
+
+    ``spikesmith.load`` gives the network of any checkpoint, ready to run.
+    """
+    ckpt = read_file(path, map_location)
     if not isinstance(ckpt, dict) or ckpt.get("format") not in (FORMAT, *LEGACY_FORMATS):
         raise ValueError(f"{path} is not a spikesmith checkpoint (expected format {FORMAT!r})")
     return upgrade(ckpt)

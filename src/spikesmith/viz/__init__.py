@@ -11,6 +11,7 @@ drawn on the Agg canvas without touching ``pyplot``.
 >>> viz.plot_confusion_matrix(cm, "out/cm.png", class_names=names)          # doctest: +SKIP
 """
 
+from .accuracy_vs_T import plot_accuracy_vs_T
 from .confusion import confusion_matrix, per_class_accuracy, plot_confusion_matrix
 from .curves import plot_training_curves
 from .patterns import class_patterns_from_model, plot_class_patterns
@@ -24,6 +25,7 @@ __all__ = [
     "confusion_matrix",
     "mean_rates",
     "per_class_accuracy",
+    "plot_accuracy_vs_T",
     "plot_class_patterns",
     "plot_confusion_matrix",
     "plot_firing_rate_histograms",
