@@ -51,6 +51,10 @@ def test_old_trained_network_runs_as_saved():
     x = torch.rand(cfg.T, 3, 1, 8, 8)
     with torch.no_grad():
         torch.testing.assert_close(net(x), fresh(x))
+    # its flat model options (before 0.2) come back under model_options, as the model took them
+    assert cfg.model == "fcsnn"
+    assert cfg.model_options["hidden"] == raw["config"]["hidden"] == raw["model_args"]["hidden"]
+    assert cfg.model_options["neuron"] == raw["config"]["neuron"]
 
 
 def test_trained_checkpoint_round_trip(tmp_path):

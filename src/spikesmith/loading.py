@@ -105,8 +105,10 @@ def _make_config(config_class: type, values: Optional[dict]) -> Any:
 
 def _train_config(values: Optional[dict]) -> Any:
     from .training import TrainConfig
+    from .training.config import saved_config
 
-    return _make_config(TrainConfig, values)
+    # a config from before 0.2 holds the model options as flat keys: they move into model_options
+    return _make_config(TrainConfig, saved_config(values) if values else values)
 
 
 def _stdp_config(values: Optional[dict]) -> Any:
