@@ -30,6 +30,7 @@ import torch
 from torch import Tensor, nn
 
 from ..neuron import (
+    AdLIFNode,
     CubaLIFNode,
     CubaLINode,
     IFNode,
@@ -46,6 +47,12 @@ SEVERITIES = ("error", "approximate", "precision")
 NIR_NEURONS = (IFNode, LIFNode, ParametricLIFNode, CubaLIFNode, NonSpikingLIFNode, IntegratorNode, CubaLINode)
 READOUTS = (NonSpikingLIFNode, IntegratorNode, CubaLINode)
 LAVA_NEURONS = (IFNode, LIFNode, ParametricLIFNode, CubaLIFNode)
+
+#: Neurons NIR cannot hold, keyed by class, with the reason the exporter gives.
+NIR_REFUSED = {
+    AdLIFNode: "NIR has no adaptive LIF node: its neurons (IF, LIF, CubaLIF, LI, I) have no adaptation "
+               "variable, and adLIF's w is fed by the membrane potential and the spikes (w = beta w + a u + b s)",
+}
 
 SUPPORTED = {
     "nir": "Linear, Conv1d/Conv2d, Flatten, AvgPool2d (and AdaptiveAvgPool2d with even windows), SumPool2d, Scale, "
@@ -127,6 +134,10 @@ def rest_of(m: nn.Module):
 def _neuron_issues(op: Op, target: str, last: bool, prev: Optional[Op]) -> list[Issue]:
     m, label = op.module, op.label
     supported = LAVA_NEURONS + (READOUTS if last else ()) if target == "loihi2" else NIR_NEURONS
+    if target == "nir" and type(m) in NIR_REFUSED:
+        return [Issue(label, f"{type(m).__name__} cannot be exported to NIR: {NIR_REFUSED[type(m)]}",
+                      "keep it in PyTorch, or use LIFNode (NIR LIF) or CubaLIFNode (NIR CubaLIF) where adaptation "
+                      "is not needed")]
     if type(m) not in supported:
         if target == "loihi2" and type(m) in READOUTS:
             return [Issue(label, "a non-spiking readout is only supported as the last layer on Loihi",
