@@ -260,12 +260,12 @@ static void backward_impl(const sf_args& A) {{
 }}
 """
     nopt = 1 << len(kind.options)
-    fwd_cases = "".join(f"    if (soft == {sf} && opt == {o}) {{ forward_impl<{b(sf)}, {o}>(*a); return 0; }}\n"
+    fwd_cases = "".join(f"    if (soft == {sf} && opt == {o}) {{ forward_impl<{_bool(sf)}, {o}>(*a); return 0; }}\n"
                         for sf in (0, 1) for o in range(nopt))
     gds = (0, 1) if grads else (0,)
     bwd_cases = "".join(
         f"    if (soft == {sf} && detach == {d} && gd == {g} && opt == {o}) "
-        f"{{ backward_impl<{b(sf)}, {b(d)}, {b(g)}, {o}>(*a); return 0; }}\n"
+        f"{{ backward_impl<{_bool(sf)}, {_bool(d)}, {_bool(g)}, {o}>(*a); return 0; }}\n"
         for sf in (0, 1) for d in (0, 1) for g in gds for o in range(nopt))
     tile = f"""
 // The tile's view of the parameters ({", ".join(names)}): a pointer into the N array, or a buffer
@@ -298,5 +298,5 @@ extern "C" int sf_backward(const sf_args* a) {{
 """)
 
 
-def b(flag: int) -> str:
+def _bool(flag: int) -> str:
     return "true" if flag else "false"
