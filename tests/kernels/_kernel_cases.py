@@ -26,6 +26,8 @@ NEURONS = {
     "plif_soft_ndi": lambda **kw: neuron.ParametricLIFNode(init_tau=2.0, v_reset=None, decay_input=False, **kw),
     "alif_hard": lambda **kw: neuron.AdaptiveLIFNode(tau=2.0, tau_adapt=5.0, beta=0.3, **kw),
     "alif_soft": lambda **kw: neuron.AdaptiveLIFNode(tau=2.0, tau_adapt=5.0, beta=0.3, v_reset=None, **kw),
+    "adlif_soft": lambda **kw: neuron.AdLIFNode(alpha=0.82, beta=0.97, a=-0.5, b=0.3, **kw),
+    "adlif_hard": lambda **kw: neuron.AdLIFNode(alpha=0.85, beta=0.97, a=-0.3, b=0.5, v_reset=0.0, **kw),
 }
 
 RTOL, ATOL = 1e-5, 1e-6

@@ -87,7 +87,7 @@ def test_single_step_mode_never_calls_the_kernel(monkeypatch):
     def boom(*args, **kwargs):
         raise AssertionError("kernel called in single-step mode")
 
-    monkeypatch.setattr(kernels, "multi_step", boom)
+    monkeypatch.setattr(kernels, "run", boom)
     node = neuron.LIFNode(step_mode="s")
     for x in X.unbind(0):
         node(x)
@@ -98,7 +98,7 @@ def test_kernel_rejects_unknown_surrogate():
     class Custom(surrogate.Sigmoid):
         pass
 
-    assert kernels.surrogate_spec(Custom()) is None
+    assert Custom().kernel_form() is None
     with pytest.raises(ValueError, match="do not support the surrogate"):
         kernels.multi_step(X, torch.zeros(2, 4), charge="lif", v_threshold=1.0, v_reset=0.0, decay=0.5,
                            surrogate=Custom())

@@ -59,8 +59,8 @@ def test_channels_last_input_keeps_its_layout(name, per_channel_threshold):
     spikes, final state and input gradient come back in channels_last."""
     T, N, C, H, W = 3, 2, 5, 4, 3
     x = make_input((T * N, C, H, W), seed=9).contiguous(memory_format=torch.channels_last).unflatten(0, (T, N))
-    from spikesmith.kernels import cpu
-    assert cpu.dense_steps(x) and not x.is_contiguous()
+    from spikesmith.kernels import layout
+    assert layout.dense_steps(x) and not x.is_contiguous()
     extra = {"v_threshold": torch.linspace(0.8, 1.2, C).view(C, 1, 1)} if per_channel_threshold else {}
     compare(lambda: NEURONS[name](**extra), x)
     node = NEURONS[name](**extra)
@@ -74,13 +74,13 @@ def test_channels_last_input_keeps_its_layout(name, per_channel_threshold):
 
 
 def test_dense_steps():
-    from spikesmith.kernels import cpu
+    from spikesmith.kernels import layout
     x = torch.zeros(4, 2, 3, 5)
-    assert cpu.dense_steps(x)
-    assert cpu.dense_steps(x.permute(0, 2, 1, 3))  # a permutation within a step: still one block
-    assert not cpu.dense_steps(x.transpose(0, 1))  # time not outermost
-    assert not cpu.dense_steps(x[:, :, :, :4])  # gaps in every row
-    assert not cpu.dense_steps(torch.zeros(2, 1, 3).expand(2, 4, 3))  # repeated memory
+    assert layout.dense_steps(x)
+    assert layout.dense_steps(x.permute(0, 2, 1, 3))  # a permutation within a step: still one block
+    assert not layout.dense_steps(x.transpose(0, 1))  # time not outermost
+    assert not layout.dense_steps(x[:, :, :, :4])  # gaps in every row
+    assert not layout.dense_steps(torch.zeros(2, 1, 3).expand(2, 4, 3))  # repeated memory
 
 
 @pytest.mark.parametrize("name", ["if_hard", "lif_soft", "plif_hard", "alif_soft"])
@@ -158,17 +158,17 @@ def test_streaming_stores_equal_cached_stores(name):
     g = torch.randn(T, N, generator=torch.Generator().manual_seed(12))
     node = NEURONS[name]()
     alif = isinstance(node, neuron.AdaptiveLIFNode)
-    kwargs = dict(charge="if" if isinstance(node, neuron.IFNode) else "lif", v_threshold=1.0,
+    kwargs = dict(charge="if" if isinstance(node, neuron.IFNode) else "alif" if alif else "lif", v_threshold=1.0,
                   v_reset=node.v_reset, surrogate=node.surrogate_function)
-    if kwargs["charge"] == "lif":
+    if kwargs["charge"] != "if":
         kwargs["decay"] = 1.0 / float(node.tau)
     if alif:
         kwargs.update(rho=0.8, beta=0.3)
 
     def run_piece(xp, gp):
         xp = xp.clone().requires_grad_(True)
-        a0 = torch.zeros(xp.shape[1:]) if alif else None
-        s, v, _ = cpu.multi_step(xp, torch.zeros(xp.shape[1:]), a0=a0, **kwargs)
+        a0 = dict(a0=torch.zeros(xp.shape[1:])) if alif else {}
+        s, v, _ = cpu.multi_step(xp, torch.zeros(xp.shape[1:]), **a0, **kwargs)
         ((s * gp).sum() + (v * 0.3).sum()).backward()
         return s.detach(), v.detach(), xp.grad
 

@@ -52,7 +52,7 @@ def test_time_chunk_changes_nothing(alif):
     for chunk in (1, 3, 16, 23, 100):
         xin = x.clone().requires_grad_(True)
         dec = torch.tensor(0.4, requires_grad=True)
-        kw = dict(charge="lif", v_threshold=1.0, v_reset=None if alif else 0.0, decay=dec,
+        kw = dict(charge="alif" if alif else "lif", v_threshold=1.0, v_reset=None if alif else 0.0, decay=dec,
                   surrogate=surrogate.ATan(), time_chunk=chunk)
         if alif:
             kw.update(a0=torch.zeros(3, 50), rho=0.8, beta=0.2)

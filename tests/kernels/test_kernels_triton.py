@@ -16,8 +16,8 @@ import torch
 
 pytest.importorskip("triton")
 
-from spikesmith import neuron  # noqa: E402
-from spikesmith.kernels import cpu, gpu  # noqa: E402
+from spikesmith import kernels, neuron  # noqa: E402
+from spikesmith.kernels import gpu  # noqa: E402
 
 from _kernel_cases import NEURONS, SURROGATES, assert_same, away_from_threshold, make_input, run  # noqa: E402
 
@@ -87,23 +87,22 @@ def test_several_time_chunks(name):
 @pytest.mark.parametrize("time_chunk", [1, 3, 7, 100])
 @pytest.mark.parametrize("name", ["lif_hard_vr_ndi", "plif_hard", "alif_soft"])
 def test_equals_the_cpu_kernel_for_any_time_chunk(name, time_chunk):
-    """``multi_step_gpu`` against ``cpu.multi_step``: bit-identical forward, gradients within tolerance."""
+    """``kernels.run`` on 'triton' against 'cpu': bit-identical forward, gradients within tolerance."""
     node = NEURONS[name](surrogate_function=SURROGATES["sigmoid"]())
-    spec = node._kernel_spec(tuple(torch.zeros(2, 9) for _ in node.memory_names()))
     x = away_from_threshold(lambda: NEURONS[name](), make_input((7, 2, 9), seed=14))
     g = torch.randn(x.shape, generator=torch.Generator().manual_seed(15))
     outs = []
-    for multi_step in (cpu.multi_step, gpu.multi_step_gpu):
+    for backend in ("cpu", "triton"):
         xin = x.clone().requires_grad_(True)
         leaves = [xin] + list(node.parameters())
-        s, v, a = multi_step(xin, torch.full((2, 9), 0.1), v_threshold=node.v_threshold, v_reset=node.v_reset,
-                             surrogate=node.surrogate_function, time_chunk=time_chunk, **dict(spec, decay=node.decay()))
-        loss = (s * g).sum() + (v * 0.3).sum() + (0.0 if a is None else (a * 1.3).sum())
-        outs.append((s, v, a, torch.autograd.grad(loss, leaves)))
-    (s1, v1, a1, g1), (s2, v2, a2, g2) = outs
+        state0 = [torch.full((2, 9), 0.1) for _ in node.memory_names()]
+        s, state = kernels.run(backend, node.kernel_spec(), xin, state0, time_chunk=time_chunk)
+        loss = (s * g).sum() + sum((st * (0.3 + k)).sum() for k, st in enumerate(state))
+        outs.append((s, state, torch.autograd.grad(loss, leaves)))
+    (s1, st1, g1), (s2, st2, g2) = outs
     assert s1.sum() > 0
-    assert torch.equal(s1, s2) and torch.equal(v1, v2)
-    assert (a1 is None and a2 is None) or torch.equal(a1, a2)
+    assert torch.equal(s1, s2)
+    assert all(torch.equal(a, b) for a, b in zip(st1, st2))
     for r, t in zip(g1, g2):
         torch.testing.assert_close(t, r, rtol=1e-5, atol=1e-6)
 
@@ -201,7 +200,7 @@ def test_loss_on_spikes_only(name):
 def test_initial_state_as_numbers():
     """``v0`` / ``a0`` given as numbers (as ``cpu.multi_step`` takes them): every neuron starts there."""
     x = make_input((5, 2, 7), seed=23)
-    kw = dict(charge="lif", v_threshold=1.0, v_reset=None, decay=0.5, rho=0.8, beta=0.3,
+    kw = dict(charge="alif", v_threshold=1.0, v_reset=None, decay=0.5, rho=0.8, beta=0.3,
               surrogate=NEURONS["lif_hard"]().surrogate_function)
     by_number = gpu.multi_step_gpu(x, 0.2, a0=0.1, **kw)
     by_tensor = gpu.multi_step_gpu(x, torch.full((2, 7), 0.2), a0=torch.full((2, 7), 0.1), **kw)

@@ -26,6 +26,7 @@ from torch import Tensor, nn
 
 from ..neuron import (
     AdaptiveLIFNode,
+    AdLIFNode,
     CubaLIFNode,
     CubaLINode,
     IFNode,
@@ -201,4 +202,7 @@ declare(NonSpikingLIFNode, rest=_v_rest, readout=True, nir=_nir_li, cuba=_cuba_o
 declare(CubaLINode, rest=_v_leak, readout=True, nir=_nir_cuba_li, cuba=_cuba_of_cuba, per_layer=_cuba_taus)
 declare(IntegratorNode, readout=True, read_last=True, nir=_nir_i, cuba=_cuba_of_if)
 refuse(AdaptiveLIFNode, "its threshold adapts after every spike; NIR's and Loihi's neurons have a fixed threshold")
+refuse(AdLIFNode, "NIR has no adaptive LIF node: its neurons (IF, LIF, CubaLIF, LI, I) have no adaptation variable, "
+                  "and adLIF's w is fed by the membrane potential and the spikes (w = beta w + a u + b s); Loihi's "
+                  "CUBA neurons have none either")
 refuse(IzhikevichNode, "its membrane is quadratic with a recovery variable; NIR's and Loihi's neurons are linear")

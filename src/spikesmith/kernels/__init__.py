@@ -1,21 +1,31 @@
 """Fused multi-step neuron kernels that replace ``dynamics.scan`` (which stays as the oracle).
 
-``cpu``: IF, LIF, PLIF (with the gradient of w) and ALIF, hard and soft reset, ``detach_reset``,
-``decay_input`` and every surrogate that declares its kernel form (``SurrogateFunction.kernel_code``), as one autograd Function, compiled from C++ with
-OpenMP on first use (about 10 s, cached on disk; see ``_build``). The neurons pick it with
-``backend='auto'`` (the default) for float32 CPU inputs and fall back to ``scan`` otherwise.
+A neuron describes its dynamics as a ``KernelSpec`` (a charge kind and its named parameters,
+``contract``); each charge kind is one table entry in ``charges/`` with its step and derivative in
+C++ and Triton, and each surrogate declares its own derivative code
+(``SurrogateFunction.kernel_code``). From those the kernels are generated: C++ compiled with OpenMP
+on first use (``cpu``; cached on disk, see ``_build``) and Triton (``gpu``). ``backend`` chooses
+between them and ``scan``: the neurons' ``backend='auto'`` (the default) takes the fused kernel for
+float32 inputs where one applies.
 
->>> s_seq, v_T, _ = kernels.multi_step(x_seq, v0, charge="lif", v_threshold=1.0, v_reset=0.0,
+>>> spec = KernelSpec("lif", params={"decay": 0.5}, surrogate=surrogate.Sigmoid())
+>>> s_seq, (v_T,) = kernels.run("cpu", spec, x_seq, [0.0])
+>>> s_seq, v_T, _ = kernels.multi_step(x_seq, 0.0, charge="lif", v_threshold=1.0, v_reset=0.0,
 ...                                    decay=0.5, surrogate=surrogate.Sigmoid())
 
-This package imports only torch, ``dynamics`` and ``surrogate``.
+This package imports only torch, ``dynamics``, ``surrogate`` and ``registry``.
 """
 
+from . import charges
 from .allocator import reuse_freed_memory, reusing_freed_memory
+from .backend import BACKENDS, check_backend, choose, run
 from .checkpoint import time_checkpoint
-from .cpu import DEFAULT_TIME_CHUNK, FusedNeuronFunction, available, multi_step, surrogate_spec, unavailable_reason
+from .contract import CHARGES, ChargeCode, ChargeKind, KernelSpec
+from .cpu import available, multi_step, unavailable_reason
+from .fused import DEFAULT_TIME_CHUNK, FusedFunction
 
 __all__ = [
-    "DEFAULT_TIME_CHUNK", "FusedNeuronFunction", "available", "multi_step", "reuse_freed_memory",
-    "reusing_freed_memory", "surrogate_spec", "time_checkpoint", "unavailable_reason",
+    "BACKENDS", "CHARGES", "ChargeCode", "ChargeKind", "DEFAULT_TIME_CHUNK", "FusedFunction", "KernelSpec",
+    "available", "charges", "check_backend", "choose", "multi_step", "reuse_freed_memory", "reusing_freed_memory",
+    "run", "time_checkpoint", "unavailable_reason",
 ]

@@ -1,12 +1,14 @@
-"""Compile the CPU kernels on first use and load them with ctypes.
+"""Compile the CPU kernels on first use and load them with ctypes: one library per charge kind.
 
-The C++ source (``_source.source``, with every surrogate's ``kernel_code``) uses no torch or Python headers, so one call of the system
-C++ compiler builds it in about 10 s, once; the shared library is cached on disk under
-``$SPIKESMITH_CACHE`` (default ``~/.cache/spikesmith``), keyed by the source, the compiler,
-the flags and the CPU (it is built with ``-march=native``). Nothing runs at install time.
+A kind's C++ source (``_cpp_source.source``: its table entry and every surrogate's ``kernel_code``) uses
+no torch or Python headers, so one call of the system C++ compiler builds it in a few seconds, the
+first time that kind runs; the shared library is cached on disk under ``$SPIKESMITH_CACHE``
+(default ``~/.cache/spikesmith``), keyed by the source, the compiler, the flags and the CPU (it is
+built with ``-march=native``). Nothing runs at install time. The functions it exports and their
+one argument are those of ``_abi``.
 
-Where no compiler works, ``load()`` returns None after one warning and the neurons fall back to
-``scan``. ``SPIKESMITH_NO_KERNELS=1`` disables the kernels altogether.
+Where no compiler works, ``library()`` returns None after one warning and the neurons fall back
+to ``scan``. ``SPIKESMITH_NO_KERNELS=1`` disables the kernels altogether.
 """
 
 from __future__ import annotations
@@ -21,17 +23,31 @@ import sys
 import tempfile
 import threading
 import warnings
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Optional
 
 from ..surrogate import kernel_codes
-from ._source import source
+from . import _abi
+from ._cpp_source import source
 
 _LOCK = threading.Lock()
-_LIB: Optional[ctypes.CDLL] = None
-_CODES: tuple = ()  # the surrogate codes compiled into _LIB, numbered in order
-_TRIED = False
+_LIBS: dict = {}          # ChargeKind -> Library
+_FAILED: set = set()      # kinds whose build failed (not tried again)
 _ERROR: Optional[str] = None
+_WARNED = False
+
+
+@dataclass(frozen=True)
+class Library:
+    """A loaded kind's kernels and the surrogate codes compiled into them, numbered in order."""
+
+    cdll: ctypes.CDLL
+    codes: tuple
+
+    def surrogate_number(self, code) -> Optional[int]:
+        return self.codes.index(code) if code in self.codes else None
+
 
 BASE_FLAGS = ["-O3", "-std=c++17", "-fPIC", "-shared", "-ffp-contract=off", "-fno-math-errno"]
 
@@ -74,7 +90,7 @@ def _compile(cxx: str, out: Path, flags: list[str], text: str) -> Optional[str]:
     """Build the library at ``out``; return an error text or None."""
     out.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=out.parent) as tmp:
-        src = Path(tmp) / "spikesmith_kernels.cpp"
+        src = Path(tmp) / (out.stem + ".cpp")
         src.write_text(text)
         lib = Path(tmp) / out.name
         cmd = [cxx, *flags, str(src), "-o", str(lib)]
@@ -88,72 +104,72 @@ def _compile(cxx: str, out: Path, flags: list[str], text: str) -> Optional[str]:
     return None
 
 
-def _declare(lib: ctypes.CDLL) -> None:
-    P, I, L, F = ctypes.c_void_p, ctypes.c_int, ctypes.c_longlong, ctypes.c_float
-    lib.sf_forward.restype = I
-    lib.sf_forward.argtypes = [I, I, I, L, L, P, P, P, P, P, P, P, P, L, I, I, F, F]
-    lib.sf_backward.restype = I
-    lib.sf_backward.argtypes = [I, I, I, I, I, L, L, P, P, P, P, P, P, P, P, P, P, L, I, F, F, F, I, I]
+def _fail(kind, error: str) -> None:
+    global _ERROR, _WARNED
+    _ERROR = error
+    _FAILED.add(kind)
+    if not _WARNED and not error.startswith("disabled"):
+        _WARNED = True
+        warnings.warn(f"spikesmith: fused CPU kernels unavailable, using scan: {error}", RuntimeWarning, stacklevel=4)
 
 
-def surrogate_number(code) -> Optional[int]:
-    """The number of surrogate ``code`` in the loaded library, building it again where the code is
-    new (a surrogate class defined after the first build); None where no library has it."""
-    if load() is not None and code not in _CODES:
-        load(refresh=True)
-    return _CODES.index(code) if _LIB is not None and code in _CODES else None
+def library(kind, code=None) -> Optional[Library]:
+    """The compiled kernels of charge kind ``kind``, built on first use; None where that is impossible.
 
-
-def load(refresh: bool = False) -> Optional[ctypes.CDLL]:
-    """The compiled kernel library, building it on first use; None where that is impossible.
-
-    ``refresh``: build again with the surrogate codes defined now (see ``surrogate_number``).
+    ``code``: a surrogate ``KernelCode`` the library must hold; one defined after the kind was built
+    (a new surrogate class) builds it again with every code defined now.
     """
-    global _LIB, _CODES, _TRIED, _ERROR
-    if not refresh and (_LIB is not None or _TRIED):
-        return _LIB
-    with _LOCK:
-        if not refresh and (_LIB is not None or _TRIED):
-            return _LIB
-        _TRIED = True
-        codes = kernel_codes()
-        text = source(codes)
-        if os.environ.get("SPIKESMITH_NO_KERNELS", "").strip().lower() in {"1", "true", "yes", "on"}:
-            _ERROR = "disabled by SPIKESMITH_NO_KERNELS"
-            return None
-        cxx = _compiler()
-        if cxx is None:
-            _ERROR = "no C++ compiler found (set CXX, or install g++ / clang++)"
-            warnings.warn(f"spikesmith: fused CPU kernels unavailable, using scan: {_ERROR}", RuntimeWarning,
-                          stacklevel=3)
-            return None
-        version = _version(cxx)
-        errors = []
-        # with OpenMP first, then without (e.g. Apple clang): the kernels then run on one thread
-        for extra in (["-march=native", "-fopenmp"], ["-fopenmp"], ["-march=native"], []):
-            flags = BASE_FLAGS + extra
-            key = hashlib.sha256("\0".join([text, cxx, version, *flags, _cpu_signature(),
-                                            sys.platform]).encode()).hexdigest()[:16]
-            path = cache_dir() / f"spikesmith_kernels_{key}.so"
-            if not path.exists():
-                err = _compile(cxx, path, flags, text)
-                if err:
-                    errors.append(err)
-                    continue
-            try:
-                lib = ctypes.CDLL(str(path))
-                _declare(lib)
-            except OSError as err:
-                errors.append(f"loading {path}: {err}")
-                continue
-            _LIB, _CODES = lib, codes
-            return lib
-        _ERROR = "\n".join(errors)
-        warnings.warn(f"spikesmith: fused CPU kernels unavailable, using scan: {_ERROR}", RuntimeWarning,
-                      stacklevel=3)
+    lib = _LIBS.get(kind)
+    if lib is not None and (code is None or code in lib.codes):
+        return lib
+    if kind in _FAILED:
         return None
+    with _LOCK:
+        lib = _LIBS.get(kind)
+        if lib is not None and (code is None or code in lib.codes):
+            return lib
+        if kind in _FAILED:
+            return None
+        lib = _build(kind)
+        if lib is not None:
+            _LIBS[kind] = lib
+        return lib
+
+
+def _build(kind) -> Optional[Library]:
+    if os.environ.get("SPIKESMITH_NO_KERNELS", "").strip().lower() in {"1", "true", "yes", "on"}:
+        _fail(kind, "disabled by SPIKESMITH_NO_KERNELS")
+        return None
+    cxx = _compiler()
+    if cxx is None:
+        _fail(kind, "no C++ compiler found (set CXX, or install g++ / clang++)")
+        return None
+    codes = kernel_codes()
+    text = source(kind, codes)
+    version = _version(cxx)
+    errors = []
+    # with OpenMP first, then without (e.g. Apple clang): the kernels then run on one thread
+    for extra in (["-march=native", "-fopenmp"], ["-fopenmp"], ["-march=native"], []):
+        flags = BASE_FLAGS + extra
+        key = hashlib.sha256("\0".join([text, cxx, version, *flags, _cpu_signature(),
+                                        sys.platform]).encode()).hexdigest()[:16]
+        path = cache_dir() / f"spikesmith_{kind.name}_{key}.so"
+        if not path.exists():
+            err = _compile(cxx, path, flags, text)
+            if err:
+                errors.append(err)
+                continue
+        try:
+            cdll = ctypes.CDLL(str(path))
+            _abi.declare(cdll)
+        except (OSError, AttributeError) as err:
+            errors.append(f"loading {path}: {err}")
+            continue
+        return Library(cdll, codes)
+    _fail(kind, "\n".join(errors))
+    return None
 
 
 def error() -> Optional[str]:
-    """Why ``load()`` returned None (after it has been called)."""
+    """Why ``library()`` last returned None."""
     return _ERROR

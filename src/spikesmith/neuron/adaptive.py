@@ -7,6 +7,7 @@ from typing import Union
 from torch import Tensor
 
 from ..dynamics import leaky_charge
+from ..kernels.charges.alif import ALIF
 from ..module import InitFrom
 from .lif import LIFNode, check_tau
 from .registry import NEURONS
@@ -49,11 +50,11 @@ class AdaptiveLIFNode(LIFNode):
     def neuronal_charge(self, x: Tensor, state: tuple) -> Tensor:
         return leaky_charge(x, state[0], self.decay(), self.rest_potential(), self.decay_input)
 
-    def _kernel_spec(self, state: tuple):
+    def kernel_spec(self):
         if not self._same_dynamics(AdaptiveLIFNode):
             return None
-        return {"charge": "lif", "decay": self.decay(), "decay_input": self.decay_input, "a0": state[1],
-                "rho": 1.0 - 1.0 / self.tau_adapt, "beta": self.beta}
+        return self._spec(ALIF, params={"decay": self.decay(), "rho": 1.0 - 1.0 / self.tau_adapt, "beta": self.beta},
+                          options={"decay_input": self.decay_input})
 
     def extra_repr(self) -> str:
         return f"tau_adapt={self.tau_adapt}, beta={self.beta}, " + super().extra_repr()

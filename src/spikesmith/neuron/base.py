@@ -19,8 +19,9 @@ from torch import Tensor
 from torch.utils.hooks import RemovableHandle
 
 from .. import _config, kernels
-from ..kernels import gpu as triton_kernels
 from ..dynamics import fire, reset, scan
+from ..kernels import KernelSpec
+from ..kernels.backend import BACKENDS, check_backend  # noqa: F401  (BACKENDS: re-exported by neuron)
 from ..module import InitFrom, MemoryModule, as_float_tensor, check_dims
 from ..surrogate import SurrogateFunction
 from ..surrogate import get as get_surrogate
@@ -28,26 +29,12 @@ from ..surrogate import get as get_surrogate
 Scalar = Union[float, Tensor]
 StepHook = Callable[["BaseNode", Tensor, Tensor], Optional[tuple[Tensor, Tensor]]]
 
-#: Backends a neuron may name. ``'torch'`` is the reference ``scan`` loop; ``'cpu'`` the fused C++
-#: kernel of ``spikesmith.kernels`` (IF, LIF, PLIF, ALIF; float32 CPU tensors); ``'triton'`` the same
-#: kernels in Triton (``kernels.gpu``; float32 CUDA tensors, or CPU tensors under Triton's
-#: interpreter, ``TRITON_INTERPRET=1``); ``'auto'`` (the default) takes ``'cpu'`` for CPU inputs and
-#: ``'triton'`` for CUDA inputs where they apply, and ``'torch'`` otherwise.
-BACKENDS = ["auto", "torch", "cpu", "triton"]
-
 #: The methods that define a neuron's dynamics: a subclass that overrides one of them is not the
 #: neuron a fused kernel implements, and runs on ``scan``.
 _DYNAMICS_METHODS = (
     "step", "_spike_only", "neuronal_charge", "effective_threshold", "update_extra_state", "decay",
     "rest_potential", "multi_step_forward",
 )
-
-
-def check_backend(backend: str, owner: str) -> str:
-    if backend not in BACKENDS:
-        raise ValueError(f"{owner}: unknown backend {backend!r}; available backends: {', '.join(BACKENDS)}")
-    return backend
-
 
 def check_input(x, module: "MemoryModule", min_dims: int, layout: str) -> None:
     """Validate a neuron input: a floating tensor with enough dims, finite in debug mode."""
@@ -239,85 +226,49 @@ class BaseNode(MemoryModule):
         check_input(x_seq, self, 2, "[T, N, ...]")
         fresh = self._fresh_numbers(x_seq[0])
         state = fresh if fresh is not None else self._get_state(x_seq[0])
-        backend = self._resolve_backend(x_seq, state)
+        spec = reason = None
+        if self.backend != "torch":
+            reason = self._fused_obstacle()
+            spec = self.kernel_spec() if reason is None else None
+            if reason is None and spec is None:
+                reason = f"{type(self).__name__} has no fused kernel"
+        backend = kernels.choose(self.backend, x_seq, state, spec, owner=self.layer_name(), reason=reason)
         self._ran_backend = backend
-        if fresh is not None and backend != "cpu":
-            state = tuple(torch.full_like(x_seq[0], value) for value in fresh)
-        if backend in ("cpu", "triton"):
-            s_seq, state = self._fused_forward(x_seq, state, backend)
-        elif self.store_v_seq:
-            (s_seq, v_seq), state = scan(self.step, x_seq, state)
-            self.v_seq = v_seq
+        if backend != "torch":
+            s_seq, state = kernels.run(backend, spec, x_seq, state)
         else:
-            s_seq, state = scan(self._spike_only, x_seq, state)
+            if fresh is not None:
+                state = tuple(torch.full_like(x_seq[0], value) for value in fresh)
+            if self.store_v_seq:
+                (s_seq, v_seq), state = scan(self.step, x_seq, state)
+                self.v_seq = v_seq
+            else:
+                s_seq, state = scan(self._spike_only, x_seq, state)
         self._set_state(state)
         return s_seq
 
     # ----------------------------------------------------------------- fused kernels
-    def _kernel_spec(self, state: tuple) -> Optional[dict]:
-        """The ``kernels.multi_step`` arguments of this neuron's charge (None: no fused kernel)."""
+    def kernel_spec(self) -> Optional[KernelSpec]:
+        """This neuron's dynamics for the fused kernels (``kernels.KernelSpec``); None: it has none,
+        and runs on ``scan``. The state is that of ``memory_names()``, in the kind's order."""
         return None
+
+    def _spec(self, charge, params: Optional[dict] = None, options: Optional[dict] = None) -> KernelSpec:
+        """A ``KernelSpec`` of ``charge`` with this neuron's threshold, reset and surrogate."""
+        return KernelSpec(charge, params or {}, options or {}, v_threshold=self.v_threshold, v_reset=self.v_reset,
+                          surrogate=self.surrogate_function, detach_reset=self.detach_reset)
 
     def _same_dynamics(self, owner: type) -> bool:
         """Whether this neuron's dynamics are exactly those of ``owner`` (no overridden method)."""
         return all(getattr(type(self), m, None) is getattr(owner, m, None) for m in _DYNAMICS_METHODS)
 
-    def _fused_target(self, x_seq: Tensor) -> str:
-        """The fused backend this call would use: the one named, or for ``'auto'`` the input's device's."""
-        if self.backend in ("cpu", "triton"):
-            return self.backend
-        return "triton" if x_seq.device.type == "cuda" else "cpu"
-
-    def _fused_reason(self, x_seq: Tensor, state: tuple) -> Optional[str]:
-        """Why the fused kernel (of ``_fused_target``) cannot run this call (None: it can)."""
-        target = self._fused_target(x_seq)
+    def _fused_obstacle(self) -> Optional[str]:
+        """Why this neuron cannot run on a fused kernel whatever the input (None: it may)."""
         if self._step_hooks:
             return "it has step hooks"
         if self.store_v_seq:
             return "store_v_seq=True"
-        if target == "cpu" and x_seq.device.type != "cpu":
-            return f"the input is on {x_seq.device} (the fused CPU kernel runs on the CPU)"
-        if x_seq.dtype != torch.float32:
-            return f"the input is {x_seq.dtype} (the fused kernel takes float32)"
-        if x_seq.shape[0] == 0 or x_seq.shape[1:].numel() == 0:
-            return "the input is empty"
-        tensors = list(self.buffers(recurse=False)) + [t for t in state if isinstance(t, Tensor)]
-        if any(t.dtype != torch.float32 for t in tensors):
-            return "a parameter or the state is not float32"
-        if any(p.dtype != torch.float32 for p in self.parameters(recurse=False)):
-            return "a parameter is not float32"
-        if self._kernel_spec(state) is None:
-            return f"{type(self).__name__} has no fused kernel"
-        if kernels.surrogate_spec(self.surrogate_function) is None:
-            return f"the surrogate {self.surrogate_function!r} declares no kernel form (its class has no kernel_code)"
-        if target == "triton":
-            return triton_kernels.device_reason(x_seq.device)
-        if not kernels.available():
-            return f"the kernels could not be built ({kernels.unavailable_reason()})"
         return None
-
-    def _resolve_backend(self, x_seq: Tensor, state: tuple) -> str:
-        if self.backend == "torch":
-            return "torch"
-        target = self._fused_target(x_seq)
-        reason = self._fused_reason(x_seq, state)
-        if reason is None:
-            return target
-        if self.backend == "triton" or (self.backend == "cpu" and kernels.available()):
-            raise ValueError(
-                f"{self.layer_name()}: backend={self.backend!r} cannot run this call: {reason}; use "
-                f"backend='auto' (which falls back to scan) or backend='torch'"
-            )
-        return "torch"
-
-    def _fused_forward(self, x_seq: Tensor, state: tuple, backend: str = "cpu") -> tuple[Tensor, tuple]:
-        spec = self._kernel_spec(state)
-        multi_step = triton_kernels.multi_step_gpu if backend == "triton" else kernels.multi_step
-        s_seq, v, a = multi_step(
-            x_seq, state[0], v_threshold=self.v_threshold, v_reset=self.v_reset,
-            surrogate=self.surrogate_function, detach_reset=self.detach_reset, **spec,
-        )
-        return s_seq, ((v,) if a is None else (v, a))
 
     def forward(self, x: Tensor) -> Tensor:
         if self.step_mode == "s":

@@ -5,6 +5,7 @@ from __future__ import annotations
 from torch import Tensor
 
 from ..dynamics import if_charge
+from ..kernels.charges.integrate_fire import IF
 from .base import BaseNode
 from .registry import NEURONS
 
@@ -20,5 +21,5 @@ class IFNode(BaseNode):
     def neuronal_charge(self, x: Tensor, state: tuple) -> Tensor:
         return if_charge(x, state[0])
 
-    def _kernel_spec(self, state: tuple):
-        return {"charge": "if"} if self._same_dynamics(IFNode) else None
+    def kernel_spec(self):
+        return self._spec(IF) if self._same_dynamics(IFNode) else None

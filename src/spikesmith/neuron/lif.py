@@ -9,6 +9,7 @@ import torch
 from torch import Tensor, nn
 
 from ..dynamics import leaky_charge
+from ..kernels.charges.lif import LIF
 from .base import BaseNode
 from .registry import NEURONS
 
@@ -59,15 +60,15 @@ class LIFNode(BaseNode):
     def neuronal_charge(self, x: Tensor, state: tuple) -> Tensor:
         return leaky_charge(x, state[0], self.decay(), self.rest_potential(), self.decay_input)
 
-    def _kernel_spec(self, state: tuple):
+    def kernel_spec(self):
         if not (self._same_dynamics(LIFNode) or self._same_dynamics(ParametricLIFNode)):
             return None
-        return {"charge": "lif", "decay": self.decay(), "decay_input": self.decay_input}
+        return self._spec(LIF, params={"decay": self.decay()}, options={"decay_input": self.decay_input})
 
-    def _fused_reason(self, x_seq: Tensor, state: tuple) -> Optional[str]:
+    def _fused_obstacle(self) -> Optional[str]:
         if self.v_leak is not None:
             return "v_leak is set (the fused kernel leaks towards V_reset)"
-        return super()._fused_reason(x_seq, state)
+        return super()._fused_obstacle()
 
     def extra_repr(self) -> str:
         tau = f"tensor{list(self.tau.shape)}" if isinstance(self.tau, Tensor) else self.tau

@@ -1,0 +1,302 @@
+"""The C++ source of one charge kind's fused CPU kernels, generated from its table entry
+(``ChargeKind.cpp``) and the surrogates' ``KernelCode.cpp`` (compiled by ``_build``; no torch headers).
+
+Layout: ``x`` is ``T x N`` float32 (N = neurons of one step), states and parameters are ``N``
+arrays (a parameter of stride 0 is a scalar). Each OpenMP thread takes a contiguous block of
+tiles of ``TILE`` neurons and loops over T inside, with the tile's state in cache.
+
+Forward per step and neuron (``contract``): the kind's charge gives H, then
+    th = <threshold>;  S = H - th >= 0;  <update>;  hard: V = S ? rest : H;  soft: V = H - th S
+The kinds write the expressions of ``spikesmith.dynamics`` in its order and the source is compiled
+without FMA contraction, so spikes and states equal the scan's bit for bit.
+
+Backward per tile: the state is kept every K steps in the forward (``ck``); for each chunk, last
+first, H (and the states the kind reads before each step, ``ChargeKind.prev``) is recomputed from
+the kept state and the saved input into a scratch of K x TILE floats, then one pass goes back over
+the chunk: the surrogate's g for the tile, then the shared fire/reset derivative and the kind's.
+"""
+
+from __future__ import annotations
+
+from . import _abi
+from .contract import ChargeKind
+
+_PRELUDE = r"""
+#include <cstdint>
+#include <cstdlib>
+#include <cstring>
+#include <cmath>
+#include <algorithm>
+#ifdef _OPENMP
+#include <omp.h>
+#endif
+#if defined(__SSE__) || defined(__AVX__) || defined(__AVX512F__)
+#include <immintrin.h>
+#endif
+
+typedef long long i64;
+// Neurons per tile (2 KiB rows); 2048 and 8192, and software prefetching of the next step's rows,
+// measured no faster on a 2-core Xeon.
+static const i64 TILE = 512;
+
+// Outputs of at least this many bytes are written with non-temporal (streaming) stores: they
+// skip the read-for-ownership of every output line and do not hold the store buffer, which
+// measured 2.3x faster for the forward at 64 MiB here. Smaller outputs stay in cache for the
+// next layer.
+static const i64 STREAM_BYTES = 8ll << 20;
+
+// dst[0:n] = src[0:n]; with nt, non-temporal stores wherever dst is aligned for them.
+static inline void store_row(float* __restrict dst, const float* __restrict src, i64 n, bool nt) {
+    i64 i = 0;
+#if defined(__AVX512F__)
+    if (nt) {
+        for (; i < n && ((uintptr_t)(dst + i) & 63); ++i) dst[i] = src[i];
+        for (; i + 16 <= n; i += 16) _mm512_stream_ps(dst + i, _mm512_loadu_ps(src + i));
+    }
+#elif defined(__AVX__)
+    if (nt) {
+        for (; i < n && ((uintptr_t)(dst + i) & 31); ++i) dst[i] = src[i];
+        for (; i + 8 <= n; i += 8) _mm256_stream_ps(dst + i, _mm256_loadu_ps(src + i));
+    }
+#elif defined(__SSE__)
+    if (nt) {
+        for (; i < n && ((uintptr_t)(dst + i) & 15); ++i) dst[i] = src[i];
+        for (; i + 4 <= n; i += 4) _mm_stream_ps(dst + i, _mm_loadu_ps(src + i));
+    }
+#else
+    (void)nt;
+#endif
+    for (; i < n; ++i) dst[i] = src[i];
+}
+
+// Orders this thread's streaming stores before whatever reads the output next.
+static inline void stream_fence() {
+#if defined(__SSE__) || defined(__AVX__) || defined(__AVX512F__)
+    _mm_sfence();
+#endif
+}
+
+// a * b + c, fused where the CPU has FMA (used only in the backward, whose tolerance allows it;
+// the forward keeps -ffp-contract=off so that its spikes equal the scan's bit for bit).
+#if defined(__FMA__) || defined(__ARM_FEATURE_FMA)
+#define SF_MADD(a, b, c) __builtin_fmaf((a), (b), (c))
+#else
+#define SF_MADD(a, b, c) ((a) * (b) + (c))
+#endif
+
+// exp(x) for float, branch-free so that it vectorises (Cephes polynomial, about 1 ulp).
+static inline float sf_exp(float x) {
+    x = std::min(std::max(x, -87.0f), 88.0f);
+    const float magic = 12582912.0f;  // 1.5 * 2^23: adding and subtracting it rounds to an integer
+    float n = (x * 1.44269504088896341f + magic) - magic;
+    float r = x - n * 0.693359375f;
+    r = r - n * -2.12194440e-4f;
+    float p = 1.9875691500e-4f;
+    p = SF_MADD(p, r, 1.3981999507e-3f);
+    p = SF_MADD(p, r, 8.3334519073e-3f);
+    p = SF_MADD(p, r, 4.1665795894e-2f);
+    p = SF_MADD(p, r, 1.6666665459e-1f);
+    p = SF_MADD(p, r, 5.0000001201e-1f);
+    float y = SF_MADD(p * r, r, r + 1.0f);
+    int32_t bits = ((int32_t)n + 127) << 23;
+    return y * __builtin_bit_cast(float, bits);
+}
+
+"""
+
+
+def _surrogate_grad(codes) -> str:
+    """``surrogate_grad``: g = dS/dz over one tile for surrogate number ``kind`` (an index into
+    ``codes``), each case the surrogate's own ``KernelCode.cpp``."""
+    cases = "".join(
+        f"    case {k}:   // {code.name}\n#pragma omp simd\n"
+        f"        for (i64 i = 0; i < n; ++i) {{ const float z = zs[i]; float g; {code.cpp} gs[i] = g; }}\n"
+        f"        break;\n" for k, code in enumerate(codes))
+    return ("// g = dS/dz of the surrogate, for the z of one tile.\n"
+            "static void surrogate_grad(int kind, float p0, float p1, float p2, const float* __restrict zs,\n"
+            "                           float* __restrict gs, i64 n) {\n"
+            "    (void)p0; (void)p1; (void)p2;\n    switch (kind) {\n" + cases +
+            "    default:\n        for (i64 i = 0; i < n; ++i) gs[i] = 0.0f;\n    }\n}\n")
+
+
+def _recorded(kind: ChargeKind, state: str) -> str:
+    """A compile-time condition: whether the backward keeps ``state`` before each step."""
+    return {"always": "true", "grad": "GD"}.get(kind.prev.get(state, ""), "false")
+
+
+def source(kind: ChargeKind, codes) -> str:
+    """The C++ source of ``kind`` with the surrogates ``codes`` (``surrogate.KernelCode``), numbered in
+    order."""
+    c = kind.cpp
+    states, names = kind.state, ["vth", "rest", *kind.params]
+    others = states[1:]
+    grads = kind.grad_params
+    opts = "".join(f"    constexpr bool {o} = (OPT >> {k}) & 1; (void){o};\n" for k, o in enumerate(kind.options))
+    tile_params = "".join(f"    const float* __restrict P_{p} = tp.p[{k}];\n" for k, p in enumerate(names))
+    load_params = "".join(f"        const float {p} = P_{p}[i];\n" for p in names)
+
+    def each(fmt, items=states):
+        return "".join(fmt.format(s=s, k=k) for k, s in enumerate(items))
+
+    step_tile = f"""
+// One step over a tile: H from the state and X, spike, update, reset; writes h and s (either may be null).
+template <bool SOFT, int OPT>
+static inline void step_tile(const float* __restrict xt, {", ".join(f"float* __restrict S_{s}" for s in states)},
+                             const TileParams& tp, float* __restrict h_out, float* __restrict s_out, i64 n) {{
+{opts}{tile_params}#pragma omp simd
+    for (i64 i = 0; i < n; ++i) {{
+        const float x = xt[i];
+{load_params}        const float v = S_v[i];
+{each("        float {s} = S_{s}[i];" + chr(10), others)}        float h;
+        {{ {c.charge} }}
+        const float th = {c.threshold};
+        const float s = (h - th) >= 0.0f ? 1.0f : 0.0f;
+        if (h_out) h_out[i] = h;
+        if (s_out) s_out[i] = s;
+        {{ {c.update} }}
+        S_v[i] = SOFT ? h - th * s : (s != 0.0f ? rest : h);
+{each("        S_{s}[i] = {s};" + chr(10), others)}    }}
+}}
+"""
+    forward = f"""
+template <bool SOFT, int OPT>
+static void forward_impl(const sf_args& A) {{
+    const i64 T = A.T, N = A.N, K = A.K;
+    const float* x = A.x;
+    float* s_out = A.s;
+{each("    float* st_{s} = A.state[{k}]; float* ck_{s} = A.ck[{k}]; const float init_{s} = A.init_value[{k}];" + chr(10))}    const bool init = A.init != 0;
+    const i64 ntiles = (N + TILE - 1) / TILE;
+    const bool nt = T * N * (i64)sizeof(float) >= STREAM_BYTES;
+#pragma omp parallel num_threads(A.nthreads)
+    {{
+    float sbuf[TILE];
+#pragma omp for schedule(static)
+    for (i64 tile = 0; tile < ntiles; ++tile) {{
+        i64 i0 = tile * TILE, n = std::min(TILE, N - i0);
+        TileParams tp;
+        tp.load(A, i0, n);
+{each("        float* S_{s} = st_{s} + i0;" + chr(10))}        if (init) {{  // a fresh state: every neuron starts from the numbers (no N arrays to read)
+{each("            for (i64 i = 0; i < n; ++i) S_{s}[i] = init_{s};" + chr(10))}        }}
+        for (i64 t = 0; t < T; ++t) {{
+            if (ck_v && t % K == 0) {{
+{each("                std::memcpy(ck_{s} + (t / K) * N + i0, S_{s}, n * sizeof(float));" + chr(10))}            }}
+            float* st = s_out + t * N + i0;
+            step_tile<SOFT, OPT>(x + t * N + i0, {", ".join(f"S_{s}" for s in states)}, tp, nullptr, nt ? sbuf : st, n);
+            if (nt) store_row(st, sbuf, n, true);
+        }}
+    }}
+    stream_fence();
+    }}
+}}
+"""
+    spike_grad = f" + {c.spike_grad}" if c.spike_grad else ""
+    h_grad = f" + {c.h_grad}" if c.h_grad else ""
+    recorded = "".join(f"    constexpr bool REC_{s} = {_recorded(kind, s)};\n" for s in states)
+    prev_load = each("            const float {s} = REC_{s} ? PV_{s}[i] : 0.0f;" + chr(10))
+    backward = f"""
+template <bool SOFT, bool DETACH, bool GD, int OPT>
+static void backward_impl(const sf_args& A) {{
+{opts}{recorded}    const i64 T = A.T, N = A.N, K = A.K;
+    const float* x = A.x; const float* gs = A.gs; float* gx = A.gx;
+{each("    float* gst_{s} = A.gstate[{k}]; const float* ck_{s} = A.ck[{k}];" + chr(10))}{"".join(f"    double* gp_{p} = A.gparam[{names.index(p)}];" + chr(10) for p in grads)}    const i64 ntiles = (N + TILE - 1) / TILE;
+    const i64 nchunks = (T + K - 1) / K;
+    const bool nt = T * N * (i64)sizeof(float) >= STREAM_BYTES;
+#pragma omp parallel num_threads(A.nthreads)
+    {{
+        float* GX = (float*)std::malloc(sizeof(float) * TILE);
+        float* H = (float*)std::malloc(sizeof(float) * K * TILE);
+        float* Z = (float*)std::malloc(sizeof(float) * TILE);
+        float* G = (float*)std::malloc(sizeof(float) * TILE);
+{each("        float* CUR_{s} = (float*)std::malloc(sizeof(float) * TILE);" + chr(10))}{each("        float* PVA_{s} = REC_{s} ? (float*)std::malloc(sizeof(float) * K * TILE) : nullptr;" + chr(10))}{"".join(f"        double* D_{p} = GD ? (double*)std::malloc(sizeof(double) * TILE) : nullptr;" + chr(10) for p in grads)}        TileParams* tpp = new TileParams;
+        TileParams& tp = *tpp;
+#pragma omp for schedule(static)
+        for (i64 tile = 0; tile < ntiles; ++tile) {{
+            i64 i0 = tile * TILE, n = std::min(TILE, N - i0);
+            tp.load(A, i0, n);
+{tile_params.replace("    const", "            const")}{each("            float* __restrict G_{s} = gst_{s} + i0;" + chr(10))}            if (A.zero_gstate) {{  // the final state had no gradient: start from zero in cache
+{each("                for (i64 i = 0; i < n; ++i) G_{s}[i] = 0.0f;" + chr(10))}            }}
+{"".join(f"            if (GD) for (i64 i = 0; i < n; ++i) D_{p}[i] = 0.0;" + chr(10) for p in grads)}            for (i64 c = nchunks - 1; c >= 0; --c) {{
+                i64 t0 = c * K, L = std::min(K, T - t0);
+                // recompute the chunk: H, and the states the backward reads before each step
+{each("                std::memcpy(CUR_{s}, ck_{s} + c * N + i0, n * sizeof(float));" + chr(10))}                for (i64 j = 0; j < L; ++j) {{
+{each("                    if (REC_{s}) std::memcpy(PVA_{s} + j * n, CUR_{s}, n * sizeof(float));" + chr(10))}                    step_tile<SOFT, OPT>(x + (t0 + j) * N + i0, {", ".join(f"CUR_{s}" for s in states)}, tp, H + j * n, nullptr, n);
+                }}
+                for (i64 j = L - 1; j >= 0; --j) {{
+                    i64 t = t0 + j;
+                    const float* __restrict Hj = H + j * n;
+{each("                    const float* __restrict PV_{s} = REC_{s} ? PVA_{s} + j * n : nullptr;" + chr(10))}#pragma omp simd
+                    for (i64 i = 0; i < n; ++i) {{
+{load_params.replace("        const", "                        const")}{prev_load.replace("            const", "                        const")}                        Z[i] = Hj[i] - ({c.threshold});
+                    }}
+                    surrogate_grad(A.surrogate, A.p0, A.p1, A.p2, Z, G, n);
+                    const float* __restrict gst = gs + t * N + i0;
+                    float* __restrict gxt = nt ? GX : gx + t * N + i0;
+                    const float* __restrict xt = x + t * N + i0;
+#pragma omp simd
+                    for (i64 i = 0; i < n; ++i) {{
+                        const float x = xt[i];
+{load_params.replace("        const", "                        const")}{prev_load.replace("            const", "                        const")}                        const float h = Hj[i];
+                        const float z = Z[i];
+                        const float s = z >= 0.0f ? 1.0f : 0.0f;
+                        const float th = {c.threshold};
+{each("                        float g_{s} = G_{s}[i];" + chr(10))}{"".join(f"                        double d_{p} = GD ? D_{p}[i] : 0.0;" + chr(10) for p in grads)}                        float go = gst[i]{spike_grad};
+                        if (!DETACH) go = go + g_v * (SOFT ? -th : (rest - h));
+                        const float gz = go * G[i];
+                        const float gh = (SOFT ? g_v : g_v * (1.0f - s)) + gz{h_grad};
+                        const float gth = SOFT ? -gz - g_v * s : -gz;
+                        (void)gth; (void)x; (void)z;
+                        float g_x;
+                        {{ {c.backward} }}
+                        gxt[i] = g_x;
+{each("                        G_{s}[i] = g_{s};" + chr(10))}{"".join(f"                        if (GD) D_{p}[i] = d_{p};" + chr(10) for p in grads)}                    }}
+                    if (nt) store_row(gx + t * N + i0, GX, n, true);
+                }}
+            }}
+{"".join(f"            if (GD) for (i64 i = 0; i < n; ++i) gp_{p}[i0 + i] = D_{p}[i];" + chr(10) for p in grads)}        }}
+        stream_fence();
+        delete tpp;
+        std::free(GX); std::free(H); std::free(Z); std::free(G);
+{each("        std::free(CUR_{s}); std::free(PVA_{s});" + chr(10))}{"".join(f"        std::free(D_{p});" + chr(10) for p in grads)}    }}
+}}
+"""
+    nopt = 1 << len(kind.options)
+    fwd_cases = "".join(f"    if (soft == {sf} && opt == {o}) {{ forward_impl<{_bool(sf)}, {o}>(*a); return 0; }}\n"
+                        for sf in (0, 1) for o in range(nopt))
+    gds = (0, 1) if grads else (0,)
+    bwd_cases = "".join(
+        f"    if (soft == {sf} && detach == {d} && gd == {g} && opt == {o}) "
+        f"{{ backward_impl<{_bool(sf)}, {_bool(d)}, {_bool(g)}, {o}>(*a); return 0; }}\n"
+        for sf in (0, 1) for d in (0, 1) for g in gds for o in range(nopt))
+    tile = f"""
+// The tile's view of the parameters ({", ".join(names)}): a pointer into the N array, or a buffer
+// filled with the scalar.
+struct TileParams {{
+    const float* p[{len(names)}];
+    float buf[{len(names)}][TILE];
+    void load(const sf_args& A, i64 i0, i64 n) {{
+        for (int k = 0; k < {len(names)}; ++k) {{
+            if (A.pstride[k]) {{ p[k] = A.param[k] + i0; continue; }}
+            const float value = A.param[k][0];
+            for (i64 i = 0; i < n; ++i) buf[k][i] = value;
+            p[k] = buf[k];
+        }}
+    }}
+}};
+"""
+    doc = "\n".join(f"// {line}" for line in kind.doc.strip().splitlines())
+    return (f"// spikesmith fused kernels, charge kind {kind.name!r}\n{doc}\n" + _PRELUDE + _surrogate_grad(codes)
+            + _abi.c_struct() + tile + step_tile + forward + backward + f"""
+extern "C" int sf_forward(const sf_args* a) {{
+    const int soft = a->soft, opt = a->options;
+{fwd_cases}    return -1;
+}}
+
+extern "C" int sf_backward(const sf_args* a) {{
+    const int soft = a->soft, detach = a->detach, gd = a->grad_params, opt = a->options;
+{bwd_cases}    return -1;
+}}
+""")
+
+
+def _bool(flag: int) -> str:
+    return "true" if flag else "false"
