@@ -15,7 +15,7 @@ import pytest
 PACKAGE = Path(__file__).resolve().parents[1] / "src" / "spikesmith"
 
 # the bottom: shared by everything, importing nothing of ours
-BASE = {"registry", "atomic", "_config", "__version__"}
+BASE = {"registry", "typeregistry", "atomic", "_config", "__version__"}
 
 # package -> the spikesmith packages it may import (besides itself and BASE)
 ALLOWED: dict[str, set[str]] = {
@@ -35,10 +35,8 @@ ALLOWED: dict[str, set[str]] = {
     "learning": {"dynamics", "module", "neuron", "layer", "functional", "monitor"},
     "models": {"dynamics", "module", "neuron", "layer", "functional", "learning", "surrogate"},
     "conversion": {"module", "neuron", "layer", "functional", "models"},
-    "analysis": {"module", "neuron", "layer", "functional", "models", "conversion", "monitor", "viz",
-                 "typeregistry"},
-    "export": {"module", "neuron", "layer", "functional", "models", "conversion", "dynamics", "surrogate",
-               "typeregistry"},
+    "analysis": {"module", "neuron", "layer", "functional", "models", "conversion", "monitor", "viz"},
+    "export": {"module", "neuron", "layer", "functional", "models", "conversion", "dynamics", "surrogate"},
     "compat": {"module", "neuron", "layer", "functional", "surrogate"},
     "training": {"module", "neuron", "layer", "functional", "kernels", "models", "data", "encoding",
                  "viz", "monitor"},
@@ -146,3 +144,31 @@ def test_the_checker_sees_a_forbidden_import(tmp_path, monkeypatch):
             test_packages_import_only_what_the_design_allows()
     finally:
         globals()["PACKAGE"] = Path(__file__).resolve().parents[1] / "src" / "spikesmith"
+
+
+def _design_table() -> dict[str, set[str]]:
+    """The package table of docs/design.md: package -> the packages its row says it may import."""
+    import re
+
+    text = (PACKAGE.parents[1] / "docs" / "design.md").read_text()
+    rows = {}
+    for line in text.splitlines():
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        if len(cells) != 4 or not cells[0].startswith("`") or cells[2] == "anything":
+            continue
+        names = [n.rstrip("/").removesuffix(".py") for n in re.findall(r"`([^`]+)`", cells[0])]
+        may = {n.rstrip("/") for n in re.findall(r"`([^`]+)`", cells[2])}
+        for name in names:
+            rows[name] = may
+    return rows
+
+
+def test_the_design_note_states_the_same_rules():
+    table = _design_table()
+    assert table, "docs/design.md has no package table"
+    documented = {name: table.get(name) for name in ALLOWED if name != "loading" or name in table}
+    missing = sorted(name for name, may in documented.items() if may is None)
+    assert not missing, f"packages in tests/test_layering.py without a row in docs/design.md: {missing}"
+    differ = {name: (sorted(table[name]), sorted(ALLOWED[name])) for name in documented
+              if table[name] != ALLOWED[name]}
+    assert not differ, f"docs/design.md and tests/test_layering.py disagree (doc, test): {differ}"
