@@ -19,7 +19,7 @@ from ..training.checkpoint import unwrap
 from ..training.config import TrainConfig
 from ..training.distributed import DistContext
 from ..training.setup import build, describe_model, load_split, make_optimizer, make_schedule, pick_device, resolve_defaults
-from ..training.trainer import evaluate, train_epoch
+from ..training.trainer import evaluate, materialize, train_epoch
 from .skeleton import Run
 
 
@@ -44,6 +44,7 @@ def train(cfg: TrainConfig, resume: Optional[str] = None, dist: Optional[Any] = 
     run.seed()                                                     # seed, model
     model, model_args = build(cfg, tuple(info.input_shape), info.num_classes, temporal)
     model.to(device)
+    materialize(model, x_train[:1].to(device), cfg, temporal)      # lazily shaped parameters, before the optimizer
     if cfg.channels_last and any(isinstance(m, nn.Conv2d) for m in model.modules()):
         # NHWC: bench/bench_convnet.py's CNN trained 1.3x faster per step, but the CSNN (its flatten
         # and max-pool backward copy NHWC to NCHW) 1.1-1.3x slower, hence off by default; the neuron

@@ -84,7 +84,9 @@ def load_weights(model: nn.Module, state_dict: dict, source: Optional[str] = Non
     missing = sorted(set(own) - set(state_dict))
     unexpected = sorted(set(state_dict) - set(own))
     shapes = [f"{k}: checkpoint {list(state_dict[k].shape)} vs model {list(own[k].shape)}"
-              for k in sorted(set(own) & set(state_dict)) if own[k].shape != state_dict[k].shape]
+              for k in sorted(set(own) & set(state_dict))
+              if not isinstance(own[k], nn.parameter.UninitializedTensorMixin)   # lazy: takes the checkpoint's shape
+              and own[k].shape != state_dict[k].shape]
     if missing or unexpected or shapes:
         parts = []
         if missing:

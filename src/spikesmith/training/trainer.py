@@ -36,6 +36,18 @@ def forward(model: nn.Module, x: Tensor, cfg: TrainConfig, encoder: nn.Module, t
     return model(x_seq)
 
 
+def materialize(model: nn.Module, x: Tensor, cfg: TrainConfig, temporal: bool) -> bool:
+    """Give lazily shaped parameters (``AdLIFNode()`` without ``shape``) their shape, with one sample
+    ``x[:1]``, before the optimizer sees them; the encoder has its own seed, so the run's random stream
+    is untouched. Returns whether there was anything to do (models without lazy parameters: nothing runs)."""
+    if not any(isinstance(p, nn.parameter.UninitializedParameter) for p in model.parameters()):
+        return False
+    with torch.no_grad():
+        forward(model, x[:1], cfg, make_encoder(cfg, seed=0), temporal)
+    functional.reset_net(model)
+    return True
+
+
 def loss_fn(cfg: TrainConfig):
     base = get_loss(cfg.loss)
     if cfg.loss == "tet":
