@@ -45,7 +45,7 @@ class Plan:
         # the parameter tensors that receive a gradient, in the order they are given to the Function
         self.grad_names = [p for p in kind.grad_params
                            if isinstance(spec.params[p], Tensor) and spec.params[p].requires_grad]
-        self.time_chunk = max(1, int(time_chunk))
+        self.time_chunk = int(time_chunk)
 
 
 class FusedFunction(torch.autograd.Function):
@@ -121,9 +121,13 @@ def run(launcher, spec: KernelSpec, x_seq: Tensor, state: Sequence[Union[Tensor,
                          f"kernel_code); use the scan path (backend='torch')")
     if len(state) != len(kind.state):
         raise ValueError(f"charge kind {kind.name!r} has the state {kind.state}; got {len(state)} initial values")
+    if isinstance(time_chunk, bool) or not isinstance(time_chunk, int) or time_chunk < 1:
+        raise ValueError(f"time_chunk must be a positive int (steps between kept states), got {time_chunk!r}")
     if not dense_steps(x_seq):
         x_seq = x_seq.contiguous()
-    plan = Plan(spec, x_seq[0], launcher, time_chunk)
+    # a chunk longer than the sequence is the whole sequence: the same result, and the backward's
+    # per-thread buffer (time_chunk x tile floats) is sized by the steps that exist
+    plan = Plan(spec, x_seq[0], launcher, min(time_chunk, max(1, x_seq.shape[0])))
     grad_values = [spec.params[p] for p in plan.grad_names]
     s_seq, *final = FusedFunction.apply(plan, x_seq, *state, *grad_values)
     return s_seq, tuple(final)
