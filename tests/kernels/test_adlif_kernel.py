@@ -40,7 +40,9 @@ def compare(make, x, backend, steps=None):
     ref, got = run(make, x, "torch", steps), run(make, x, backend, steps)
     assert ref[0].sum() > 0 and (ref[0] == 0).any()
     assert torch.equal(ref[0], got[0]), "spikes differ"
-    assert torch.equal(ref[1], got[1]) and torch.equal(ref[2], got[2]), "final state differs"
+    # states: the compiled kernel may fuse a multiply-add that torch rounds twice (FMA, other SIMD widths)
+    torch.testing.assert_close(got[1], ref[1], **TOL)
+    torch.testing.assert_close(got[2], ref[2], **TOL)
     torch.testing.assert_close(got[3], ref[3], **TOL)
     assert sorted(got[4]) == ["a", "alpha", "b", "beta"]
     for name in ref[4]:

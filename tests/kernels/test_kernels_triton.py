@@ -102,7 +102,8 @@ def test_equals_the_cpu_kernel_for_any_time_chunk(name, time_chunk):
     (s1, st1, g1), (s2, st2, g2) = outs
     assert s1.sum() > 0
     assert torch.equal(s1, s2)
-    assert all(torch.equal(a, b) for a, b in zip(st1, st2))
+    for a, b in zip(st1, st2):          # two compilers: a multiply-add may be fused in one and not the other
+        torch.testing.assert_close(b, a, rtol=1e-5, atol=1e-6)
     for r, t in zip(g1, g2):
         torch.testing.assert_close(t, r, rtol=1e-5, atol=1e-6)
 
