@@ -49,6 +49,13 @@ def _header(kind: ChargeKind) -> tuple[list[str], list[str]]:
     return names, constexpr
 
 
+def _prologue(names) -> str:
+    """The first lines of every kernel: this program's block of neurons, its mask, and the parameters."""
+    return ("    _offs = tl.program_id(0) * BLOCK + tl.arange(0, BLOCK)\n"
+            "    _m = _offs < N\n"
+            "    _N64 = N.to(tl.int64)\n" + _load_params(names))
+
+
 def _load_params(names) -> str:
     return "".join(f"    {p} = tl.load(p_{p} + _offs * S_{p}, mask=_m, other={'1.0' if p == 'vth' else '0.0'})\n"
                    for p in names)
@@ -83,10 +90,7 @@ def forward_source(kind: ChargeKind) -> tuple[str, str]:
     name = _name("forward", kind.name)
     return name, _lines(
         f"def {name}({', '.join(args)}):\n",
-        "    _offs = tl.program_id(0) * BLOCK + tl.arange(0, BLOCK)\n",
-        "    _m = _offs < N\n",
-        "    _N64 = N.to(tl.int64)\n",
-        _load_params(names),
+        _prologue(names),
         "".join(f"    {s} = tl.load(st_{s} + _offs, mask=_m, other=0.0)\n" for s in states),
         "    _nck = (T + K - 1) // K\n",
         "    for _c in range(0, _nck):\n",
@@ -121,10 +125,7 @@ def backward_source(kind: ChargeKind, code) -> tuple[str, str]:
     name = _name("backward", kind.name, code.name)
     return name, _lines(
         f"def {name}({', '.join(args)}):\n",
-        "    _offs = tl.program_id(0) * BLOCK + tl.arange(0, BLOCK)\n",
-        "    _m = _offs < N\n",
-        "    _N64 = N.to(tl.int64)\n",
-        _load_params(names),
+        _prologue(names),
         block(states, "g_{s} = tl.load(gst_{s} + _offs, mask=_m, other=0.0)", 1),
         grads and "    if GD:\n" + block(grads, "d_{s} = tl.full([BLOCK], 0.0, tl.float64)", 2),
         "    _nck = (T + K - 1) // K\n",
