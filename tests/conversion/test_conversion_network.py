@@ -138,13 +138,41 @@ def test_gated_max_pool_follows_accumulated_input():
 
 
 def test_no_bias_option_removes_every_bias(cnn):
+    """Structure only on the CNN. Its agreement with the ANN is not a property of bias=False: moving
+    a bias B into V(0) += T B front-loads the charge, so a neuron with B > 0 and a negative input fires
+    early and cannot take the spikes back (the cost remove_biases documents). Measured over training
+    seeds 0-7 at T=64, agreement was 0.82, 0.74, 0.23, 0.45, 0.46, 0.25, 0.72, 0.66: seed 0 alone passed
+    the old "> 0.8", and an EPYC gave 0.793. The accuracy check lives in the next test, where theory
+    says the counts are kept."""
     ann, x, _ = cnn
     with torch.no_grad():
         snn = conversion.convert(ann, x[:128], T=64, method="light", bias=False)
-        assert not [n for n, _ in snn.net.named_parameters() if n.endswith("bias")]
-        assert all(float(layer.bias.abs().max()) == 0 for layer in snn.spiking_layers().values())
-        agree = (snn(x[256:]).argmax(1) == ann(x[256:]).argmax(1)).float().mean()
-    assert agree > 0.8
+    assert not [n for n, _ in snn.net.named_parameters() if n.endswith("bias")]
+    assert all(float(layer.bias.abs().max()) == 0 for layer in snn.spiking_layers().values())
+    assert snn.options["bias"] is False and snn.t_dependent
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_no_bias_keeps_the_spike_counts_where_every_charge_only_grows(seed):
+    """Non-negative weights and inputs with negative biases: every neuron's cumulative charge only
+    grows, so its count after T steps is floor(total charge / threshold) wherever the charge sits in
+    time, and bias=False (the whole bias in V(0)) keeps the decision. Only a neuron whose bias-free
+    input passes the threshold per step can lose spikes (one spike per step at most). Checked once
+    over seeds 0-15: agreement 0.992 at the lowest (256 samples), against the 0.95 asserted."""
+    g = torch.Generator().manual_seed(seed)
+    net = nn.Sequential(nn.Linear(5, 8), nn.ReLU(), nn.Linear(8, 6), nn.ReLU(), nn.Linear(6, 3))
+    with torch.no_grad():
+        for m in net:
+            if isinstance(m, nn.Linear):
+                m.weight.copy_(torch.rand(m.weight.shape, generator=g) * 0.5)
+                m.bias.copy_(-torch.rand(m.bias.shape, generator=g) * 0.3)
+    x = torch.rand(256, 5, generator=g)
+    with torch.no_grad():
+        with_bias = conversion.convert(net, x, T=32, method="max")
+        without = conversion.convert(net, x, T=32, method="max", bias=False)
+        agree = (with_bias(x).argmax(1) == without(x).argmax(1)).float().mean()
+    assert not [n for n, _ in without.net.named_parameters() if n.endswith("bias")]
+    assert agree >= 0.95
 
 
 def test_bad_method_and_option():
