@@ -203,3 +203,17 @@ def test_a_module_used_twice_becomes_two_spiking_layers():
     assert len(layers) == 2 and len({id(m) for m in layers.values()}) == 2
     with torch.no_grad():
         assert (snn(x) - net(x)).abs().mean() < 0.1 * net(x).abs().mean()
+
+
+@pytest.mark.parametrize("bad", [float("nan"), float("inf"), float("-inf")])
+def test_non_finite_calibration_data_is_an_error(bad):
+    """NaN calibration data took the agreement with the ANN from 87.5% to 75% and nothing was said."""
+    ann = nn.Sequential(nn.Linear(3, 4), nn.ReLU(), nn.Linear(4, 2)).eval()
+    x = torch.rand(16, 3)
+    x[5, 1] = bad
+    x[9, 0] = bad
+    with pytest.raises(ValueError, match=r"2 of 16 calibration samples hold NaN or Inf \(the first is sample 5\)"):
+        conversion.convert(ann, x, T=8, method="max")
+    loader = [(x[:8], torch.zeros(8)), (x[8:], torch.zeros(8))]
+    with pytest.raises(ValueError, match="calibration samples hold NaN or Inf"):
+        conversion.convert(ann, loader, T=8, method="max")

@@ -26,7 +26,7 @@ def main(argv: Optional[list[str]] = None) -> int:
         return 2
     try:
         return COMMANDS[args.command].run(args) or 0
-    except (ValueError, TypeError, FileNotFoundError, ImportError) as err:
+    except (ValueError, TypeError, OSError, ImportError) as err:
         print(f"spikesmith {args.command}: error: {err}", file=sys.stderr)
         return 2
 

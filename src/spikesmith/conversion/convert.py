@@ -130,6 +130,12 @@ def gather_inputs(data: Any, num_samples: Optional[int] = None) -> Tensor:
         raise ValueError(f"convert: calibration inputs must be N x ... with N >= 1, got shape {list(x.shape)}")
     if not x.is_floating_point():
         x = x.float()
+    finite = torch.isfinite(x).flatten(1).all(1)
+    if not bool(finite.all()):
+        bad = (~finite).nonzero().flatten()
+        raise ValueError(f"convert: {bad.numel()} of {x.shape[0]} calibration samples hold NaN or Inf "
+                         f"(the first is sample {int(bad[0])}); thresholds and corrections from them would be "
+                         f"wrong: clean or drop those samples")
     return x
 
 

@@ -85,6 +85,8 @@ def train(cfg: TrainConfig, resume: Optional[str] = None, dist: Optional[Any] = 
         row = {"epoch": epoch + 1, "train_loss": tr["loss"], "train_accuracy": tr["accuracy"], "test_loss": te["loss"],
                "test_accuracy": te["accuracy"], "lr": opt.param_groups[0]["lr"], "epoch_time_s": time.time() - t0,
                "mean_firing_rate": (sum(te["firing_rates"].values()) / len(te["firing_rates"])) if te["firing_rates"] else None}
+        if cfg.nonfinite_loss == "skip":
+            row["skipped_batches"] = tr["skipped_batches"]  # the same on every rank: they skip together
         history.append(row)
         run.log(f"epoch {epoch + 1}/{cfg.epochs}: train loss {tr['loss']:.4f} acc {100 * tr['accuracy']:.2f}% | "
                 f"test loss {te['loss']:.4f} acc {100 * te['accuracy']:.2f}% | {row['epoch_time_s']:.1f} s")
@@ -109,6 +111,7 @@ def train(cfg: TrainConfig, resume: Optional[str] = None, dist: Optional[Any] = 
         "history": history,
         "firing_rates": final["firing_rates"],
         "train_time_s": train_time,
+        **({"skipped_batches": sum(h.get("skipped_batches", 0) for h in history)} if cfg.nonfinite_loss == "skip" else {}),
         **run.stamp(cfg.model, model_args),
     }
     if writer is not None:

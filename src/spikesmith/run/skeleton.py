@@ -18,6 +18,7 @@ Under ``torchrun`` every process opens the run with its ``DistContext``; only ra
 
 from __future__ import annotations
 
+import os
 import time
 from datetime import datetime
 from pathlib import Path
@@ -74,7 +75,7 @@ class Run:
         self.out_dir = Path(cfg.out) if cfg.out else (Path(out) if out is not None else default_out_dir())
         cfg.out = str(self.out_dir)
         if self.is_main:
-            self.out_dir.mkdir(parents=True, exist_ok=True)
+            make_out_dir(self.out_dir)
             log(f"writing to {self.out_dir}")
 
     @property
@@ -139,3 +140,17 @@ class Run:
             log(f"{summary}; results in {self.out_dir}")
         self.ctx.close()
         return metrics
+
+
+def make_out_dir(path: Path) -> None:
+    """Create the output folder (and its parents), or say in one line why it cannot be one."""
+    if path.exists() and not path.is_dir():
+        raise ValueError(f"out {str(path)!r} exists and is not a folder; give a folder for the run's files "
+                         f"(it is created if missing)")
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as err:
+        raise ValueError(f"out {str(path)!r}: cannot create the folder ({err.strerror or err}); "
+                         f"give a folder you can write to") from None
+    if not os.access(path, os.W_OK | os.X_OK):
+        raise ValueError(f"out {str(path)!r}: the folder is not writable; give a folder you can write to")

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import math
 import os
 import sys
 from dataclasses import dataclass, field, fields
@@ -59,6 +60,8 @@ class TrainConfig:
     reuse_memory: bool = True              # keep freed memory for reuse (no page faults per step)
     channels_last: bool = False            # conv models in channels_last memory (see the trainer)
     time_limit: Optional[float] = None     # minutes of training after which the run stops early
+    nonfinite_loss: str = "error"          # a NaN/Inf batch loss: error (stop the run) | skip (count it in metrics.json)
+    dist_timeout: float = 300.0            # seconds a torchrun rank waits for the others before the run fails
     # output
     out: Optional[str] = None
     report: bool = True
@@ -90,13 +93,17 @@ def _coerce(key: str, value: Any, typ: Any) -> Any:
         if base is float:
             if isinstance(value, bool):
                 raise ValueError
-            return float(value)
+            number = float(value)
+            if not math.isfinite(number):
+                raise ValueError(f"config key {key!r} must be a finite number, got {value!r}")
+            return number
         if base is str:
             if not isinstance(value, (str, int, float)) or isinstance(value, bool):
                 raise ValueError
             return str(value)
-    except (TypeError, ValueError):
-        pass
+    except (TypeError, ValueError) as err:
+        if "finite" in str(err):
+            raise
     raise ValueError(f"config key {key!r} expects {base.__name__}, got {value!r} ({type(value).__name__})")
 
 
@@ -132,15 +139,27 @@ def load_config_file(path: Union[str, os.PathLike]) -> dict[str, Any]:
                 import tomli as tomllib
             except ImportError:
                 raise ImportError("reading TOML configs on Python 3.10 needs tomli: pip install tomli") from None
-        data = tomllib.loads(text)
+        try:
+            data = tomllib.loads(text)
+        except tomllib.TOMLDecodeError as err:
+            raise ValueError(f"config file {path} is not valid TOML: {err}") from None
     elif suffix in {".yaml", ".yml"}:
         try:
             import yaml
         except ImportError:
             raise ImportError("reading YAML configs needs PyYAML: pip install 'spikesmith[data]'") from None
-        data = yaml.safe_load(text) or {}
+        try:
+            data = yaml.safe_load(text) or {}
+        except yaml.YAMLError as err:
+            where = getattr(err, "problem_mark", None)
+            at = f" (line {where.line + 1}, column {where.column + 1})" if where is not None else ""
+            problem = getattr(err, "problem", None) or str(err).splitlines()[0]
+            raise ValueError(f"config file {path} is not valid YAML{at}: {problem}") from None
     elif suffix == ".json":
-        data = json.loads(text)
+        try:
+            data = json.loads(text)
+        except json.JSONDecodeError as err:
+            raise ValueError(f"config file {path} is not valid JSON: {err}") from None
     else:
         raise ValueError(f"config file {path} must end in .yaml, .yml, .toml or .json")
     if not isinstance(data, dict):
@@ -283,6 +302,14 @@ def _validate(cfg: TrainConfig) -> None:
         (cfg.epochs >= 1, "epochs must be >= 1"),
         (cfg.batch_size >= 1, "batch_size must be >= 1"),
         (cfg.lr > 0, "lr must be > 0"),
+        (cfg.weight_decay >= 0, "weight_decay must be >= 0"),
+        (0 <= cfg.momentum < 1, f"momentum must be in [0, 1), got {cfg.momentum}"),
+        (cfg.tet_lambda >= 0, "tet_lambda must be >= 0"),
+        (cfg.rate_reg >= 0, "rate_reg must be >= 0"),
+        (0 <= cfg.label_smoothing < 1, f"label_smoothing must be in [0, 1), got {cfg.label_smoothing}"),
+        (cfg.threads is None or cfg.threads >= 1, f"threads must be >= 1 (or none: PyTorch's default), got {cfg.threads}"),
+        (cfg.nonfinite_loss in {"error", "skip"}, f"nonfinite_loss must be error or skip, got {cfg.nonfinite_loss!r}"),
+        (cfg.dist_timeout > 0, "dist_timeout must be > 0 seconds"),
         (cfg.optimizer in {"adam", "adamw", "sgd"}, f"optimizer must be adam, adamw or sgd, got {cfg.optimizer!r}"),
         (cfg.schedule in {"onecycle", "cosine", "none"}, f"schedule must be onecycle, cosine or none, got {cfg.schedule!r}"),
         (cfg.label_smoothing == 0 or cfg.loss == "ce", "label_smoothing works with loss=ce only"),

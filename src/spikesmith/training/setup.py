@@ -102,6 +102,22 @@ def make_schedule(cfg: TrainConfig, opt: torch.optim.Optimizer, steps_per_epoch:
 
 
 def pick_device(name: str) -> torch.device:
+    """``auto`` (CUDA where there is one, else the CPU), or a device PyTorch knows that is present here."""
     if name == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    return torch.device(name)
+    try:
+        device = torch.device(name)
+    except (RuntimeError, ValueError):
+        raise ValueError(f"device {name!r} is not a device name PyTorch knows; use auto, cpu, cuda or cuda:N") from None
+    if device.type == "cuda":
+        count = torch.cuda.device_count() if torch.cuda.is_available() else 0
+        if count == 0:
+            raise ValueError(f"device {name!r}: this PyTorch sees no CUDA device "
+                             f"(torch.cuda.is_available() is False); use --device cpu or auto")
+        if device.index is not None and device.index >= count:
+            raise ValueError(f"device {name!r}: there are {count} CUDA device(s), cuda:0 to cuda:{count - 1}")
+    elif device.type == "mps" and not (hasattr(torch.backends, "mps") and torch.backends.mps.is_available()):
+        raise ValueError(f"device {name!r}: MPS is not available here; use --device cpu or auto")
+    elif device.type not in ("cpu", "cuda", "mps"):
+        raise ValueError(f"device {name!r}: spikesmith trains on cpu, cuda or mps")
+    return device

@@ -93,7 +93,7 @@ def train_epoch(model, opt, sched, x_all, y_all, cfg, temporal, device, epoch, r
     bar = tqdm(iterate_batches(x_all, y_all, cfg.batch_size, shuffle=True, seed=cfg.seed, epoch=epoch, rank=rank,
                                world_size=world_size), total=steps, desc=f"epoch {epoch + 1}/{cfg.epochs}",
                disable=not show, leave=False, dynamic_ncols=True)
-    total, correct, loss_sum, rate_sum = 0, 0, 0.0, 0.0
+    total, correct, loss_sum, rate_sum, skipped = 0, 0, 0.0, 0.0, 0
     rate_meter = FiringRateMeter(unwrap(model))
     aug_gen = epoch_generator(cfg.seed, epoch, salt=3 + 1000 * rank)
     for i, (x, y) in enumerate(bar):
@@ -104,6 +104,15 @@ def train_epoch(model, opt, sched, x_all, y_all, cfg, temporal, device, epoch, r
             loss = criterion(out.float(), y)
         if cfg.rate_reg > 0:
             loss = loss + firing_rate_regularizer(meter.take_outputs(), weight=cfg.rate_reg)
+        if not _finite_everywhere(loss, world_size):
+            if cfg.nonfinite_loss != "skip":
+                raise NonFiniteLossError(
+                    f"epoch {epoch + 1}, batch {i + 1}/{steps}: the loss is {float(loss.detach())} (not finite); "
+                    f"lower lr (now {cfg.lr:g}), check the inputs for NaN/Inf, or set nonfinite_loss=skip to skip "
+                    f"such batches (counted in metrics.json)")
+            skipped += 1
+            functional.reset_net(model)
+            continue
         opt.zero_grad(set_to_none=True)
         loss.backward()
         opt.step()
@@ -120,4 +129,25 @@ def train_epoch(model, opt, sched, x_all, y_all, cfg, temporal, device, epoch, r
     rate_meter.remove()
     if meter is not None:
         meter.remove()
-    return {"loss": loss_sum / max(total, 1), "accuracy": correct / max(total, 1), "count": total}
+    if skipped == steps:
+        raise NonFiniteLossError(f"epoch {epoch + 1}: every batch had a non-finite loss; lower lr (now {cfg.lr:g}) "
+                                 f"or check the inputs for NaN/Inf")
+    return {"loss": loss_sum / max(total, 1), "accuracy": correct / max(total, 1), "count": total,
+            "skipped_batches": skipped}
+
+
+class NonFiniteLossError(ValueError):
+    """A batch's loss was NaN or Inf and the run was not asked to skip such batches."""
+
+
+def _finite_everywhere(loss: Tensor, world_size: int) -> bool:
+    """Whether the loss is finite on every rank (under torchrun all ranks skip or stop together:
+    one rank skipping a backward that the others run would leave them waiting in its all-reduce)."""
+    finite = torch.isfinite(loss.detach()).all()
+    if world_size > 1:
+        import torch.distributed as dist
+
+        flag = finite.to(torch.int32).reshape(1)
+        dist.all_reduce(flag, op=dist.ReduceOp.MIN)
+        return bool(flag.item())
+    return bool(finite)
