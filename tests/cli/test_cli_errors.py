@@ -57,3 +57,16 @@ def test_cuda_where_there_is_none(tmp_path, capsys):
         pytest.skip("this machine has CUDA")
     assert main(["train", *QUICK, "--device", "cuda", "--out", str(tmp_path / "x")]) == 2
     assert "sees no CUDA device" in _error_line(capsys)
+
+
+def test_the_run_says_which_copy_of_the_data_it_uses(tmp_path, capsys):
+    assert main(["train", *QUICK, "--out", str(tmp_path / "x")]) == 0
+    err = capsys.readouterr().err
+    assert "[spikesmith] digits train: 1437 samples from scikit-learn's bundled copy" in err
+    assert "[spikesmith] digits test: 360 samples from" in err
+
+
+def test_an_explicit_data_dir_that_lacks_the_files(tmp_path, capsys):
+    assert main(["train", "--dataset", "fashion_mnist", "--data-dir", str(tmp_path / "none"), "--epochs", "1",
+                 "--report", "false", "--out", str(tmp_path / "x")]) == 2
+    assert "none' does not exist: Fashion-MNIST train needs" in _error_line(capsys)

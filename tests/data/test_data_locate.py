@@ -36,7 +36,8 @@ def test_search_order_data_dir_env_cache_system(tmp_path, isolated_env, make_spl
     assert _first_label() == 2                   # no data_dir: $SPIKESMITH_DATA
     monkeypatch.delenv("SPIKESMITH_DATA")
     assert _first_label() == 3                   # then the cache in $HOME
-    assert _first_label(tmp_path / "empty") == 3
+    with pytest.raises(FileNotFoundError, match="data_dir .*empty' does not exist"):
+        _first_label(tmp_path / "empty")       # a data_dir given is the only place searched (issue 14)
     for p in cache.iterdir():
         p.unlink()
     assert _first_label() == 4                   # then the system folder
@@ -45,10 +46,33 @@ def test_search_order_data_dir_env_cache_system(tmp_path, isolated_env, make_spl
 
 def test_search_dirs_lists_every_place_in_order(tmp_path, isolated_env, monkeypatch):
     monkeypatch.setenv("SPIKESMITH_DATA", str(tmp_path / "env"))
-    dirs = search_dirs(locate.SPECS["mnist"], tmp_path / "d")
-    assert dirs == [tmp_path / "d", tmp_path / "d" / "mnist", tmp_path / "d" / "MNIST",
-                    tmp_path / "env", tmp_path / "env" / "mnist", tmp_path / "env" / "MNIST",
-                    isolated_env / ".cache" / "spikesmith" / "mnist"]
+    spec = locate.SPECS["mnist"]
+    assert search_dirs(spec) == [tmp_path / "env", tmp_path / "env" / "mnist", tmp_path / "env" / "MNIST",
+                                 isolated_env / ".cache" / "spikesmith" / "mnist"]
+    # an explicit data_dir is the only place: nothing falls back to another copy
+    assert search_dirs(spec, tmp_path / "d") == [tmp_path / "d", tmp_path / "d" / "mnist", tmp_path / "d" / "MNIST"]
+
+
+@pytest.mark.parametrize("what", ["missing", "images only", "a file"])
+def test_an_explicit_data_dir_without_the_files_is_an_error(tmp_path, isolated_env, make_split, make_dataset,
+                                                            monkeypatch, what):
+    """--data-dir /nonexistent (or a folder with only the images file) trained on the system copy."""
+    monkeypatch.setenv("SPIKESMITH_DATA", str(tmp_path / "env"))
+    make_dataset(tmp_path / "env")                       # a copy elsewhere that must not be used
+    data_dir = tmp_path / "given"
+    if what == "images only":
+        make_split(data_dir, "train")
+        (data_dir / "train-labels-idx1-ubyte.gz").unlink()
+        fragment = "holds only .*train-images-idx3-ubyte"
+    elif what == "a file":
+        data_dir.write_text("x")
+        fragment = "is not a folder"
+    else:
+        fragment = "does not exist"
+    with pytest.raises(FileNotFoundError, match=f"data_dir .*given' {fragment}.*needs train-images"):
+        load_fashion_mnist(data_dir, split="train")
+    assert find_dataset("fashion_mnist", data_dir) is None
+    assert find_dataset("fashion_mnist") == tmp_path / "env"
 
 
 @pytest.mark.parametrize("sub", ["fashion_mnist", "fashion-mnist", "FashionMNIST/raw"])
@@ -75,9 +99,9 @@ def test_find_dataset_needs_both_splits_and_accepts_aliases(tmp_path, make_split
 def test_offline_message_lists_places_and_remedies(tmp_path, isolated_env, monkeypatch):
     monkeypatch.setenv("SPIKESMITH_DATA", str(tmp_path / "env"))
     with pytest.raises(FileNotFoundError) as err:
-        load_fashion_mnist(tmp_path / "mine", "test", download=False)
+        load_fashion_mnist(None, "test", download=False)
     msg = str(err.value)
-    for place in (tmp_path / "mine", tmp_path / "env" / "fashion_mnist",
+    for place in (tmp_path / "env", tmp_path / "env" / "fashion_mnist",
                   isolated_env / ".cache" / "spikesmith" / "fashion_mnist"):
         assert f"  {place}\n" in msg
     for text in ("t10k-images-idx3-ubyte[.gz]", "$SPIKESMITH_DATA", "apt-get install dataset-fashion-mnist",

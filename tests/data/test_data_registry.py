@@ -71,7 +71,7 @@ def test_digits_through_the_registry():
 
 
 def test_missing_files_raise_file_not_found(tmp_path):
-    with pytest.raises(FileNotFoundError, match="Fashion-MNIST train split not found"):
+    with pytest.raises(FileNotFoundError, match="holds neither file: Fashion-MNIST train needs"):
         get_dataset("fmnist", data_dir=tmp_path, download=False)
     with pytest.raises(ValueError, match="split must be"):
         get_dataset("digits", "validation")

@@ -30,7 +30,7 @@ import torch
 from torch.utils.data import TensorDataset
 
 from spikesmith.data.digits import load_digits
-from spikesmith.data.locate import check_split, find_dataset
+from spikesmith.data.locate import check_split, find_dataset, find_split_files, get_spec
 from spikesmith.data.mnist import FASHION_MNIST_CLASSES, load_fashion_mnist, load_mnist
 from spikesmith.data.names import DATASET_NAMES, canonical_name
 from spikesmith.data.sequential import load_sequential_fashion_mnist
@@ -76,22 +76,36 @@ def _idx_images(loader):
     return load
 
 
+def _idx_folder(name: str):
+    def where(data_dir, split):
+        paths = find_split_files(get_spec(name), split, data_dir)
+        return str(paths[0].parent) if paths is not None else "?"
+    return where
+
+
+def _bundled(data_dir, split):
+    return "scikit-learn's bundled copy (sklearn.datasets.load_digits)"
+
+
 @dataclass(frozen=True)
 class _Source:
-    """A loadable dataset: what it is, and ``load(data_dir, split, download) -> (inputs, labels)``."""
+    """A loadable dataset: what it is, ``load(data_dir, split, download) -> (inputs, labels)``, and
+    ``where(data_dir, split)``: the copy a load used (a folder), said by the run."""
 
     info: DatasetInfo
     load: Callable[[Any, str, bool], tuple[torch.Tensor, torch.Tensor]]
+    where: Callable[[Any, str], str]
 
 
 #: one entry per dataset ``get_dataset`` loads, keyed by its canonical name (``names.DATASETS``)
 _SOURCES: dict[str, _Source] = {
     "fashion_mnist": _Source(DatasetInfo("fashion_mnist", (1, 28, 28), 10, False, FASHION_MNIST_CLASSES),
-                             _idx_images(load_fashion_mnist)),
-    "mnist": _Source(DatasetInfo("mnist", (1, 28, 28), 10, False, _DIGIT_NAMES), _idx_images(load_mnist)),
-    "digits": _Source(DatasetInfo("digits", (1, 8, 8), 10, False, _DIGIT_NAMES), _digits),
+                             _idx_images(load_fashion_mnist), _idx_folder("fashion_mnist")),
+    "mnist": _Source(DatasetInfo("mnist", (1, 28, 28), 10, False, _DIGIT_NAMES), _idx_images(load_mnist),
+                     _idx_folder("mnist")),
+    "digits": _Source(DatasetInfo("digits", (1, 8, 8), 10, False, _DIGIT_NAMES), _digits, _bundled),
     "sfmnist": _Source(DatasetInfo("sfmnist", (28, 28), 10, True, FASHION_MNIST_CLASSES),
-                       load_sequential_fashion_mnist),
+                       load_sequential_fashion_mnist, _idx_folder("fashion_mnist")),
 }
 
 
@@ -110,13 +124,15 @@ class LabeledDataset(TensorDataset):
     ``inputs``: float32 ``[N, *info.input_shape]``; ``targets``: int64 ``[N]``.
     """
 
-    def __init__(self, inputs: torch.Tensor, targets: torch.Tensor, info: DatasetInfo, split: str):
+    def __init__(self, inputs: torch.Tensor, targets: torch.Tensor, info: DatasetInfo, split: str,
+                 origin: str | None = None):
         if inputs.shape[1:] != info.input_shape:
             raise ValueError(f"{info.name}: inputs of shape {list(inputs.shape)} do not match "
                              f"[N, {', '.join(map(str, info.input_shape))}]")
         super().__init__(inputs, targets)
         self.info = info
         self.split = split
+        self.origin = origin  # the copy it came from (a folder), where known
 
     @property
     def inputs(self) -> torch.Tensor:
@@ -174,4 +190,4 @@ def get_dataset(name: str, split: str = "train", data_dir: str | os.PathLike | N
     source = _source(name)
     check_split(split)
     inputs, labels = source.load(data_dir, split, download)
-    return LabeledDataset(inputs, labels, source.info, split)
+    return LabeledDataset(inputs, labels, source.info, split, origin=source.where(data_dir, split))

@@ -7,7 +7,9 @@ Each split is a pair of IDX files with the standard names (plain or ``.gz``)::
 
 Folders are searched in this order, the first holding both files of the split wins:
 
-1. ``data_dir`` given by the caller, then ``data_dir/<name>``
+1. ``data_dir`` given by the caller, then ``data_dir/<name>``. A ``data_dir`` given is the only
+   place searched: if the files are not there, that is an error (no fall-back to another copy,
+   no download), so a run never trains on other data than the folder it was told.
 2. ``$SPIKESMITH_DATA``, then ``$SPIKESMITH_DATA/<name>``
 3. ``~/.cache/spikesmith/<name>`` (where downloads go)
 4. system folders: ``/usr/share/datasets/fashion-mnist`` for Fashion-MNIST
@@ -100,13 +102,15 @@ def cache_dir(spec: IdxDatasetSpec) -> Path:
 def search_dirs(spec: IdxDatasetSpec, data_dir: str | os.PathLike | None = None) -> list[Path]:
     """The folders searched, in order, without the ``raw/`` sub-folders (see the module doc)."""
     dirs: list[Path] = []
-    for root in (data_dir, os.environ.get(ENV_VAR) or None):
+    roots = (data_dir,) if data_dir is not None else (os.environ.get(ENV_VAR) or None,)
+    for root in roots:
         if root is not None:
             root = Path(root).expanduser()
             dirs.append(root)
             dirs.extend(root / d for d in spec.dir_names)
-    dirs.append(cache_dir(spec))
-    dirs.extend(Path(d) for d in spec.system_dirs)
+    if data_dir is None:
+        dirs.append(cache_dir(spec))
+        dirs.extend(Path(d) for d in spec.system_dirs)
     unique: list[Path] = []
     for d in dirs:
         if d not in unique:
@@ -152,6 +156,21 @@ def find_dataset(name: str, data_dir: str | os.PathLike | None = None) -> Path |
         if all(_file_in(folder, base) is not None for base in bases):
             return folder
     return None
+
+
+def not_in_data_dir_message(spec: IdxDatasetSpec, split: str, data_dir: str | os.PathLike) -> str:
+    """The message of the error raised when an explicit ``data_dir`` lacks a split's files."""
+    images_name, labels_name = SPLIT_FILES[split]
+    folders = _candidate_folders(spec, data_dir)
+    found = [str(f) for folder in folders for base in (images_name, labels_name)
+             if (f := _file_in(folder, base)) is not None]
+    root = Path(data_dir).expanduser()
+    state = ("does not exist" if not root.exists() else "is not a folder" if not root.is_dir()
+             else f"holds only {', '.join(found)}" if found else "holds neither file")
+    return (f"data_dir {str(data_dir)!r} {state}: {spec.title} {split} needs {images_name}[.gz] and "
+            f"{labels_name}[.gz] in it, in {spec.dir_names[0]}/ under it, or in their raw/; "
+            f"put both files there, or leave data_dir out to search ${ENV_VAR}, {cache_dir(spec)} "
+            f"and the system folders")
 
 
 def not_found_message(spec: IdxDatasetSpec, split: str, data_dir: str | os.PathLike | None,

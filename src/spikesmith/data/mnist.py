@@ -18,7 +18,8 @@ import torch
 
 from spikesmith.data.download import DEFAULT_TIMEOUT, download_split
 from spikesmith.data.idx import IDX_IMAGES_MAGIC, IDX_LABELS_MAGIC, read_idx
-from spikesmith.data.locate import check_split, find_split_files, get_spec, not_found_message
+from spikesmith.data.locate import (check_split, find_split_files, get_spec, not_found_message,
+                                    not_in_data_dir_message)
 
 NUM_CLASSES = 10
 IMAGE_SIZE = (28, 28)
@@ -46,6 +47,8 @@ def load_idx_dataset(name: str, data_dir: str | os.PathLike | None = None, split
     spec = get_spec(name)
     check_split(split)
     paths = find_split_files(spec, split, data_dir)
+    if paths is None and data_dir is not None:
+        raise FileNotFoundError(not_in_data_dir_message(spec, split, data_dir))
     if paths is None:
         if not download:
             raise FileNotFoundError(not_found_message(spec, split, data_dir))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import os
 import sys
 from typing import Any, Optional
 
@@ -70,6 +71,9 @@ def load_split(cfg: TrainConfig, split: str) -> tuple[Tensor, Tensor, Any]:
         return load_event_frames(cfg.dataset, split, cfg.T, cfg.data_dir, limit, cfg.event_method,
                                  cfg.event_threshold)
     ds = get_dataset(cfg.dataset, split, data_dir=cfg.data_dir)
+    if os.environ.get("RANK", "0") == "0":
+        print(f"[spikesmith] {cfg.dataset} {split}: {ds.inputs.shape[0]} samples from {ds.origin}",
+              file=sys.stderr, flush=True)
     x, y = ds.inputs, ds.targets
     if limit is not None:
         x, y = x[:limit], y[:limit]
