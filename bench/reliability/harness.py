@@ -110,6 +110,8 @@ def _clean_subclasses() -> tuple[type, ...]:
 def _run_one(case: Case) -> tuple[str, str]:
     try:
         verdict = case.run()
+    except SystemExit as exc:  # argparse's usage error: one line naming the flag, exit status 2
+        return ("clean error", f"exit {exc.code} (usage error)") if exc.code == 2 else ("crash", f"exit {exc.code}")
     except Exception as exc:  # noqa: BLE001 - classifying every exception is the point
         return classify_exception(exc)
     if verdict is None:

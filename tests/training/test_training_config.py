@@ -177,6 +177,12 @@ def test_parsed_overrides_feed_make_config():
     ("train_subset", 0, "train_subset must be >= 1"),
     ("test_subset", 0, "test_subset must be >= 1"),
     ("time_limit", 0, "time_limit must be > 0"),
+    ("event_threshold", -0.1, "event_threshold must be > 0"),
+    ("event_threshold", 0.0, "event_threshold must be > 0"),
+    # names a registry holds are checked with the config, before any data loads
+    ("loss", "nosuch", "unknown loss 'nosuch'; known losses: ce, mse, tet"),
+    ("encoder", "nosuch", "unknown encoder 'nosuch'; known encoders:"),
+    ("activation", "nosuch", "unknown activation 'nosuch'; known activations:"),
 ])
 def test_validation_errors(key, value, fragment):
     with pytest.raises(ValueError, match=fragment):

@@ -317,9 +317,25 @@ def _validate(cfg: TrainConfig) -> None:
         (cfg.test_subset is None or cfg.test_subset >= 1, "test_subset must be >= 1"),
         (cfg.time_limit is None or cfg.time_limit > 0, "time_limit must be > 0 minutes"),
         (cfg.random_shift >= 0, "random_shift must be >= 0 pixels"),
+        (cfg.event_threshold is None or cfg.event_threshold > 0,
+         f"event_threshold must be > 0 (a contrast step on log intensity), got {cfg.event_threshold}"),
         (cfg.event_method in NFMNIST_METHODS,
          f"event_method must be {', '.join(NFMNIST_METHODS[:-1])} or {NFMNIST_METHODS[-1]}, got {cfg.event_method!r}"),
     ]
     for ok, message in checks:
         if not ok:
             raise ValueError(f"config: {message}")
+    _check_names(cfg)
+
+
+def _check_names(cfg: TrainConfig) -> None:
+    """Names looked up in a registry are checked now, not after the data has loaded: the registry's
+    own unknown-name error lists what is known."""
+    from ..encoding.registry import ENCODERS
+    from ..models.blocks import make_activation
+    from .losses import LOSSES
+
+    LOSSES.get(cfg.loss)
+    if cfg.encoder is not None:
+        ENCODERS.get(cfg.encoder)
+    make_activation(cfg.activation)
