@@ -172,3 +172,12 @@ def test_declared_size_beyond_what_deflate_can_expand_to(tmp_path):
     path = _write(tmp_path / "tiny.gz", header + bytes(100), gz=True)
     error, elapsed, _ = _peak_while_failing(path, "tiny.gz: truncated or corrupt.*decompresses to at most")
     assert elapsed < 0.1
+
+
+@pytest.mark.parametrize("gz", [False, True])
+def test_empty_array_whose_other_dimensions_overflow(tmp_path, gz):
+    # found by the fuzzer: a zero dimension makes the data size 0 (so the size checks pass), but
+    # numpy cannot make an array of that shape: it raised its own "array is too big" ValueError
+    path = _write(tmp_path / "empty", struct.pack(">IIIII", 0x00000804, 0, 0xFFFFFFFF, 0xFFFFFFFF, 0xFFFFFFFF), gz)
+    with pytest.raises(ValueError, match=r"empty: the header declares shape \(0, 4294967295, .*no array can have"):
+        read_idx(path)

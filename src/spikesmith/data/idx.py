@@ -134,6 +134,9 @@ def read_idx(path: str | os.PathLike, expected_magic: int | None = None) -> np.n
             dtype = _TYPE_CODES[(magic >> 8) & 0xFF]
             n_bytes = math.prod(dims) * dtype.itemsize
             header_bytes = 4 + 4 * len(dims)
+            if n_bytes == 0 and math.prod(d for d in dims if d) * dtype.itemsize >= 2**63:  # numpy: too big
+                raise ValueError(f"IDX file {path}: the header declares shape {dims}, which no array can "
+                                 "have; the header is corrupt; delete the file and fetch it again")
             if not is_gzip:
                 actual = path.stat().st_size - header_bytes
                 if actual != n_bytes:
