@@ -171,3 +171,32 @@ def test_aedat4_decoder_panic_is_one_line_and_prints_no_backtrace(tmp_path):
     assert "panicked" not in done.stderr and "backtrace" not in done.stderr, done.stderr[:500]
     out = done.stdout.strip()
     assert out.startswith("ERR AEDAT 4 file") and "the aedat decoder panicked: " in out and "\n" not in out
+
+
+# --------------------------------------------------------------------------- datasets
+
+
+def test_nmnist_dataset_names_a_damaged_sample_and_takes_the_repair(tmp_path):
+    from spikesmith.data.events_datasets import NMNIST
+
+    folder = tmp_path / "Train" / "4"
+    folder.mkdir(parents=True)
+    (folder / "00001.bin").write_bytes(atis.encode(_stream([10, 20, 15])))
+    with pytest.raises(EventFileError, match=r"00001.bin.*timestamps go backwards.*timestamps='sort'"):
+        NMNIST(tmp_path, "train").events(0)
+    assert NMNIST(tmp_path, "train", timestamps="sort").events(0)["t"].tolist() == [10, 15, 20]
+
+
+def test_dvsgesture_recording_with_packets_out_of_order_still_reads(tmp_path):
+    # this loader always sorted a recording before cutting it into gestures; the default
+    # timestamps="error" of the reader must not break that
+    from spikesmith.data.events_datasets import DVSGesture
+
+    folder = tmp_path / "DvsGesture"
+    folder.mkdir()
+    late, early = _stream([3_000_000 + i for i in range(5)]), _stream([1_000_000 + i for i in range(5)])
+    (folder / "user01_led.aedat").write_bytes(AEDAT3_HEADER + aedat3_packet(late) + aedat3_packet(early))
+    (folder / "user01_led_labels.csv").write_text("class,startTime_usec,endTime_usec\n2,1000000,1000005\n")
+    (folder / "trials_to_train.txt").write_text("user01_led.aedat\n")
+    ds = DVSGesture(tmp_path, "train")
+    assert ds.events(0)["t"].tolist() == [1_000_000 + i for i in range(5)] and ds.label(0) == 1
