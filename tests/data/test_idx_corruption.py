@@ -11,6 +11,7 @@ import zlib
 import numpy as np
 import pytest
 
+from spikesmith.data import idx
 from spikesmith.data.idx import IDX_IMAGES_MAGIC, IDX_LABELS_MAGIC, read_idx, write_idx
 
 
@@ -146,7 +147,7 @@ def test_gzip_bomb_declaring_more_than_it_holds_fails_fast_without_allocating(tm
     # issue 14: a small .gz whose header declares far more than the stream holds used to grow a
     # buffer to everything the stream held (3.0 GB for 17.8 s) before its error; the gzip trailer
     # says the real size, so it fails in microseconds with both sizes named
-    declared, held = 256 << 20, (256 << 20) - 1000
+    declared, held = 64 << 20, (64 << 20) - 1000
     header = struct.pack(">IIII", IDX_IMAGES_MAGIC, declared // 1024, 32, 32)
     path = tmp_path / "bomb.gz"
     path.write_bytes(_gzip_zeros(header, held))
@@ -155,7 +156,8 @@ def test_gzip_bomb_declaring_more_than_it_holds_fails_fast_without_allocating(tm
     assert elapsed < 1.0 and peak < 4 << 20, (elapsed, peak)
 
 
-def test_gzip_with_a_forged_trailer_is_counted_not_trusted(tmp_path):
+def test_gzip_with_a_forged_trailer_is_counted_not_trusted(tmp_path, monkeypatch):
+    monkeypatch.setattr(idx, "COUNT_FIRST_ABOVE", 1 << 20)   # 16 MiB declared stands for a large file
     # the trailer claims the declared 16 MiB, the stream holds 1 MiB (incompressible, so the deflate
     # bound lets it through): the stream is counted in fixed chunks before the array is allocated
     header = struct.pack(">IIII", IDX_IMAGES_MAGIC, 1 << 14, 32, 32)
@@ -181,3 +183,13 @@ def test_empty_array_whose_other_dimensions_overflow(tmp_path, gz):
     path = _write(tmp_path / "empty", struct.pack(">IIIII", 0x00000804, 0, 0xFFFFFFFF, 0xFFFFFFFF, 0xFFFFFFFF), gz)
     with pytest.raises(ValueError, match=r"empty: the header declares shape \(0, 4294967295, .*no array can have"):
         read_idx(path)
+
+
+def test_gzip_with_a_forged_trailer_under_the_count_threshold_costs_at_most_its_declared_size(tmp_path):
+    header = struct.pack(">IIII", IDX_IMAGES_MAGIC, 1 << 14, 32, 32)             # 16 MiB declared
+    payload = np.random.default_rng(0).integers(0, 256, 1 << 20, dtype=np.uint8).tobytes()
+    good = gzip.compress(header + payload, mtime=0)
+    path = tmp_path / "forged.gz"
+    path.write_bytes(good[:-4] + struct.pack("<I", len(header) + (16 << 20)))
+    error, _, peak = _peak_while_failing(path, "forged.gz: .*(corrupt|truncated)")
+    assert peak < (16 << 20) + (4 << 20), peak
