@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import gzip
 import struct
+import time
 import tracemalloc
+import zlib
 
 import numpy as np
 import pytest
 
+from spikesmith.data import idx
 from spikesmith.data.idx import IDX_IMAGES_MAGIC, IDX_LABELS_MAGIC, read_idx, write_idx
 
 
@@ -114,3 +117,79 @@ def test_cut_gzip_stream(tmp_path):
 def test_missing_file_is_file_not_found(tmp_path):
     with pytest.raises(FileNotFoundError, match="nothing-here"):
         read_idx(tmp_path / "nothing-here")
+
+
+def _gzip_zeros(header: bytes, n_zeros: int) -> bytes:
+    """A gzip stream of ``header`` and ``n_zeros`` zero bytes, built chunk by chunk (level 1: fast)."""
+    z = zlib.compressobj(1, zlib.DEFLATED, 31)
+    parts, chunk = [z.compress(header)], bytes(1 << 22)
+    while n_zeros > 0:
+        parts.append(z.compress(chunk[:min(n_zeros, len(chunk))]))
+        n_zeros -= len(chunk)
+    parts.append(z.flush())
+    return b"".join(parts)
+
+
+def _peak_while_failing(path, match):
+    tracemalloc.start()
+    try:
+        start = time.perf_counter()
+        with pytest.raises(ValueError, match=match) as err:
+            read_idx(path)
+        elapsed = time.perf_counter() - start
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    return err.value, elapsed, peak
+
+
+def test_gzip_bomb_declaring_more_than_it_holds_fails_fast_without_allocating(tmp_path):
+    # issue 14: a small .gz whose header declares far more than the stream holds used to grow a
+    # buffer to everything the stream held (3.0 GB for 17.8 s) before its error; the gzip trailer
+    # says the real size, so it fails in microseconds with both sizes named
+    declared, held = 64 << 20, (64 << 20) - 1000
+    header = struct.pack(">IIII", IDX_IMAGES_MAGIC, declared // 1024, 32, 32)
+    path = tmp_path / "bomb.gz"
+    path.write_bytes(_gzip_zeros(header, held))
+    error, elapsed, peak = _peak_while_failing(path, "bomb.gz: truncated")
+    assert f"{declared} data bytes" in str(error) and f"only {held}" in str(error)
+    assert elapsed < 1.0 and peak < 4 << 20, (elapsed, peak)
+
+
+def test_gzip_with_a_forged_trailer_is_counted_not_trusted(tmp_path, monkeypatch):
+    monkeypatch.setattr(idx, "COUNT_FIRST_ABOVE", 1 << 20)   # 16 MiB declared stands for a large file
+    # the trailer claims the declared 16 MiB, the stream holds 1 MiB (incompressible, so the deflate
+    # bound lets it through): the stream is counted in fixed chunks before the array is allocated
+    header = struct.pack(">IIII", IDX_IMAGES_MAGIC, 1 << 14, 32, 32)
+    payload = np.random.default_rng(0).integers(0, 256, 1 << 20, dtype=np.uint8).tobytes()
+    good = gzip.compress(header + payload, mtime=0)
+    path = tmp_path / "forged.gz"
+    path.write_bytes(good[:-4] + struct.pack("<I", len(header) + (16 << 20)))
+    _, _, peak = _peak_while_failing(path, "forged.gz: .*(corrupt|truncated)")
+    assert peak < 6 << 20, f"peak {peak} bytes: the declared 16 MiB was allocated before counting"
+
+
+def test_declared_size_beyond_what_deflate_can_expand_to(tmp_path):
+    header = struct.pack(">IIII", IDX_IMAGES_MAGIC, 1 << 20, 64, 64)   # 4 GiB declared in a tiny file
+    path = _write(tmp_path / "tiny.gz", header + bytes(100), gz=True)
+    error, elapsed, _ = _peak_while_failing(path, "tiny.gz: truncated or corrupt.*decompresses to at most")
+    assert elapsed < 0.1
+
+
+@pytest.mark.parametrize("gz", [False, True])
+def test_empty_array_whose_other_dimensions_overflow(tmp_path, gz):
+    # found by the fuzzer: a zero dimension makes the data size 0 (so the size checks pass), but
+    # numpy cannot make an array of that shape: it raised its own "array is too big" ValueError
+    path = _write(tmp_path / "empty", struct.pack(">IIIII", 0x00000804, 0, 0xFFFFFFFF, 0xFFFFFFFF, 0xFFFFFFFF), gz)
+    with pytest.raises(ValueError, match=r"empty: the header declares shape \(0, 4294967295, .*no array can have"):
+        read_idx(path)
+
+
+def test_gzip_with_a_forged_trailer_under_the_count_threshold_costs_at_most_its_declared_size(tmp_path):
+    header = struct.pack(">IIII", IDX_IMAGES_MAGIC, 1 << 14, 32, 32)             # 16 MiB declared
+    payload = np.random.default_rng(0).integers(0, 256, 1 << 20, dtype=np.uint8).tobytes()
+    good = gzip.compress(header + payload, mtime=0)
+    path = tmp_path / "forged.gz"
+    path.write_bytes(good[:-4] + struct.pack("<I", len(header) + (16 << 20)))
+    error, _, peak = _peak_while_failing(path, "forged.gz: .*(corrupt|truncated)")
+    assert peak < (16 << 20) + (4 << 20), peak

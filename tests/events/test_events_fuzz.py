@@ -113,3 +113,94 @@ def test_real_header_only_file_truncated(tmp_path):
             pass
         else:
             assert len(ev) == 0
+
+
+# --------------------------------------------------------------------------- hypothesis: every reader
+# Each example takes a small valid file of one format and damages it: byte flips, a cut, an insertion
+# and hostile 32-bit fields (0, -1, 2**31 - 1, ...) written over the bytes. The read must end in a
+# clean error from our code (ValueError, incl. EventFileError, or OSError) or a valid result: events
+# of EVENT_DTYPE on the returned sensor, in time order (the default timestamps="error"). Memory is
+# bounded two ways: tracemalloc's peak (every numpy allocation) must stay under a bound that grows
+# with the file, not with sizes the file declares, and the memory_cap fixture caps the address space.
+import tracemalloc  # noqa: E402
+
+from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+from spikesmith.events import EVENT_DTYPE, check_events, is_sorted  # noqa: E402
+
+FUZZ = settings(max_examples=60, deadline=None, derandomize=True, database=None,
+                suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+HOSTILE_WORDS = [0, 1, 0x7FFFFFFF, 0x80000000, 0xFFFFFFFF, 0x10000, 1 << 30]
+
+
+@st.composite
+def damage(draw, data: bytes) -> bytes:
+    """``data`` after a few random flips, 32-bit overwrites, an insertion and maybe a cut."""
+    blob = bytearray(data)
+    for _ in range(draw(st.integers(0, 4))):
+        if not blob:
+            break
+        kind = draw(st.sampled_from(["flip", "word", "insert"]))
+        pos = draw(st.integers(0, len(blob) - 1))
+        if kind == "flip":
+            blob[pos] ^= 1 << draw(st.integers(0, 7))
+        elif kind == "word":
+            word = draw(st.sampled_from(HOSTILE_WORDS)).to_bytes(4, draw(st.sampled_from(["little", "big"])))
+            blob[pos:pos + 4] = word
+        else:
+            blob[pos:pos] = draw(st.binary(min_size=1, max_size=16))
+    if draw(st.booleans()):
+        blob = blob[:draw(st.integers(0, len(blob)))]
+    return bytes(blob)
+
+
+def _fuzz_files(tmp: Path) -> dict[str, bytes]:
+    files = _valid_files(tmp)
+    if (DATA / "sample.aedat4").is_file():
+        try:
+            import aedat  # noqa: F401
+            files["aedat4"] = (DATA / "sample.aedat4").read_bytes()
+        except ImportError:
+            pass
+    return files
+
+
+def _check_read(path: Path, fmt: str, file_size: int) -> None:
+    tracemalloc.start()
+    try:
+        try:
+            ev, size = read(path, format=fmt)
+        except (ValueError, OSError):
+            ev = None
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    # every buffer of ours is a few columns of the events the file holds: ~20 bytes per stored byte
+    assert peak < 40 * file_size + (8 << 20), f"{fmt}: peak {peak} bytes for a {file_size}-byte file"
+    if ev is not None:
+        assert ev.dtype == EVENT_DTYPE and ev.ndim == 1
+        check_events(ev, size)
+        assert is_sorted(ev) and (ev.size == 0 or ev["t"].min() >= 0)
+
+
+@pytest.fixture(scope="module")
+def fuzz_inputs(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("fuzz")
+    return tmp, _fuzz_files(tmp)
+
+
+@pytest.mark.parametrize("fmt", ["nmnist", "aedat2", "aedat3", "aedat4", "npz"])
+def test_damaged_files_end_in_a_clean_error_or_a_valid_read(fuzz_inputs, fmt, memory_cap):
+    tmp, files = fuzz_inputs
+    if fmt not in files:
+        pytest.skip("the AEDAT 4 sample or the aedat package is absent")
+
+    @FUZZ
+    @given(blob=damage(files[fmt]))
+    def run(blob):
+        path = tmp / f"fuzz.{fmt}"
+        path.write_bytes(blob)
+        _check_read(path, fmt, len(blob))
+
+    run()

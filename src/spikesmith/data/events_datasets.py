@@ -52,6 +52,7 @@ from spikesmith.atomic import atomic_write
 from spikesmith.data.locate import check_split
 from spikesmith.data.mnist import FASHION_MNIST_CLASSES, load_fashion_mnist
 from spikesmith.events.core import EVENT_DTYPE, check_sensor_size
+from spikesmith.events.formats._common import DEFAULT_TIMESTAMPS, check_timestamp_policy
 from spikesmith.events.formats import aedat3, atis
 from spikesmith.events.frames import to_frame
 
@@ -196,9 +197,10 @@ class NMNIST(EventDataset):
 
     def __init__(self, root: str | os.PathLike, split: str = "train",
                  transform: Callable[[np.ndarray], Any] | None = None,
-                 cache_dir: str | os.PathLike | None = None):
+                 cache_dir: str | os.PathLike | None = None, timestamps: str = DEFAULT_TIMESTAMPS):
         super().__init__(atis.NMNIST_SENSOR, transform, cache_dir)
         self.root, self.split = Path(root), check_split(split)
+        self.timestamps = check_timestamp_policy(timestamps)   # "error": a damaged sample is named
         folder = _split_dir(self.root, split)
         self.files: list[Path] = []
         self.labels: list[int] = []
@@ -213,18 +215,25 @@ class NMNIST(EventDataset):
         return len(self.files)
 
     def events(self, i: int) -> np.ndarray:
-        return atis.read(self.files[i], self.sensor_size)[0]
+        return atis.read(self.files[i], self.sensor_size, self.timestamps)[0]
 
     def label(self, i: int) -> int:
         return self.labels[i]
 
     def cache_key(self) -> dict[str, Any]:
-        return {"dataset": self.name, "split": self.split,
-                "files": [[str(f.relative_to(self.root)), f.stat().st_size] for f in self.files]}
+        key = {"dataset": self.name, "split": self.split,
+               "files": [[str(f.relative_to(self.root)), f.stat().st_size] for f in self.files]}
+        if self.timestamps != DEFAULT_TIMESTAMPS:    # (the default's key is the one older caches have)
+            key["timestamps"] = self.timestamps
+        return key
 
 
 class DVSGesture(EventDataset):
-    """DVS128 Gesture from the official ``DvsGesture`` folder (AEDAT 3.1 + labels CSV; 128 x 128 x 2, 11 classes)."""
+    """DVS128 Gesture from the official ``DvsGesture`` folder (AEDAT 3.1 + labels CSV; 128 x 128 x 2, 11 classes).
+
+    Each recording is read with ``timestamps="sort"``: this loader has always sorted a recording
+    by time before cutting it into the labelled gestures, so packets out of order are expected.
+    """
 
     name = "dvsgesture"
     classes = DVSGESTURE_CLASSES
@@ -266,8 +275,8 @@ class DVSGesture(EventDataset):
 
     def _recording(self, path: Path) -> np.ndarray:
         if self._loaded is None or self._loaded[0] != path:
-            events, _ = aedat3.read(path, self.sensor_size)
-            self._loaded = (path, events[np.argsort(events["t"], kind="stable")])
+            events, _ = aedat3.read(path, self.sensor_size, timestamps="sort")
+            self._loaded = (path, events)
         return self._loaded[1]
 
     def events(self, i: int) -> np.ndarray:

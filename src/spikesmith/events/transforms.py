@@ -31,7 +31,7 @@ import numpy as np
 
 from spikesmith.events import functional as F
 from spikesmith.events.core import check_sensor_size
-from spikesmith.events.frames import to_frame, to_voxel_grid
+from spikesmith.events.frames import MAX_OUTPUT_BYTES, to_frame, to_voxel_grid
 
 
 class _Random:
@@ -82,13 +82,14 @@ class ToFrame:
     overlap: float = 0.0
     include_incomplete: bool = False
     dtype: Any = np.int32
+    max_bytes: int | None = MAX_OUTPUT_BYTES
 
     def __post_init__(self) -> None:
         _sensor(self)
 
     def __call__(self, events: np.ndarray, rng: Any = None) -> np.ndarray:
         return to_frame(events, self.sensor_size, self.time_window, self.event_count, self.n_time_bins,
-                        self.overlap, self.include_incomplete, self.dtype)
+                        self.overlap, self.include_incomplete, self.dtype, self.max_bytes)
 
 
 @dataclass(frozen=True)
@@ -97,12 +98,13 @@ class ToVoxelGrid:
 
     sensor_size: tuple[int, int, int]
     n_time_bins: int
+    max_bytes: int | None = MAX_OUTPUT_BYTES
 
     def __post_init__(self) -> None:
         _sensor(self)
 
     def __call__(self, events: np.ndarray, rng: Any = None) -> np.ndarray:
-        return to_voxel_grid(events, self.sensor_size, self.n_time_bins)
+        return to_voxel_grid(events, self.sensor_size, self.n_time_bins, self.max_bytes)
 
 
 @dataclass(frozen=True)

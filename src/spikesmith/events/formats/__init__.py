@@ -12,7 +12,21 @@ npz        spikesmith's compressed ``.npz``           yes    yes   zip magic / `
 
 Every reader returns ``(events, sensor_size)`` and raises :class:`EventFileError` (a ValueError
 naming the file and what is wrong) on corrupt or truncated bytes; sizes read from a file are
-checked against the file's length before anything is allocated. Writes are atomic.
+checked against the file's length before anything is allocated. Negative or backward times are
+an error too unless the caller asks for a repair: ``read(path, timestamps="sort")`` (or
+``"keep"``), the same keyword for every format. Writes are atomic.
+
+What each format can and cannot tell about damage:
+
+* ``nmnist`` and ``aedat2`` store no event count or checksum: a file cut at a record boundary
+  (5 / 8 bytes) reads as a shorter, valid recording, and a flipped bit that leaves the event on
+  the sensor and in time order is accepted. Other cuts, off-sensor coordinates and times out of
+  order are detected.
+* ``aedat3`` checks every packet header (event size, capacity, count, offsets) against the bytes
+  left; a file cut exactly between packets still reads short, and payload bits are unchecked.
+* ``aedat4`` is decoded by the ``aedat`` package, which checks the packet framing (and LZ4 / ZSTD
+  frames when compressed); an uncompressed payload bit flip can still pass.
+* ``npz`` carries a CRC-32 per member: flips and cuts are detected.
 
 Example::
 
@@ -31,7 +45,9 @@ import numpy as np
 
 from spikesmith.events.core import check_events, check_sensor_size
 from spikesmith.events.formats import aedat2, aedat3, aedat4, atis, npz
-from spikesmith.events.formats._common import EventFileError
+from spikesmith.events.formats._common import (
+    DEFAULT_TIMESTAMPS, TIMESTAMP_POLICIES, EventFileError, apply_timestamp_policy, check_timestamp_policy,
+)
 from spikesmith.registry import Registry, compact_key
 
 
@@ -55,22 +71,25 @@ class EventFormat:
 
 FORMATS: Registry[EventFormat] = Registry("event file format", normalise=compact_key, plural="formats")
 """Event file formats by name; names compare without case, ``-``, ``_`` or spaces (``AEDAT-4.0``)."""
-FORMATS.register("nmnist", EventFormat(lambda path, sensor_size: atis.read(path, sensor_size), atis.write,
-                                       extensions=(".bin",)),
+# the built-in readers return events as stored ("keep"): read() applies the timestamps policy once
+_AS_STORED = "keep"
+FORMATS.register("nmnist", EventFormat(lambda path, sensor_size: atis.read(path, sensor_size, _AS_STORED),
+                                       atis.write, extensions=(".bin",)),
                  aliases=("atis", "ncaltech101", "bin"))
-FORMATS.register("aedat2", EventFormat(lambda path, sensor_size, layout=None: aedat2.read(path, layout, sensor_size),
+FORMATS.register("aedat2", EventFormat(lambda path, sensor_size, layout=None: aedat2.read(path, layout, sensor_size,
+                                                                                          _AS_STORED),
                                        magic=(b"#!AER-DAT2.",), options=("layout",)),
                  aliases=("aedat2.0",))
-FORMATS.register("aedat3", EventFormat(lambda path, sensor_size: aedat3.read(path, sensor_size),
+FORMATS.register("aedat3", EventFormat(lambda path, sensor_size: aedat3.read(path, sensor_size, _AS_STORED),
                                        magic=(b"#!AER-DAT3.1",)),
                  aliases=("aedat3.1",))
-FORMATS.register("aedat4", EventFormat(lambda path, sensor_size, stream_id=None: aedat4.read(path, stream_id, sensor_size),
+FORMATS.register("aedat4", EventFormat(lambda path, sensor_size, stream_id=None: aedat4.read(path, stream_id, sensor_size,
+                                                                                            _AS_STORED),
                                        extensions=(".aedat4",), magic=(b"#!AER-DAT4.",), options=("stream_id",)),
                  aliases=("aedat4.0",))
-FORMATS.register("npz", EventFormat(lambda path, sensor_size: npz.read(path, sensor_size), npz.write,
+FORMATS.register("npz", EventFormat(lambda path, sensor_size: npz.read(path, sensor_size, _AS_STORED), npz.write,
                                     extensions=(".npz",), magic=(b"PK\x03\x04", b"PK\x05\x06"),
                                     stores_sensor_size=True))
-
 
 
 def writable() -> tuple[str, ...]:
@@ -110,27 +129,33 @@ def detect_format(path: str | os.PathLike) -> str:
 
 
 def read(path: str | os.PathLike, format: str | None = None, sensor_size: Any = None,
-         **options: Any) -> tuple[np.ndarray, tuple[int, int, int]]:
+         timestamps: str = DEFAULT_TIMESTAMPS, **options: Any) -> tuple[np.ndarray, tuple[int, int, int]]:
     """Read an event file: ``(events, sensor_size)``.
 
     Args:
         path: the file.
         format: one of ``nmnist``, ``aedat2``, ``aedat3``, ``aedat4``, ``npz``; None detects it.
         sensor_size: ``(W, H, P)`` overriding what the file says or what is inferred.
+        timestamps: what to do with negative or backward times, in every format: ``"error"``
+            (default: EventFileError naming the file, the first bad event and its time),
+            ``"sort"`` (sort by time) or ``"keep"`` (as stored); see
+            :data:`~spikesmith.events.formats._common.TIMESTAMP_POLICIES`.
         options: format-specific: ``layout`` (aedat2: ``"dvs128"`` / ``"davis"``),
             ``stream_id`` (aedat4).
 
     Raises:
-        EventFileError (ValueError): corrupt, truncated or unsupported file.
+        EventFileError (ValueError): corrupt, truncated or unsupported file, or times out of order.
         FileNotFoundError: no such file. ImportError: aedat4 without the ``aedat`` package.
     """
+    check_timestamp_policy(timestamps)
     name = _canonical(format) if format is not None else detect_format(path)
     fmt = FORMATS[name]
     unknown = set(options) - set(fmt.options)
     if unknown:
         raise TypeError(f"read: format {name!r} takes no option(s) {sorted(unknown)}; "
                         f"it takes {sorted(fmt.options) or 'none'}")
-    return fmt.read(path, sensor_size, **options)
+    events, size = fmt.read(path, sensor_size, **options)
+    return apply_timestamp_policy(events, path, name, timestamps), size
 
 
 def write(path: str | os.PathLike, events: np.ndarray, format: str | None = None,
@@ -139,7 +164,8 @@ def write(path: str | os.PathLike, events: np.ndarray, format: str | None = None
 
     ``format`` is ``"nmnist"`` or ``"npz"`` (None: from the extension, ``.bin`` / ``.npz``).
     ``npz`` needs ``sensor_size`` (it is stored); ``nmnist`` checks the events against it when given.
-    Events are written in the order given.
+    Events are written in the order given; readers refuse times out of order unless asked
+    (``timestamps="sort"`` / ``"keep"``), so sort first (:func:`~spikesmith.events.sort_events`).
     """
     if format is None:
         name = _by_extension(path)
@@ -161,4 +187,4 @@ def write(path: str | os.PathLike, events: np.ndarray, format: str | None = None
     return Path(path)
 
 
-__all__ = ["EventFileError", "EventFormat", "FORMATS", "WRITABLE", "detect_format", "read", "writable", "write"]
+__all__ = ["EventFileError", "EventFormat", "TIMESTAMP_POLICIES", "FORMATS", "WRITABLE", "detect_format", "read", "writable", "write"]

@@ -24,7 +24,7 @@ from typing import Any
 import numpy as np
 
 from spikesmith.events.core import EVENT_DTYPE, check_events, check_sensor_size, infer_sensor_size
-from spikesmith.events.formats._common import fail, header_lines, read_all
+from spikesmith.events.formats._common import DEFAULT_TIMESTAMPS, apply_timestamp_policy, fail, header_lines, read_all
 
 FORMAT = "AEDAT 2.0"
 VERSION_LINE = "#!AER-DAT2.0"
@@ -54,7 +54,7 @@ def chip_from_header(lines: list[str]) -> tuple[str | None, tuple[int, int, int]
 
 
 def decode(data: bytes, path: str | os.PathLike = "<bytes>", layout: str | None = None,
-           sensor_size: Any = None) -> tuple[np.ndarray, tuple[int, int, int]]:
+           sensor_size: Any = None, timestamps: str = DEFAULT_TIMESTAMPS) -> tuple[np.ndarray, tuple[int, int, int]]:
     """Decode the bytes of an AEDAT 2.0 file; see :func:`read`."""
     if not data.startswith(VERSION_LINE.encode()):
         raise fail(path, FORMAT, f"does not start with {VERSION_LINE!r}")
@@ -93,15 +93,21 @@ def decode(data: bytes, path: str | os.PathLike = "<bytes>", layout: str | None 
         check_events(events, sensor_size)
     except ValueError as err:
         raise fail(path, FORMAT, f"{err} (corrupt file, wrong layout, or pass sensor_size)") from None
-    return events, sensor_size
+    return apply_timestamp_policy(events, path, FORMAT, timestamps), sensor_size
 
 
-def read(path: str | os.PathLike, layout: str | None = None,
-         sensor_size: Any = None) -> tuple[np.ndarray, tuple[int, int, int]]:
+def read(path: str | os.PathLike, layout: str | None = None, sensor_size: Any = None,
+         timestamps: str = DEFAULT_TIMESTAMPS) -> tuple[np.ndarray, tuple[int, int, int]]:
     """Read an AEDAT 2.0 file: ``(events, sensor_size)``; only polarity (DVS) events are returned.
 
     ``layout`` (``"dvs128"`` / ``"davis"``) and ``sensor_size`` override what the header says.
     Raises :class:`~spikesmith.events.formats.EventFileError` (a ValueError) on a bad version line,
-    a truncated body or coordinates outside the sensor.
+    a body that is not whole 8-byte records, coordinates outside the sensor, or times that are
+    negative or go backwards (unless ``timestamps`` is ``"sort"`` or ``"keep"``; a
+    recording whose clock was reset in jAER needs one of those).
+
+    **What this format cannot detect.** The header stores no event count and the records no
+    checksum, so a file cut at an 8-byte record boundary reads as a shorter valid recording, and a
+    flipped bit that keeps the event on the sensor and in time order is accepted.
     """
-    return decode(read_all(path), path, layout, sensor_size)
+    return decode(read_all(path), path, layout, sensor_size, timestamps)

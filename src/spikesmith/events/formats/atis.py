@@ -26,7 +26,7 @@ import numpy as np
 
 from spikesmith.atomic import atomic_write
 from spikesmith.events.core import EVENT_DTYPE, check_events, check_sensor_size
-from spikesmith.events.formats._common import fail, read_all
+from spikesmith.events.formats._common import DEFAULT_TIMESTAMPS, apply_timestamp_policy, fail, read_all
 
 FORMAT = "N-MNIST binary"
 NMNIST_SENSOR = (34, 34, 2)
@@ -37,7 +37,7 @@ MAX_TIME = (1 << 23) - 1
 
 
 def decode(data: bytes, path: str | os.PathLike = "<bytes>", sensor_size: Any = None,
-           ) -> tuple[np.ndarray, tuple[int, int, int]]:
+           timestamps: str = DEFAULT_TIMESTAMPS) -> tuple[np.ndarray, tuple[int, int, int]]:
     """Decode the bytes of an N-MNIST file; see :func:`read`."""
     if len(data) % 5:
         raise fail(path, FORMAT, f"{len(data)} bytes is not a multiple of 5 bytes per event "
@@ -63,12 +63,23 @@ def decode(data: bytes, path: str | os.PathLike = "<bytes>", sensor_size: Any = 
         check_events(events, sensor_size)
     except ValueError as err:
         raise fail(path, FORMAT, f"{err} (corrupt file, or pass sensor_size)") from None
-    return events, sensor_size
+    return apply_timestamp_policy(events, path, FORMAT, timestamps), sensor_size
 
 
-def read(path: str | os.PathLike, sensor_size: Any = None) -> tuple[np.ndarray, tuple[int, int, int]]:
-    """Read an N-MNIST / N-Caltech101 ``.bin`` file: ``(events, sensor_size)``, events in file order."""
-    return decode(read_all(path), path, sensor_size)
+def read(path: str | os.PathLike, sensor_size: Any = None,
+         timestamps: str = DEFAULT_TIMESTAMPS) -> tuple[np.ndarray, tuple[int, int, int]]:
+    """Read an N-MNIST / N-Caltech101 ``.bin`` file: ``(events, sensor_size)``, events in file order.
+
+    Times that go backwards raise EventFileError unless ``timestamps`` asks for a repair
+    (``"sort"``, ``"keep"``; see :data:`~spikesmith.events.formats._common.TIMESTAMP_POLICIES`).
+
+    **What this format cannot detect.** The file is bare 5-byte records with no header, count or
+    checksum, so a file cut at a record boundary reads as a shorter valid recording, and a flipped
+    bit that keeps x and y on the sensor and the time in order gives a wrong event silently.
+    Cuts elsewhere (not a multiple of 5 bytes), coordinates off the sensor, and times that go
+    backwards are detected.
+    """
+    return decode(read_all(path), path, sensor_size, timestamps)
 
 
 def encode(events: np.ndarray) -> bytes:

@@ -22,7 +22,7 @@ import numpy as np
 
 from spikesmith.atomic import atomic_write
 from spikesmith.events.core import EVENT_DTYPE, check_events, check_sensor_size
-from spikesmith.events.formats._common import EventFileError, fail
+from spikesmith.events.formats._common import DEFAULT_TIMESTAMPS, apply_timestamp_policy, EventFileError, fail
 
 FORMAT = "spikesmith .npz events"
 FORMAT_VERSION = 1
@@ -71,11 +71,14 @@ def _member(zf: zipfile.ZipFile, name: str, path: Any, budget: int) -> np.ndarra
     return arr
 
 
-def read(path: str | os.PathLike, sensor_size: Any = None) -> tuple[np.ndarray, tuple[int, int, int]]:
+def read(path: str | os.PathLike, sensor_size: Any = None,
+         timestamps: str = DEFAULT_TIMESTAMPS) -> tuple[np.ndarray, tuple[int, int, int]]:
     """Read a file written by :func:`write`: ``(events, sensor_size)``.
 
     ``sensor_size`` overrides the stored one. Raises EventFileError (a ValueError) for anything
-    that is not a complete file of this format and version.
+    that is not a complete file of this format and version, and for negative or backward times
+    unless ``timestamps`` asks for a repair (``"sort"``, ``"keep"``). The zip's CRC-32
+    per member catches flipped bits in the compressed data.
     """
     file_size = os.path.getsize(path)
     budget = file_size * _MAX_RATIO + _HEADER_ROOM
@@ -112,4 +115,4 @@ def read(path: str | os.PathLike, sensor_size: Any = None) -> tuple[np.ndarray, 
         check_events(events, size)
     except ValueError as err:
         raise fail(path, FORMAT, str(err)) from None
-    return events, size
+    return apply_timestamp_policy(events, path, FORMAT, timestamps), size
