@@ -220,11 +220,13 @@ def _tick(bar) -> None:
         bar.update(1)
 
 
-def table(results: Iterable[Result]) -> str:
-    """A markdown table: one row per category, one column per outcome, plus a total row."""
+def table(results: Iterable[Result], by_prefix: bool = False) -> str:
+    """A markdown table: one row per category, one column per outcome, plus a total row.
+    ``by_prefix``: one row per category prefix (``files/nmnist cut`` counts under ``files``)."""
     per_category: dict[str, Counter] = {}
     for r in results:
-        per_category.setdefault(r.category, Counter())[r.outcome] += 1
+        key = r.category.split("/")[0] if by_prefix else r.category
+        per_category.setdefault(key, Counter())[r.outcome] += 1
     header = "| category | tried | " + " | ".join(OUTCOMES) + " |"
     rule = "|---" * (len(OUTCOMES) + 2) + "|"
     rows = [header, rule]
@@ -246,13 +248,15 @@ def main(make_cases: Callable[[], list[Case]], argv: list[str] | None = None) ->
     parser.add_argument("--show", default="raw error,memory,crash,hang,wrong,lost",
                         help="outcomes whose cases are listed under the table")
     parser.add_argument("--only", help="run only categories whose name contains this text")
+    parser.add_argument("--by-prefix", action="store_true",
+                        help="one table row per category prefix (the part before '/')")
     args = parser.parse_args(argv)
     cases = make_cases()
     if args.only:
         cases = [c for c in cases if args.only in c.category]
     start = time.monotonic()
     results = run_cases(cases, memory_gb=args.memory_gb)
-    print(table(results))
+    print(table(results, by_prefix=args.by_prefix))
     print(f"\n{len(results)} cases in {time.monotonic() - start:.1f} s, load average "
           f"{os.getloadavg()[0]:.2f}")
     shown = {s.strip() for s in args.show.split(",") if s.strip()}
