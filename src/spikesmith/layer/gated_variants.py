@@ -129,9 +129,13 @@ def _heaviside_strict(v: Tensor) -> Tensor:
 def _sj_lstm_update(x: Tensor, state: State, p: GateParams) -> State:
     h, c = state
     ih, hh = _projections(x, h, p)
-    u_i, u_f, u_g, u_o = (ih + hh).chunk(4, dim=-1)
-    i, f, o = p.spike(u_i), p.spike(u_f), p.spike(u_o)
-    g = _signed(p.candidate_spike, u_g) if p.signed else p.candidate_spike(u_g)
+    u = ih + hh
+    if p.candidate_spike is p.spike and not p.signed:  # one surrogate call for the four gates
+        i, f, g, o = p.spike(u).chunk(4, dim=-1)
+    else:
+        u_i, u_f, u_g, u_o = u.chunk(4, dim=-1)
+        i, f, o = p.spike(u_i), p.spike(u_f), p.spike(u_o)
+        g = _signed(p.candidate_spike, u_g) if p.signed else p.candidate_spike(u_g)
     c = straight_through_clamp(c * f + i * g, -1.0 if p.signed else None, 1.0)
     return c * o, c
 
