@@ -228,6 +228,25 @@ def test_snntorch_slstm_restarts_when_input_and_hidden_sizes_differ():
         torch.testing.assert_close(ours.mem, mem, rtol=0, atol=1e-6)
 
 
+def test_snntorch_variant_fires_on_mem_above_threshold_not_at_it():
+    # snnTorch spikes on mem > theta (H(0) = 0), where the house's Heaviside has H(0) = 1
+    theta = torch.tanh(torch.tensor(1.0, dtype=DT)).item()
+    cell = layer.SpikingGRUCell(1, 1, variant="snntorch", threshold=theta, surrogate_function=ATan()).to(DT)
+    with torch.no_grad():   # z = 0, n = tanh(x): mem = tanh(x)
+        cell.weight_ih.zero_()
+        cell.weight_hh.zero_()
+        cell.bias_ih.copy_(torch.tensor([0.0, -1e9, 0.0], dtype=DT))
+        cell.bias_hh.zero_()
+        cell.weight_ih[2, 0] = 1.0
+    x = torch.ones(1, 1, dtype=DT, requires_grad=True)
+    s = cell(x)
+    assert cell.mem.item() == theta and s.item() == 0.0
+    s.sum().backward()
+    assert x.grad.item() > 0                     # the surrogate gradient is unchanged at mem = theta
+    cell.reset()
+    assert cell(torch.full((1, 1), 1.0001, dtype=DT)).item() == 1.0
+
+
 def test_snntorch_variant_defaults_and_its_bounded_membrane():
     cell = layer.SpikingLSTMCell(I, H, variant="snntorch")
     assert cell.threshold == 1.0 and cell.reset_mechanism == "none"   # snnTorch's defaults
