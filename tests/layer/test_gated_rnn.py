@@ -380,6 +380,13 @@ def test_bad_construction_is_a_clear_value_error(cls, kwargs, match):
         cls(**args)
 
 
+@pytest.mark.parametrize("cls", [layer.SpikingLSTM, layer.SpikingGRUCell])
+def test_an_empty_sequence_is_a_clear_error(cls):
+    rnn = cls(I, H, step_mode="m")
+    with pytest.raises(ValueError, match="empty sequence .*T=0"):
+        rnn(torch.rand(0, N, I))
+
+
 def test_num_layers_must_be_positive():
     with pytest.raises(ValueError, match="num_layers must be a positive int, got 0"):
         layer.SpikingLSTM(I, H, num_layers=0)
@@ -400,3 +407,5 @@ def test_wrong_rank_or_feature_size_names_the_expected_shape(cls, mode):
         rnn([[0.0] * I])
     with pytest.raises(TypeError, match="floating-point"):
         rnn(bad_features[..., :I].long())
+    with pytest.raises(TypeError, match="input is torch.float64 .* but the weights are torch.float32"):
+        rnn(bad_features[..., :I].double())

@@ -39,7 +39,7 @@ def _check_size(value, name: str, owner: str) -> int:
     return value
 
 
-def _check_input(x, owner: StepModule, input_size: int, step_mode: str) -> None:
+def _check_input(x, owner: StepModule, input_size: int, step_mode: str, weight: Tensor) -> None:
     """A ``[N, input_size]`` (``'s'``) or ``[T, N, input_size]`` (``'m'``) tensor, else a ValueError."""
     layout = f"[N, input_size={input_size}]" if step_mode == "s" else f"[T, N, input_size={input_size}]"
     check_dims(x, owner, layout, dims=(2,) if step_mode == "s" else (3,), step_mode=step_mode)
@@ -47,9 +47,15 @@ def _check_input(x, owner: StepModule, input_size: int, step_mode: str) -> None:
         raise ValueError(f"{owner.layer_name()} in step_mode={step_mode!r} expects input of shape {layout}, "
                          f"got shape {list(x.shape)} ({x.shape[-1]} features); pass input_size={x.shape[-1]} "
                          f"or feed {input_size} features")
+    if step_mode == "m" and x.shape[0] == 0:
+        raise ValueError(f"{owner.layer_name()} got an empty sequence (T=0, shape {list(x.shape)}); "
+                         f"feed at least one time step")
     if not x.is_floating_point():
         raise TypeError(f"{owner.layer_name()} expects a floating-point input (spikes as 0./1.), got {x.dtype}; "
                         f"convert it with x.float()")
+    if x.dtype != weight.dtype or x.device != weight.device:
+        raise TypeError(f"{owner.layer_name()}: input is {x.dtype} on {x.device} but the weights are {weight.dtype} "
+                        f"on {weight.device}; move one to the other (e.g. layer.to(x.dtype) or x.to(layer's dtype))")
 
 
 class _SpikingGatedCell(MemoryModule):
@@ -171,13 +177,13 @@ class _SpikingGatedCell(MemoryModule):
 
     # ----------------------------------------------------------------- forward
     def single_step_forward(self, x: Tensor) -> Tensor:
-        _check_input(x, self, self.input_size, "s")
+        _check_input(x, self, self.input_size, "s", self.weight_ih)
         out, state = self.step(x, self.state(x), self.step_index)
         self._store(state, self.step_index + 1)
         return self.send(out)
 
     def multi_step_forward(self, x_seq: Tensor) -> Tensor:
-        _check_input(x_seq, self, self.input_size, "m")
+        _check_input(x_seq, self, self.input_size, "m", self.weight_ih)
 
         def body(x: Tensor, carry):
             state, index = carry
@@ -261,13 +267,13 @@ class _SpikingGatedRNN(StepModule):
         return self.cells[-1].output_size
 
     def single_step_forward(self, x: Tensor) -> Tensor:
-        _check_input(x, self, self.input_size, "s")
+        _check_input(x, self, self.input_size, "s", self.cells[0].weight_ih)
         for cell in self.cells:
             x = cell.single_step_forward(x)
         return x
 
     def multi_step_forward(self, x_seq: Tensor) -> Tensor:
-        _check_input(x_seq, self, self.input_size, "m")
+        _check_input(x_seq, self, self.input_size, "m", self.cells[0].weight_ih)
         for cell in self.cells:
             x_seq = cell.multi_step_forward(x_seq)
         return x_seq
