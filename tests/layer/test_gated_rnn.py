@@ -387,6 +387,19 @@ def test_an_empty_sequence_is_a_clear_error(cls):
         rnn(torch.rand(0, N, I))
 
 
+def test_nan_input_is_caught_in_debug_mode(monkeypatch):
+    from spikesmith import _config
+
+    rnn = layer.SpikingLSTM(I, H)
+    x = torch.rand(T, N, I)
+    x[3, 0, 1] = float("nan")
+    rnn(x)                                   # off by default: the fast path checks nothing
+    functional.reset_net(rnn)
+    monkeypatch.setattr(_config, "_DEBUG", True)
+    with pytest.raises(ValueError, match="SpikingLSTM received NaN in its input"):
+        rnn(x)
+
+
 def test_num_layers_must_be_positive():
     with pytest.raises(ValueError, match="num_layers must be a positive int, got 0"):
         layer.SpikingLSTM(I, H, num_layers=0)
@@ -409,3 +422,19 @@ def test_wrong_rank_or_feature_size_names_the_expected_shape(cls, mode):
         rnn(bad_features[..., :I].long())
     with pytest.raises(TypeError, match="input is torch.float64 .* but the weights are torch.float32"):
         rnn(bad_features[..., :I].double())
+
+
+@pytest.mark.parametrize("make", [lambda: layer.SpikingLSTMCell(4, 10**7),
+                                  lambda: layer.SpikingGRU(4, 8, num_layers=10**9)])
+def test_a_layer_that_cannot_fit_in_memory_is_refused_with_the_estimate(make):
+    with pytest.raises(MemoryError, match=r"needs [0-9.]+ GiB of weights, more than this machine's"):
+        make()
+
+
+@pytest.mark.parametrize("options,error,match", [
+    ({"bogus": 1}, ValueError, r"unknown time_gate_options \['bogus'\] .*known: \['tau_min', 'tau_max'"),
+    ("r_on=0.1", TypeError, "time_gate_options must be a dict of PhasedTimeGate options, got str"),
+])
+def test_bad_time_gate_options(options, error, match):
+    with pytest.raises(error, match=match):
+        layer.SpikingLSTMCell(I, H, time_gate="phased", time_gate_options=options)

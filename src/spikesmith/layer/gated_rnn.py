@@ -17,12 +17,15 @@ torch.Size([25, 16, 128])
 
 from __future__ import annotations
 
+import inspect
 import math
+import os
 from typing import Any, Mapping, Optional, Union
 
 import torch
 from torch import Tensor, nn
 
+from .. import _config
 from ..dynamics import scan
 from ..module import MemoryModule, StepModule, check_dims
 from ..neuron.base import SurrogateFunction, get_surrogate
@@ -53,9 +56,45 @@ def _check_input(x, owner: StepModule, input_size: int, step_mode: str, weight: 
     if not x.is_floating_point():
         raise TypeError(f"{owner.layer_name()} expects a floating-point input (spikes as 0./1.), got {x.dtype}; "
                         f"convert it with x.float()")
+    if _config.is_debug() and not torch.isfinite(x).all():
+        bad = "NaN" if torch.isnan(x).any() else "Inf"
+        raise ValueError(f"{owner.layer_name()} received {bad} in its input (spikesmith debug check)")
     if x.dtype != weight.dtype or x.device != weight.device:
         raise TypeError(f"{owner.layer_name()}: input is {x.dtype} on {x.device} but the weights are {weight.dtype} "
                         f"on {weight.device}; move one to the other (e.g. layer.to(x.dtype) or x.to(layer's dtype))")
+
+
+def _physical_memory_bytes() -> Optional[int]:
+    try:
+        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (ValueError, OSError, AttributeError):  # not a POSIX system: no estimate to compare with
+        return None
+
+
+def _check_fits(n_values: int, owner: str, what: str) -> None:
+    """A MemoryError with the estimate when ``n_values`` parameters exceed the machine's memory."""
+    need = n_values * torch.empty((), dtype=torch.get_default_dtype()).element_size()
+    have = _physical_memory_bytes()
+    if have is not None and need > have:
+        raise MemoryError(f"{owner}: {what} needs {need / 2**30:.1f} GiB of weights, more than this machine's "
+                          f"{have / 2**30:.1f} GiB of memory; use a smaller hidden_size or fewer layers")
+
+
+def _cell_values(spec: GatedVariant, input_size: int, hidden_size: int) -> int:
+    rows = spec.gates * hidden_size
+    return rows * (input_size + hidden_size + 2)
+
+
+def _time_gate(name: str, hidden_size: int, options, owner: str) -> nn.Module:
+    gate_cls = TIME_GATES.get(name)
+    if not isinstance(options, Mapping):
+        raise TypeError(f"{owner}: time_gate_options must be a dict of {gate_cls.__name__} options, "
+                        f"got {type(options).__name__}")
+    known = [p for p in inspect.signature(gate_cls).parameters if p != "hidden_size"]
+    unknown = sorted(set(options) - set(known))
+    if unknown:
+        raise ValueError(f"{owner}: unknown time_gate_options {unknown} for time_gate={name!r}; known: {known}")
+    return gate_cls(hidden_size, **options)
 
 
 class _SpikingGatedCell(MemoryModule):
@@ -104,6 +143,8 @@ class _SpikingGatedCell(MemoryModule):
         self.surrogate_function = get_surrogate(surrogate_function)
         self.candidate_surrogate = (None if candidate_surrogate is None else get_surrogate(candidate_surrogate))
 
+        _check_fits(_cell_values(spec, self.input_size, self.hidden_size), name,
+                    f"input_size={self.input_size}, hidden_size={self.hidden_size}")
         rows = spec.gates * self.hidden_size
         self.weight_ih = nn.Parameter(torch.empty(rows, self.input_size))
         self.weight_hh = nn.Parameter(torch.empty(rows, self.hidden_size))
@@ -116,7 +157,7 @@ class _SpikingGatedCell(MemoryModule):
                 raise ValueError(f"{name}: time_gate_options given without a time_gate; pass time_gate='phased'")
             self.time_gate = None
         else:
-            self.time_gate = TIME_GATES.get(time_gate)(self.hidden_size, **dict(time_gate_options or {}))
+            self.time_gate = _time_gate(time_gate, self.hidden_size, time_gate_options or {}, name)
         for state_name in spec.state_names:
             self.register_memory(state_name, None)
         self.register_memory("step_index", 0)
@@ -254,12 +295,12 @@ class _SpikingGatedRNN(StepModule):
         self.input_size = _check_size(input_size, "input_size", name)
         self.hidden_size = _check_size(hidden_size, "hidden_size", name)
         self.num_layers = _check_size(num_layers, "num_layers", name)
-        cells = []
-        size = self.input_size
-        for _ in range(self.num_layers):
-            cell = self.CELL(size, self.hidden_size, bias, step_mode="s", **cell_options)
-            cells.append(cell)
-            size = cell.output_size
+        cells = [self.CELL(self.input_size, self.hidden_size, bias, step_mode="s", **cell_options)]
+        size = cells[0].output_size
+        _check_fits(_cell_values(cells[0].spec, size, self.hidden_size) * (self.num_layers - 1), name,
+                    f"num_layers={self.num_layers} of hidden_size={self.hidden_size}")
+        for _ in range(self.num_layers - 1):
+            cells.append(self.CELL(size, self.hidden_size, bias, step_mode="s", **cell_options))
         self.cells = nn.ModuleList(cells)
 
     @property
