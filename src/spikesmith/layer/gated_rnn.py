@@ -71,12 +71,16 @@ def _physical_memory_bytes() -> Optional[int]:
         return None
 
 
+def _gib(n_values: int) -> float:
+    return n_values * torch.empty((), dtype=torch.get_default_dtype()).element_size() / 2**30
+
+
 def _check_fits(n_values: int, owner: str, what: str) -> None:
     """A MemoryError with the estimate when ``n_values`` parameters exceed the machine's memory."""
-    need = n_values * torch.empty((), dtype=torch.get_default_dtype()).element_size()
+    need = _gib(n_values) * 2**30
     have = _physical_memory_bytes()
     if have is not None and need > have:
-        raise MemoryError(f"{owner}: {what} needs {need / 2**30:.1f} GiB of weights, more than this machine's "
+        raise MemoryError(f"{owner}: {what} needs {_gib(n_values):.1f} GiB of weights, more than this machine's "
                           f"{have / 2**30:.1f} GiB of memory; use a smaller hidden_size or fewer layers")
 
 
@@ -143,13 +147,20 @@ class _SpikingGatedCell(MemoryModule):
         self.surrogate_function = get_surrogate(surrogate_function)
         self.candidate_surrogate = (None if candidate_surrogate is None else get_surrogate(candidate_surrogate))
 
-        _check_fits(_cell_values(spec, self.input_size, self.hidden_size), name,
-                    f"input_size={self.input_size}, hidden_size={self.hidden_size}")
+        sizes = f"input_size={self.input_size}, hidden_size={self.hidden_size}"
+        n_values = _cell_values(spec, self.input_size, self.hidden_size)
+        _check_fits(n_values, name, sizes)
         rows = spec.gates * self.hidden_size
-        self.weight_ih = nn.Parameter(torch.empty(rows, self.input_size))
-        self.weight_hh = nn.Parameter(torch.empty(rows, self.hidden_size))
-        self.bias_ih = nn.Parameter(torch.empty(rows)) if bias else None
-        self.bias_hh = nn.Parameter(torch.empty(rows)) if bias else None
+        try:
+            self.weight_ih = nn.Parameter(torch.empty(rows, self.input_size))
+            self.weight_hh = nn.Parameter(torch.empty(rows, self.hidden_size))
+            self.bias_ih = nn.Parameter(torch.empty(rows)) if bias else None
+            self.bias_hh = nn.Parameter(torch.empty(rows)) if bias else None
+        except RuntimeError as err:  # fits the machine but not what this process may allocate
+            if "alloc" not in str(err).lower():
+                raise
+            raise MemoryError(f"{name}: {sizes} needs {_gib(n_values):.1f} GiB of weights and the allocation "
+                              f"failed; use a smaller hidden_size") from None
         self.reset_parameters()
 
         if time_gate is None:
