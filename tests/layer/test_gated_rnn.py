@@ -106,6 +106,25 @@ def test_reset_net_clears_the_state(rnn_cls, cell_cls, variant):
     assert rnn(spikes(T, N + 2, I)).shape == (T, N + 2, H)   # a new batch size after a reset
 
 
+def test_in_a_sequential_with_set_step_mode_and_detach_net():
+    from torch import nn
+
+    from spikesmith import neuron
+
+    torch.manual_seed(0)
+    net = nn.Sequential(layer.SpikingGRU(I, H, num_layers=2), layer.Linear(H, 3), neuron.LIFNode()).to(DT)
+    functional.set_step_mode(net, "m")
+    x = spikes(T, N, I)
+    y = net(x)
+    assert y.shape == (T, N, 3)
+    assert net[0].cells[1].h.requires_grad
+    functional.detach_net(net)                 # truncated BPTT: the state leaves the graph
+    assert not net[0].cells[1].h.requires_grad
+    functional.reset_net(net)
+    functional.set_step_mode(net, "s")
+    assert torch.equal(torch.stack([net(x_t) for x_t in x]), y)
+
+
 def test_a_new_batch_size_without_reset_is_a_clear_error():
     rnn = layer.SpikingGRU(I, H)
     rnn(torch.rand(T, N, I))
