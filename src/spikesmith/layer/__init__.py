@@ -11,6 +11,10 @@ modules, step by step), ``StepModeContainer`` (either, following ``step_mode``).
 Over time: ``Dropout`` / ``Dropout2d`` (one mask per sequence), ``Recurrent`` (feedback of the
 previous spikes through a recurrent weight).
 
+Gated: ``SpikingLSTM`` / ``SpikingGRU`` (stacked, multi-step) and ``SpikingLSTMCell`` /
+``SpikingGRUCell``, in SpikingJelly's or snnTorch's formulation (``variant``), with signed spike
+channels and a phased-LSTM time gate as options (``PhasedTimeGate``).
+
 >>> net = nn.Sequential(layer.Conv2d(2, 8, 3, padding=1), layer.BatchNorm2d(8), neuron.LIFNode(),
 ...                     layer.MaxPool2d(2), layer.Flatten(), layer.Linear(8 * 16 * 16, 10), neuron.LIFNode())
 >>> functional.set_step_mode(net, "m")
@@ -21,8 +25,10 @@ from .container import MultiStepContainer, SeqToANNContainer, StepModeContainer
 from .conv import Conv1d, Conv2d, Conv3d
 from .dropout import Dropout, Dropout2d
 from .flatten import Flatten
+from .gated_rnn import SpikingGRU, SpikingGRUCell, SpikingLSTM, SpikingLSTMCell
 from .linear import Linear
 from .norm import BatchNorm1d, BatchNorm2d, BatchNorm3d
+from .phased_gate import PhasedTimeGate
 from .pool import (
     AdaptiveAvgPool1d,
     AdaptiveAvgPool2d,
@@ -42,4 +48,5 @@ __all__ = [
     "BatchNorm1d", "BatchNorm2d", "BatchNorm3d", "Conv1d", "Conv2d", "Conv3d", "Dropout", "Dropout2d",
     "Flatten", "Linear", "MaxPool1d", "MaxPool2d", "MaxPool3d", "MultiStepContainer", "Recurrent",
     "SeqToANNContainer", "StepModeContainer", "StepwiseLayer",
+    "PhasedTimeGate", "SpikingGRU", "SpikingGRUCell", "SpikingLSTM", "SpikingLSTMCell",
 ]
