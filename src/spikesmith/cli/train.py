@@ -107,8 +107,8 @@ def run(args: argparse.Namespace) -> int:
     overrides.update({key: getattr(args, key) for key in _model_option_types()
                       if getattr(args, key, None) is not None and key not in overrides})
     # a resumed run keeps its own config, under the flags given now
-    cfg = make_config(args.config, {**resumed_config(args.resume), **overrides})
-    metrics = train(cfg, resume=args.resume)
+    cfg = make_config(args.config, {**resumed_config(args.resume, args.allow_nonfinite), **overrides})
+    metrics = train(cfg, resume=args.resume, allow_nonfinite=args.allow_nonfinite)
     if os.environ.get("RANK", "0") == "0":  # under torchrun only rank 0 reports
         print(f"test_accuracy {metrics['test_accuracy']:.4f}")
     return 0
