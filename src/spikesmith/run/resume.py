@@ -22,7 +22,7 @@ seed) defines the run; to change it, start a new run.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Mapping, Optional
+from typing import Any, Callable, Mapping, Optional
 
 from .. import checkpoint_checks
 from ..checkpoint_checks import Entry
@@ -84,6 +84,41 @@ def check_config(config: Mapping, saved: Mapping, rules: ResumeRules, where: str
             conflicts += [(k, v, old[k]) for k, v in value.items() if k in old and _plain(v) != _plain(old[k])]
         elif _plain(value) != _plain(old):
             conflicts.append((key, value, old))
+    _refuse(conflicts, rules, where)
+
+
+def check_overrides(overrides: Mapping[str, Any], saved: Mapping, rules: ResumeRules, where: str,
+                    types: Mapping[str, Any], canonical: Optional[Mapping[str, Callable[[Any], Any]]] = None) -> None:
+    """:func:`check_config` for the options given on the command line (strings), before the config is
+    built: ``--neuron if`` on a LIF run is named as the conflict it is, not as the error the mix of
+    the two configs gives. ``types`` maps each key (config keys and the saved model's options) to its
+    type; a value that does not convert is left for the config check to report. ``canonical`` maps a
+    key to the function that gives a value's canonical name (a model's or a dataset's aliases)."""
+    from ..training.config import coerce_value
+
+    options = saved.get("model_options") if isinstance(saved.get("model_options"), Mapping) else {}
+    conflicts = []
+    for key, value in overrides.items():
+        if key in rules.may_change or key not in types:
+            continue
+        if key in saved:
+            old = saved[key]
+        elif key in options:
+            old = options[key]
+        else:
+            continue
+        try:
+            new = coerce_value(key, value, types[key])
+            if canonical and key in canonical and new is not None:
+                new = canonical[key](new)
+        except (ValueError, TypeError, LookupError):
+            continue
+        if _plain(new) != _plain(old):
+            conflicts.append((key, new, old))
+    _refuse(conflicts, rules, where)
+
+
+def _refuse(conflicts: list[tuple[str, Any, Any]], rules: ResumeRules, where: str) -> None:
     if conflicts:
         listed = "; ".join(f"{_flag(k)} {new!r} here, {old!r} in the checkpoint" for k, new, old in conflicts)
         raise ValueError(f"cannot resume {where}: options differ from the run it continues ({listed}); a resumed "
