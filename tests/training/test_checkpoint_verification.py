@@ -295,3 +295,26 @@ def test_fuzz_damaged_checkpoint_is_a_clean_error_or_the_original(tmp_path, data
     own = net.state_dict()
     for key, value in _FUZZ_CKPT["state_dict"].items():
         assert torch.equal(own[key], value), key
+
+
+# ----------------------------------------------------------------------------------- STDP resume
+@pytest.fixture(scope="module")
+def stdp_run(tmp_path_factory):
+    out = tmp_path_factory.mktemp("stdp") / "run"
+    assert main(["stdp", "--dataset", "digits", "--train-subset", "16", "--test-subset", "16", "--n-neurons", "5",
+                 "--time", "5", "--batch-size", "8", "--assign-subset", "16", "--curve-points", "1",
+                 "--report", "false", "--out", str(out)]) == 0
+    return out / "checkpoint.pt"
+
+
+def test_stdp_resume_refuses_another_network_size(stdp_run, tmp_path, capsys):
+    shutil.copy(stdp_run, tmp_path / "c.pt")
+    assert main(["stdp", "--resume", str(tmp_path / "c.pt"), "--n-neurons", "7", "--out", str(tmp_path)]) == 2
+    assert "--n-neurons 7 here, 5 in the checkpoint" in capsys.readouterr().err
+
+
+def test_stdp_resume_names_a_missing_entry(stdp_run, tmp_path, capsys):
+    shutil.copy(stdp_run, tmp_path / "c.pt")
+    _rewrite(tmp_path / "c.pt", lambda raw: raw.pop("next_batch"))
+    assert main(["stdp", "--resume", str(tmp_path / "c.pt"), "--out", str(tmp_path)]) == 2
+    assert "cannot be used to resume: 'next_batch' (the batch to continue with) is missing" in capsys.readouterr().err
