@@ -13,7 +13,9 @@ One reader for every kind, chosen by the checkpoint's format tag (``CHECKPOINT_F
   its config is the ``TrainConfig`` of the source ANN's run (dataset and T of the conversion).
 
 Every file is read with ``torch.load(weights_only=True)``: a checkpoint can hold tensors and plain
-values only, never code. Checkpoints written before the rename (format tags
+values only, never code. Its checksum is verified, its entries and its config checked and its
+weights must be finite (``allow_nonfinite=True`` forces a NaN/Inf one), all through
+:mod:`spikesmith.checkpoint_checks`. Checkpoints written before the rename (format tags
 ``spikeforge-checkpoint-1`` and ``spikeforge-converted-1``) load the same way.
 """
 
@@ -27,6 +29,7 @@ from typing import Any, Callable, Optional, Union
 
 from torch import nn
 
+from . import checkpoint_checks
 from .conversion import checkpoint as converted_format
 from .registry import Registry
 from .training import checkpoint as trained_format
@@ -64,57 +67,75 @@ class Loaded:
 
 
 def read(path_or_checkpoint: Union[PathLike, dict], map_location: str = "cpu") -> dict:
-    """The contents of a checkpoint file (``weights_only=True``), checked to be one of ours."""
+    """The contents of a checkpoint file (``weights_only=True``, checksum verified), checked to be one of ours."""
+    def check_format(ckpt: Any) -> None:
+        tag = ckpt.get("format") if isinstance(ckpt, dict) else None
+        if not isinstance(tag, str) or tag not in CHECKPOINT_FORMATS:
+            raise ValueError(f"{where} is not a spikesmith checkpoint (format {tag!r}; known formats: "
+                             f"{CHECKPOINT_FORMATS.describe()})")
+
     if isinstance(path_or_checkpoint, dict):
         ckpt, where = path_or_checkpoint, "the checkpoint"
+        check_format(ckpt)
     else:
         where = str(path_or_checkpoint)
-        ckpt = trained_format.read_file(path_or_checkpoint, map_location)
-    tag = ckpt.get("format") if isinstance(ckpt, dict) else None
-    if not isinstance(tag, str) or tag not in CHECKPOINT_FORMATS:
-        raise ValueError(f"{where} is not a spikesmith checkpoint (format {tag!r}; known formats: "
-                         f"{CHECKPOINT_FORMATS.describe()})")
+        ckpt = checkpoint_checks.read_file(path_or_checkpoint, map_location, check_format)
     return ckpt
 
 
-def open_checkpoint(path_or_checkpoint: Union[PathLike, dict], map_location: str = "cpu") -> Loaded:
+def open_checkpoint(path_or_checkpoint: Union[PathLike, dict], map_location: str = "cpu",
+                    allow_nonfinite: bool = False) -> Loaded:
     """Load any checkpoint the project writes; the network is in eval mode (see the module docstring)."""
     ckpt = read(path_or_checkpoint, map_location)
     path = None if isinstance(path_or_checkpoint, dict) else Path(path_or_checkpoint)
-    loaded = CHECKPOINT_FORMATS.get(ckpt["format"])(ckpt, path)
+    loaded = CHECKPOINT_FORMATS.get(ckpt["format"])(ckpt, path, allow_nonfinite)
     loaded.net.eval()
     return loaded
 
 
-def load(path: PathLike, config: bool = False, map_location: str = "cpu"):
+def load(path: PathLike, config: bool = False, map_location: str = "cpu", allow_nonfinite: bool = False):
     """The network of the checkpoint at ``path``, ready to run (eval mode).
 
     With ``config=True``: ``(net, config)``, the config of the run that wrote it
-    (``TrainConfig`` for trained and converted networks, ``STDPConfig`` for STDP ones).
+    (``TrainConfig`` for trained and converted networks, ``STDPConfig`` for STDP ones). Weights
+    holding NaN or Inf are an error naming the first such tensor, unless ``allow_nonfinite=True``.
     """
-    loaded = open_checkpoint(path, map_location)
+    loaded = open_checkpoint(path, map_location, allow_nonfinite)
     return (loaded.net, loaded.config) if config else loaded.net
 
 
 # ----------------------------------------------------------------------------- configs
-def _make_config(config_class: type, values: Optional[dict]) -> Any:
-    """``config_class`` from stored values; keys the class no longer has are left out (older files)."""
+def _make_config(config_class: type, values: Optional[dict], where: str) -> Any:
+    """``config_class`` from stored values, each of its field's type; keys the class no longer has are
+    left out (older files)."""
+    from .training.config import read_config_values
+
+    values = dict(values or {})
     known = {f.name for f in dataclasses.fields(config_class)}
-    return config_class(**{k: v for k, v in (values or {}).items() if k in known})
+    # mappings (a TrainConfig's model_options) are checked by the model that takes them
+    nested = {k: values.pop(k) for k in ("model_options",) if k in values and k in known}
+    if not isinstance(nested.get("model_options", {}), dict):
+        raise ValueError(f"checkpoint {where}: its config's model_options must be a dict, got "
+                         f"{type(nested['model_options']).__name__}; it was edited or damaged")
+    try:
+        checked = read_config_values(config_class, None, {k: v for k, v in values.items() if k in known})
+    except ValueError as err:
+        raise ValueError(f"checkpoint {where}: its config is not valid ({err}); it was edited or damaged") from None
+    return config_class(**checked, **nested)
 
 
-def _train_config(values: Optional[dict]) -> Any:
+def _train_config(values: Optional[dict], where: str = "the checkpoint") -> Any:
     from .training import TrainConfig
     from .training.config import saved_config
 
     # a config from before 0.2 holds the model options as flat keys: they move into model_options
-    return _make_config(TrainConfig, saved_config(values) if values else values)
+    return _make_config(TrainConfig, saved_config(values) if values else values, where)
 
 
-def _stdp_config(values: Optional[dict]) -> Any:
+def _stdp_config(values: Optional[dict], where: str = "the checkpoint") -> Any:
     from .run import STDPConfig
 
-    return _make_config(STDPConfig, values)
+    return _make_config(STDPConfig, values, where)
 
 
 # ----------------------------------------------------------------------------- STDP networks
@@ -138,23 +159,32 @@ STDP_MODELS.register("hybrid_stdp", _hybrid_stdp)
 
 
 # ----------------------------------------------------------------------------- formats
-def _load_trained(ckpt: dict, path: Optional[Path]) -> Loaded:
-    name, args = ckpt["model_name"], dict(ckpt["model_args"])
-    if name in STDP_MODELS:
-        net, cfg, kind = STDP_MODELS.get(name)(**args), _stdp_config(ckpt.get("config")), "stdp"
-    else:
-        from .models import build_model
+def _load_trained(ckpt: dict, path: Optional[Path], allow_nonfinite: bool = False) -> Loaded:
+    where = str(path) if path else "the checkpoint"
+    checkpoint_checks.check_entries(ckpt, checkpoint_checks.TRAINED, where)
+    checkpoint_checks.check_finite(ckpt, ("state_dict",), where, allow_nonfinite)
+    upgraded = trained_format.upgrade(ckpt)
+    name, args = upgraded["model_name"], dict(upgraded["model_args"])
+    try:
+        if name in STDP_MODELS:
+            net, kind = STDP_MODELS.get(name)(**args), "stdp"
+        else:
+            from .models import build_model
 
-        net = build_model(name, **args)        # an unknown name lists the registry's models
-        cfg, kind = _train_config(ckpt.get("config")), "trained"
+            net, kind = build_model(name, **args), "trained"   # an unknown name lists the registry's models
+    except (TypeError, ValueError, RuntimeError) as err:
+        raise ValueError(f"checkpoint {where}: its model_args do not build {name!r} ({err}); it was edited or "
+                         f"damaged") from None
+    cfg = (_stdp_config if kind == "stdp" else _train_config)(ckpt.get("config"), where)  # as stored: upgraded there
     trained_format.load_weights(net, ckpt["state_dict"], source=str(path) if path else None)
     return Loaded(net, cfg, kind, name, args, ckpt, path)
 
 
-def _load_converted(ckpt: dict, path: Optional[Path]) -> Loaded:
-    snn = converted_format.load_converted(ckpt)
+def _load_converted(ckpt: dict, path: Optional[Path], allow_nonfinite: bool = False) -> Loaded:
+    where = str(path) if path else "the converted checkpoint"
+    snn = converted_format.load_converted(ckpt, allow_nonfinite=allow_nonfinite, where=where)
     source = ckpt.get("source") or {}
-    return Loaded(snn, _train_config(ckpt.get("config")), "converted", source.get("model_name"),
+    return Loaded(snn, _train_config(ckpt.get("config"), where), "converted", source.get("model_name"),
                   dict(source.get("model_args") or {}), ckpt, path)
 
 

@@ -11,6 +11,8 @@ from typing import Any, get_origin, get_type_hints
 def add_config_flags(p: argparse.ArgumentParser, config_class: type, help_text: dict[str, str]) -> None:
     p.add_argument("--config", help="YAML, TOML or JSON file of config keys")
     p.add_argument("--resume", metavar="CHECKPOINT", help="continue a run from its checkpoint.pt")
+    p.add_argument("--allow-nonfinite", action="store_true",
+                   help="with --resume: continue from a checkpoint whose weights hold NaN or Inf (refused otherwise)")
     p.add_argument("--set", nargs="*", default=[], metavar="KEY=VALUE", help="override any config key")
     types = get_type_hints(config_class)
     for f in flag_fields(config_class):

@@ -18,6 +18,8 @@ import argparse
 def add_parser(sub) -> None:
     p = sub.add_parser("convert", help="convert a trained ANN to an SNN and report accuracy against T",
                        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--allow-nonfinite", action="store_true",
+                   help="load the checkpoint even if its weights hold NaN or Inf (refused otherwise)")
     p.add_argument("--checkpoint", required=True, help="checkpoint of an ANN twin (spikesmith train --ann)")
     p.add_argument("--method", default="light,advanced",
                    help="comma-separated presets: max, robust, fraction, mse, light, advanced, qcfs")
@@ -77,6 +79,6 @@ def run(args: argparse.Namespace) -> int:
                         dataset=args.dataset, data_dir=args.data_dir, batch_size=args.batch_size, options=options,
                         weights=args.weights, no_bias=args.no_bias, seed=args.seed, out=args.out,
                         report=not args.no_plot)
-    summary = convert_checkpoint(cfg, open_checkpoint(cfg.checkpoint))
+    summary = convert_checkpoint(cfg, open_checkpoint(cfg.checkpoint, allow_nonfinite=args.allow_nonfinite))
     print("\n".join(table(summary["results"], summary["ann_accuracy"], summary["T"])))
     return 0

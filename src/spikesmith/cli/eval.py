@@ -8,6 +8,8 @@ import json
 
 def add_parser(sub) -> None:
     p = sub.add_parser("eval", help="evaluate a checkpoint on its test set", description=__doc__)
+    p.add_argument("--allow-nonfinite", action="store_true",
+                   help="load the checkpoint even if its weights hold NaN or Inf (refused otherwise)")
     p.add_argument("--checkpoint", required=True)
     p.add_argument("--dataset", default=None, help="override the checkpoint's dataset")
     p.add_argument("--data-dir", default=None)
@@ -18,7 +20,7 @@ def add_parser(sub) -> None:
 def run(args: argparse.Namespace) -> int:
     from ..loading import open_checkpoint
 
-    loaded = open_checkpoint(args.checkpoint)
+    loaded = open_checkpoint(args.checkpoint, allow_nonfinite=args.allow_nonfinite)
     if loaded.kind == "converted":
         result = _eval_converted(loaded, args)
     elif loaded.kind == "stdp":

@@ -16,6 +16,8 @@ from pathlib import Path
 def add_parser(sub) -> None:
     p = sub.add_parser("profile", help="operations, firing rates and energy per layer of a checkpoint",
                        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--allow-nonfinite", action="store_true",
+                   help="load the checkpoint even if its weights hold NaN or Inf (refused otherwise)")
     p.add_argument("--checkpoint", required=True)
     p.add_argument("--batches", type=int, default=1, help="test batches to run (default: 1)")
     p.add_argument("--batch-size", type=int, default=None, help="default: the checkpoint's batch size")
@@ -47,7 +49,7 @@ def run(args: argparse.Namespace) -> int:
     check_png_path(out)
     costs = EnergyCosts(ac_pj=args.ac_pj, mac_pj=args.mac_pj,
                         source="Horowitz 2014, 45 nm, fp32" if (args.ac_pj, args.mac_pj) == (0.9, 4.6) else "given")
-    loaded = open_checkpoint(ckpt_path)
+    loaded = open_checkpoint(ckpt_path, allow_nonfinite=args.allow_nonfinite)
     if loaded.kind == "converted":
         return _profile_converted(loaded, args, ckpt_path, out, costs)
     if loaded.kind == "stdp":

@@ -37,9 +37,19 @@ def run(args: argparse.Namespace) -> int:
     from ..run import STDPConfig, make_stdp_config, resumed_config, run_stdp
 
     # a resumed run keeps its own config (presets already applied), under the flags given now
-    overrides = {**resumed_config(args.resume), **config_overrides(args, STDPConfig)}
+    given = config_overrides(args, STDPConfig)
+    saved = resumed_config(args.resume, args.allow_nonfinite)
+    if args.resume:
+        from typing import get_type_hints
+
+        from ..data import canonical_name
+        from ..run.resume import check_overrides, resume_rules_for
+
+        check_overrides(given, saved, resume_rules_for(saved.get("model")), args.resume, get_type_hints(STDPConfig),
+                        canonical={"dataset": canonical_name})
+    overrides = {**saved, **given}
     cfg = make_stdp_config(args.config, overrides, preset=not args.resume)
-    metrics = run_stdp(cfg, resume=args.resume)
+    metrics = run_stdp(cfg, resume=args.resume, allow_nonfinite=args.allow_nonfinite)
     if int(os.environ.get("RANK", "0")) == 0:           # under torchrun, rank 0 speaks
         print(f"test_accuracy {metrics['test_accuracy']:.4f}")
     return 0

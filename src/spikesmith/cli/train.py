@@ -106,9 +106,26 @@ def run(args: argparse.Namespace) -> int:
     overrides = config_overrides(args, TrainConfig)
     overrides.update({key: getattr(args, key) for key in _model_option_types()
                       if getattr(args, key, None) is not None and key not in overrides})
-    # a resumed run keeps its own config, under the flags given now
-    cfg = make_config(args.config, {**resumed_config(args.resume), **overrides})
-    metrics = train(cfg, resume=args.resume)
+    # a resumed run keeps its own config, under the flags given now (only those that may change)
+    saved = resumed_config(args.resume, args.allow_nonfinite)
+    if args.resume:
+        _check_resume_overrides(overrides, saved, args.resume)
+    cfg = make_config(args.config, {**saved, **overrides})
+    metrics = train(cfg, resume=args.resume, allow_nonfinite=args.allow_nonfinite)
     if os.environ.get("RANK", "0") == "0":  # under torchrun only rank 0 reports
         print(f"test_accuracy {metrics['test_accuracy']:.4f}")
     return 0
+
+
+def _check_resume_overrides(overrides: dict, saved: dict, resume: str) -> None:
+    """Flags that conflict with the resumed checkpoint's config, refused naming both values."""
+    from ..data import canonical_name
+    from ..models import MODELS, config_class
+    from ..run import resume as resume_rules
+
+    types = dict(get_type_hints(TrainConfig))
+    model = saved.get("model")
+    if isinstance(model, str) and model in MODELS:
+        types.update(get_type_hints(config_class(model)))
+    resume_rules.check_overrides(overrides, saved, resume_rules.GRADIENT, resume, types,
+                                 canonical={"model": MODELS.canonical, "dataset": canonical_name})

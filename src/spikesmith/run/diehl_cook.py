@@ -105,11 +105,15 @@ def run_diehl_cook(run: Run) -> dict:
     first_epoch, first_batch, train_time = 0, 0, 0.0
     window = ResponseAssigner(cfg.n_neurons, classes)
     tally = [0, 0]  # correct, seen in the current curve window
-    ckpt = run.restore_weights(model)                              # resume
+    ckpt = run.restore_weights(model, "diehl_cook", args)          # resume
     if ckpt is not None:
         history = list(ckpt.get("history", []))
         first_epoch, first_batch = int(ckpt["epoch"]), int(ckpt["next_batch"])
         train_time = float(ckpt.get("train_time_s", 0.0))
+        for key, own in (("window_sums", window.sums), ("window_samples", window.samples)):
+            if ckpt[key].shape != own.shape:
+                raise ValueError(f"cannot resume {run.resume}: its {key} has shape {list(ckpt[key].shape)}, the "
+                                 f"network's {list(own.shape)}; it was edited or damaged")
         window.sums.copy_(ckpt["window_sums"])
         window.samples.copy_(ckpt["window_samples"])
         tally = list(ckpt["window_tally"])

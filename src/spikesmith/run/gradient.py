@@ -20,18 +20,21 @@ from ..training.config import TrainConfig
 from ..training.distributed import DistContext
 from ..training.setup import build, describe_model, load_split, make_optimizer, make_schedule, pick_device, resolve_defaults
 from ..training.trainer import evaluate, materialize, train_epoch
+from . import resume as resume_rules
 from .skeleton import Run
 
 
-def train(cfg: TrainConfig, resume: Optional[str] = None, dist: Optional[Any] = None) -> dict:
+def train(cfg: TrainConfig, resume: Optional[str] = None, dist: Optional[Any] = None,
+          allow_nonfinite: bool = False) -> dict:
     """Train as configured; return the metrics written to ``metrics.json``.
 
-    ``resume`` continues from a ``checkpoint.pt`` of an earlier run; ``dist`` is a
+    ``resume`` continues from a ``checkpoint.pt`` of an earlier run (checked by ``run.resume.GRADIENT``:
+    options that may not change, finite weights unless ``allow_nonfinite``); ``dist`` is a
     :class:`~spikesmith.training.distributed.DistContext` (default: from the ``torchrun`` environment).
     """
     ctx = dist or DistContext.from_env()
     cfg = resolve_defaults(cfg)                                   # config
-    run = Run(cfg, resume, ctx)
+    run = Run(cfg, resume, ctx, rules=resume_rules.GRADIENT, allow_nonfinite=allow_nonfinite)
     if cfg.reuse_memory:
         from ..kernels import reuse_freed_memory
 
@@ -50,7 +53,7 @@ def train(cfg: TrainConfig, resume: Optional[str] = None, dist: Optional[Any] = 
         # and max-pool backward copy NHWC to NCHW) 1.1-1.3x slower, hence off by default; the neuron
         # kernels keep either layout, and checkpoints load into either
         model.to(memory_format=torch.channels_last)
-    ckpt = run.restore_weights(model)                              # resume
+    ckpt = run.restore_weights(model, cfg.model, model_args)       # resume
     model = ctx.wrap(model)
     steps_per_epoch = num_batches(x_train.shape[0], cfg.batch_size, ctx.world_size)
     opt = make_optimizer(cfg, model)

@@ -74,7 +74,7 @@ def run_hybrid(run: Run) -> dict:
     history: list[dict] = []
     first_epoch, train_time = 0, 0.0
     opt = torch.optim.Adam(gd_parameters(model, [learner]), lr=cfg.lr)
-    ckpt = run.restore_weights(model)                              # resume
+    ckpt = run.restore_weights(model, "hybrid_stdp", args)         # resume
     if ckpt is not None:
         opt.load_state_dict(ckpt["optimizer"])
         history = list(ckpt.get("history", []))

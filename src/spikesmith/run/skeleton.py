@@ -7,7 +7,9 @@ it opens does everything around the loop the same way for all of them:
 
 - the output folder (``cfg.out``, or ``runs/<date-time>``), made by the main process only;
 - the thread count (``cfg.threads``) and the seed (``cfg.seed``);
-- resume: the checkpoint given is read once (``weights_only``) and its weights loaded on request;
+- resume: the checkpoint given is read once (``weights_only``, checksum verified), checked against the
+  job's :class:`~spikesmith.run.resume.ResumeRules` (entries it needs, finite weights, options that
+  may not change) and its weights loaded on request;
 - ``checkpoint.pt`` (the format of :mod:`spikesmith.training.checkpoint`), ``log.csv`` and the
   metrics file, each written atomically (:mod:`spikesmith.atomic`) by the main process only;
 - the metrics every job ends with (versions, config, wall time, world size);
@@ -32,6 +34,7 @@ from ..atomic import write_csv, write_json
 from ..training.checkpoint import atomic_save, load_checkpoint, load_weights, make_checkpoint
 from ..training.distributed import DistContext
 from ..training.setup import log
+from . import resume as resume_rules
 
 CHECKPOINT = "checkpoint.pt"
 HISTORY = "log.csv"
@@ -43,12 +46,12 @@ def default_out_dir() -> Path:
     return Path("runs") / datetime.now().strftime("%Y%m%d-%H%M%S")
 
 
-def resumed_config(resume: Optional[str]) -> dict[str, Any]:
+def resumed_config(resume: Optional[str], allow_nonfinite: bool = False) -> dict[str, Any]:
     """The config saved in the checkpoint a run resumes from (empty without one).
 
     The command line lays its overrides over it, so a resumed run continues with its own settings.
     """
-    return dict(load_checkpoint(resume)["config"]) if resume else {}
+    return dict(load_checkpoint(resume, allow_nonfinite=allow_nonfinite)["config"]) if resume else {}
 
 
 class Run:
@@ -60,15 +63,24 @@ class Run:
         resume: a checkpoint to continue from; its contents are ``self.checkpoint``.
         ctx: the distributed context (default: a single process).
         out: the folder when ``cfg.out`` is empty (default: ``runs/<date-time>``).
+        rules: what the job's resume needs and allows (``run.resume``); required with ``resume``.
+        allow_nonfinite: resume from weights holding NaN or Inf (refused by default).
     """
 
     def __init__(self, cfg: Any, resume: Optional[str] = None, ctx: Optional[DistContext] = None,
-                 out: Optional[Path] = None):
+                 out: Optional[Path] = None, rules: Optional[resume_rules.ResumeRules] = None,
+                 allow_nonfinite: bool = False):
         self.started = time.time()
         self.cfg = cfg
         self.ctx = ctx if ctx is not None else DistContext()
         self.resume = str(resume) if resume else None
-        self.checkpoint: Optional[dict] = load_checkpoint(resume) if resume else None
+        self.checkpoint: Optional[dict] = None
+        if resume:
+            if rules is None:
+                raise ValueError("this job cannot resume: it was opened without resume rules")
+            self.checkpoint = load_checkpoint(resume, allow_nonfinite=allow_nonfinite)
+            resume_rules.check_checkpoint(self.checkpoint, rules, self.resume, allow_nonfinite)
+            resume_rules.check_config(cfg.to_dict(), self.checkpoint["config"], rules, self.resume)
         threads = getattr(cfg, "threads", None)
         if threads:
             torch.set_num_threads(threads)
@@ -92,9 +104,11 @@ class Run:
         """Seed torch's global generator with ``cfg.seed`` (right before the model is built)."""
         torch.manual_seed(self.cfg.seed)
 
-    def restore_weights(self, model: nn.Module) -> Optional[dict]:
-        """Load the resumed checkpoint's weights into ``model``; return the checkpoint (None: a fresh run)."""
+    def restore_weights(self, model: nn.Module, model_name: str, model_args: dict) -> Optional[dict]:
+        """Load the resumed checkpoint's weights into ``model`` (built as ``model_name(**model_args)``,
+        which must be the checkpoint's model); return the checkpoint (None: a fresh run)."""
         if self.checkpoint is not None:
+            resume_rules.check_model(model_name, model_args, self.checkpoint, self.resume)
             load_weights(model, self.checkpoint["state_dict"], source=self.resume)
         return self.checkpoint
 

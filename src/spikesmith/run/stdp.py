@@ -7,13 +7,18 @@ from __future__ import annotations
 from typing import Optional
 
 from ..training.distributed import DistContext
+from .resume import resume_rules_for
 from .skeleton import Run
 from .stdp_config import STDPConfig
 
 
-def run_stdp(cfg: STDPConfig, resume: Optional[str] = None) -> dict:
-    """Train as configured; return the metrics written to ``metrics.json``."""
-    run = Run(cfg, resume, DistContext.from_env())
+def run_stdp(cfg: STDPConfig, resume: Optional[str] = None, allow_nonfinite: bool = False) -> dict:
+    """Train as configured; return the metrics written to ``metrics.json``.
+
+    ``resume`` continues from a checkpoint of an earlier run (see ``run.resume``); weights holding
+    NaN or Inf are refused unless ``allow_nonfinite``.
+    """
+    run = Run(cfg, resume, DistContext.from_env(), rules=resume_rules_for(cfg.model), allow_nonfinite=allow_nonfinite)
     if cfg.model == "hybrid":
         from .hybrid import run_hybrid
 

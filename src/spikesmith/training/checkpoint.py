@@ -1,19 +1,21 @@
 """Self-describing checkpoints, written atomically and loaded with ``weights_only=True``.
 
 A checkpoint holds the model's name and constructor arguments, the weights, the training
-config, the optimiser/scheduler state and history (for ``--resume``) and the package version.
+config, the optimiser/scheduler state and history (for ``--resume``), the package version and a
+content checksum (:mod:`spikesmith.checksum`), verified on every load. What a reader needs is
+checked by :mod:`spikesmith.checkpoint_checks`.
 """
 
 from __future__ import annotations
 
 import os
-from pathlib import Path
 from typing import Any, Optional
 
-import torch
 from torch import nn
 
+from .. import checkpoint_checks
 from ..atomic import torch_save as atomic_save  # noqa: F401  (re-exported: training.atomic_save)
+from ..checksum import seal
 
 FORMAT = "spikesmith-checkpoint-1"
 # The project was called spikeforge before 0.2; its checkpoints carry this tag and keep loading.
@@ -21,9 +23,11 @@ LEGACY_FORMATS = ("spikeforge-checkpoint-1",)
 
 
 def make_checkpoint(model: nn.Module, model_name: str, model_args: dict, config: dict, **extra: Any) -> dict:
+    """The checkpoint of ``model``, sealed with its checksum: save it as it is (``atomic_save``);
+    a dict changed afterwards must be sealed again (``checksum.seal``), or it loads as damaged."""
     from .. import __version__
 
-    return {
+    return seal({
         "format": FORMAT,
         "spikesmith_version": __version__,
         "model_name": model_name,
@@ -31,29 +35,27 @@ def make_checkpoint(model: nn.Module, model_name: str, model_args: dict, config:
         "config": dict(config),
         "state_dict": unwrap(model).state_dict(),
         **extra,
-    }
+    })
 
 
-def read_file(path: os.PathLike | str, map_location: str = "cpu") -> Any:
-    """``torch.load(path, weights_only=True)``: a missing file or one that is not tensors and plain values
-    (corrupt, or pickled code) is a clear error."""
-    path = Path(path)
-    if not path.is_file():
-        raise FileNotFoundError(f"checkpoint {path} does not exist")
-    try:
-        return torch.load(path, map_location=map_location, weights_only=True)
-    except Exception as err:  # torch raises several types for corrupt files
-        raise ValueError(f"checkpoint {path} cannot be read ({type(err).__name__}: {err})") from None
+#: ``torch.load(path, weights_only=True)`` with the checksum verified (see ``checkpoint_checks.read_file``).
+read_file = checkpoint_checks.read_file
 
 
-def load_checkpoint(path: os.PathLike | str, map_location: str = "cpu") -> dict:
-    """Load a training checkpoint safely (``weights_only=True``) and check that it is one of ours.
+def load_checkpoint(path: os.PathLike | str, map_location: str = "cpu", allow_nonfinite: bool = False) -> dict:
+    """Load a training checkpoint safely (``weights_only=True``) and check that it is one of ours:
+    its checksum, the entries that rebuild the model (``checkpoint_checks.TRAINED``), and finite
+    weights (unless ``allow_nonfinite``).
 
     ``spikesmith.load`` gives the network of any checkpoint, ready to run.
     """
-    ckpt = read_file(path, map_location)
-    if not isinstance(ckpt, dict) or ckpt.get("format") not in (FORMAT, *LEGACY_FORMATS):
-        raise ValueError(f"{path} is not a spikesmith checkpoint (expected format {FORMAT!r})")
+    def check_format(ckpt: Any) -> None:
+        if not isinstance(ckpt, dict) or ckpt.get("format") not in (FORMAT, *LEGACY_FORMATS):
+            raise ValueError(f"{path} is not a spikesmith checkpoint (expected format {FORMAT!r})")
+
+    ckpt = read_file(path, map_location, check_format)
+    checkpoint_checks.check_entries(ckpt, checkpoint_checks.TRAINED, str(path))
+    checkpoint_checks.check_finite(ckpt, ("state_dict",), str(path), allow_nonfinite)
     return upgrade(ckpt)
 
 

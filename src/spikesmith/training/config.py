@@ -107,6 +107,15 @@ def _coerce(key: str, value: Any, typ: Any) -> Any:
     raise ValueError(f"config key {key!r} expects {base.__name__}, got {value!r} ({type(value).__name__})")
 
 
+def coerce_value(key: str, value: Any, typ: Any) -> Any:
+    """``value`` (a string from the command line, or a stored value) as type ``typ``, or a ValueError
+    naming ``key``; a mapping or another type it does not convert is returned as it is."""
+    base = [a for a in get_args(typ) if a is not type(None)] if get_origin(typ) is Union else [typ]
+    if not base or base[0] not in (bool, int, float, str):
+        return value
+    return _coerce(key, value, typ)
+
+
 def read_config_values(config_class: type, file: Optional[str] = None,
                        overrides: Optional[dict[str, Any]] = None, also_valid: tuple[str, ...] = ()) -> dict[str, Any]:
     """The config file's keys, then the overrides, each checked against ``config_class``'s fields
