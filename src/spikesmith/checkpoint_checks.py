@@ -37,6 +37,18 @@ class NonFiniteCheckpointError(ValueError):
 
 
 # ----------------------------------------------------------------------------- 1. the file
+def require_file(path: Path, what: str) -> None:
+    """A ``FileNotFoundError`` unless ``path`` is a regular file, saying what it is instead."""
+    if path.is_file():
+        return
+    if path.is_dir():
+        raise FileNotFoundError(f"{what} {path} is a folder, not a file; give the checkpoint file in it "
+                                f"(runs write checkpoint.pt)")
+    if path.exists():
+        raise FileNotFoundError(f"{what} {path} is not a regular file; give a checkpoint file")
+    raise FileNotFoundError(f"{what} {path} does not exist")
+
+
 def read_file(path: os.PathLike | str, map_location: str = "cpu",
               check_format: Optional[Callable[[Any], None]] = None) -> Any:
     """The contents of a checkpoint file, read with ``weights_only=True`` and its checksum verified.
@@ -48,8 +60,7 @@ def read_file(path: os.PathLike | str, map_location: str = "cpu",
     runs before the checksum, so another program's file is refused as such.
     """
     path = Path(path)
-    if not path.is_file():
-        raise FileNotFoundError(f"checkpoint {path} does not exist")
+    require_file(path, "checkpoint")
     try:
         ckpt = torch.load(path, map_location=map_location, weights_only=True)
     except Exception as err:  # torch raises several types for damaged files

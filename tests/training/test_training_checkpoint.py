@@ -110,6 +110,14 @@ def test_missing_file(tmp_path):
         load_checkpoint(tmp_path / "nope.pt")
 
 
+def test_a_folder_or_device_in_place_of_the_file_says_what_it_is(tmp_path):
+    # /dev/null and a run's folder used to be reported as "does not exist"
+    with pytest.raises(FileNotFoundError, match="is a folder, not a file; give the checkpoint file in it"):
+        load_checkpoint(tmp_path)
+    with pytest.raises(FileNotFoundError, match="/dev/null is not a regular file"):
+        load_checkpoint("/dev/null")
+
+
 # ------------------------------------------------------------------------------------ load_weights
 def test_load_weights_names_shape_mismatches():
     small, big = FCSNN(in_shape=(1, 8, 8), hidden=4), FCSNN(in_shape=(1, 8, 8), hidden=6)

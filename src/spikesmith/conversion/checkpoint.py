@@ -88,8 +88,7 @@ def load_converted(path_or_ckpt: Union[str, os.PathLike, dict], ann: Optional[nn
         ckpt, where = path_or_ckpt, where or "the converted checkpoint"
     else:
         path, where = Path(path_or_ckpt), str(path_or_ckpt)
-        if not path.is_file():
-            raise FileNotFoundError(f"converted checkpoint {path} does not exist")
+        checkpoint_checks.require_file(path, "converted checkpoint")
         ckpt = checkpoint_checks.read_file(path, map_location, lambda ckpt: _check_format(ckpt, where))
     _check_format(ckpt, where)
     checkpoint_checks.check_entries(ckpt, checkpoint_checks.CONVERTED, where)
