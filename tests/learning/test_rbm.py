@@ -120,7 +120,7 @@ def test_weight_decay_and_momentum_enter_the_update():
         new, _, _ = cd_step(x, params, opts, initial_state(params), torch.Generator().manual_seed(0))
         outs[name] = new
     # same random stream: the only difference is -lr * wd * W on the weight, none on the biases
-    assert torch.allclose(outs["decay"].weight - outs["plain"].weight, -0.05 * 0.5 * params.weight, atol=1e-7)
+    assert torch.allclose(outs["decay"].weight - outs["plain"].weight, -CDOptions().lr * 0.5 * params.weight, atol=1e-7)
     assert torch.equal(outs["decay"].visible_bias, outs["plain"].visible_bias)
     opts = CDOptions(momentum=0.9, weight_decay=0.0)
     state = initial_state(params)._replace(velocity=RBMParams(*(torch.ones_like(p) for p in params)))

@@ -26,7 +26,7 @@ data and p(v|h0)), the mean free energy of the data and of the negative samples,
 hidden activity. The functions take explicit parameters, state and a ``torch.Generator``; ``RBM`` is
 the thin module that holds them.
 
->>> rbm = RBM(784, 500, k=1, persistent=False, lr=0.05, momentum=0.5, sparsity_target=0.1)
+>>> rbm = RBM(784, 500, k=1, persistent=False, lr=0.1, momentum=0.5, sparsity_target=0.1)
 >>> stats = rbm.cd_step(batch)             # batch: [N, 784] in [0, 1]; returns RBMStats
 >>> history = rbm.fit(data, epochs=5, batch_size=64)
 """
@@ -86,7 +86,7 @@ class CDOptions:
 
     k: int = 1
     persistent: bool = False
-    lr: float = 0.05
+    lr: float = 0.1
     momentum: float = 0.5
     weight_decay: float = 2e-4
     sparsity_target: Optional[float] = None
