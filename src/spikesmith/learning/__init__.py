@@ -23,6 +23,7 @@ __all__ = [
     "normalize_weights", "reset_learners", "stdp_parameters", "step_learners",
 ]
 
+from .event_cd import EventCDOptions, EventCDRBM  # noqa: E402
 from .rbm import RBM, CDOptions, RBMParams, RBMStats, RBMTrainState  # noqa: E402
 
-__all__ += ["CDOptions", "RBM", "RBMParams", "RBMStats", "RBMTrainState"]
+__all__ += ["CDOptions", "EventCDOptions", "EventCDRBM", "RBM", "RBMParams", "RBMStats", "RBMTrainState"]
