@@ -130,22 +130,31 @@ def run_phase(weight: Tensor, visible_bias: Tensor, hidden_bias: Tensor, visible
               data: Optional[Tensor], steps: int, sign: float, options: EventCDOptions,
               generator: Optional[torch.Generator]) -> tuple[LayerState, LayerState, tuple[Tensor, Tensor, Tensor],
                                                               tuple[Tensor, Tensor]]:
-    """Run ``steps`` steps; ``data`` given: visible units are clamped Bernoulli spike trains of it,
-    None: they are free LIF units. With ``sign`` != 0 the STDP sums (dW, db, dc) accumulate (times
+    """Run ``steps`` steps; ``data`` ``[N, k]`` given: the first k visible units are clamped Bernoulli
+    spike trains of it (k may be less than the visible units: the rest run free, as the label units
+    do when an image is classified), None: all visible units are free LIF units. With ``sign`` != 0 the STDP sums (dW, db, dc) accumulate (times
     ``sign``; not yet scaled by lr or the batch). Returns the states, the sums and the spike counts
     (visible, hidden) of the phase."""
     lam = math.exp(-1.0 / options.tau_stdp)
     dw = torch.zeros_like(weight)
     db, dc = torch.zeros_like(visible_bias), torch.zeros_like(hidden_bias)
     count_v, count_h = torch.zeros_like(visible.v), torch.zeros_like(hidden.v)
+    n, n_visible = visible.v.shape
+    k = 0 if data is None else data.shape[1]
+    if k > n_visible:
+        raise ValueError(f"run_phase: data has {k} columns but the network {n_visible} visible units")
     for _ in range(steps):
-        if data is not None:
+        # the first k visible units are clamped to the data, the others are free LIF units
+        current = hidden.spike @ weight[:, k:] + visible_bias[k:] + _noise((n, n_visible - k), options, generator,
+                                                                           visible.v)
+        free = lif_step(LayerState(*(t[:, k:] for t in visible)), current, options, lam)
+        if k:
             u = torch.rand(data.shape, generator=generator, dtype=data.dtype, device=data.device)
             s_v = (u < options.input_rate * data).to(data.dtype)
-            visible_new = LayerState(visible.v, visible.refractory, s_v, lam * visible.trace + s_v)
+            clamped = LayerState(visible.v[:, :k], visible.refractory[:, :k], s_v, lam * visible.trace[:, :k] + s_v)
+            visible_new = LayerState(*(torch.cat(pair, 1) for pair in zip(clamped, free)))
         else:
-            current = hidden.spike @ weight + visible_bias + _noise(visible.v.shape, options, generator, visible.v)
-            visible_new = lif_step(visible, current, options, lam)
+            visible_new = free
         current = visible.spike @ weight.t() + hidden_bias + _noise(hidden.v.shape, options, generator, hidden.v)
         hidden_new = lif_step(hidden, current, options, lam)
         if sign:
@@ -186,23 +195,33 @@ def event_cd_update(weight: Tensor, visible_bias: Tensor, hidden_bias: Tensor, x
 
 class EventCDRBM(nn.Module):
     """A spiking RBM trained by event-driven CD. Options as in ``EventCDOptions``; ``seed`` seeds the
-    initial weights (N(0, init_std^2)) and the spike generator. ``weight`` is ``[n_hidden, n_visible]``."""
+    initial weights (N(0, init_std^2)) and the spike generator.
 
-    def __init__(self, n_visible: int, n_hidden: int, *, init_std: float = 0.05, seed: int = 0, **options):
+    With ``n_classes`` > 0 the visible layer also holds ``label_copies`` label units per class
+    (Neftci et al. 2014): training clamps them to the one-hot label beside the image, and
+    ``classify`` clamps the image only and returns the class whose label units fire most while they
+    run free. ``weight`` is ``[n_hidden, n_visible + n_classes * label_copies]``.
+    """
+
+    def __init__(self, n_visible: int, n_hidden: int, *, n_classes: int = 0, label_copies: int = 4,
+                 init_std: float = 0.05, seed: int = 0, **options):
         super().__init__()
-        for name, value in (("n_visible", n_visible), ("n_hidden", n_hidden)):
+        for name, value in (("n_visible", n_visible), ("n_hidden", n_hidden), ("label_copies", label_copies)):
             if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
                 raise ValueError(f"EventCDRBM: {name} must be a positive int, got {value!r}")
+        _check_int(n_classes, "n_classes (0: no label units)", 0)
         unknown = set(options) - set(EventCDOptions.__dataclass_fields__)
         if unknown:
             raise TypeError(f"EventCDRBM: unknown option(s) {sorted(unknown)}; "
                             f"known: {sorted(EventCDOptions.__dataclass_fields__)}")
         self.options = EventCDOptions(**options)
         self.n_visible, self.n_hidden = n_visible, n_hidden
+        self.n_classes, self.label_copies = n_classes, label_copies
+        n_units = n_visible + n_classes * label_copies
         self.generator = torch.Generator().manual_seed(int(seed))
-        self.weight = nn.Parameter(init_std * torch.randn(n_hidden, n_visible, generator=self.generator),
+        self.weight = nn.Parameter(init_std * torch.randn(n_hidden, n_units, generator=self.generator),
                                    requires_grad=False)
-        self.visible_bias = nn.Parameter(torch.zeros(n_visible), requires_grad=False)
+        self.visible_bias = nn.Parameter(torch.zeros(n_units), requires_grad=False)
         self.hidden_bias = nn.Parameter(torch.zeros(n_hidden), requires_grad=False)
         self.history: list[EventCDStats] = []
 
@@ -218,22 +237,44 @@ class EventCDRBM(nn.Module):
                              f"[{float(x.min())}, {float(x.max())}]; rescale it, e.g. x / x.max()")
         return x.to(self.weight.dtype)
 
+    def _with_labels(self, x: Tensor, labels: Optional[Tensor], where: str) -> Tensor:
+        """The clamped visible values: the image, then the one-hot label repeated ``label_copies`` times."""
+        if not self.n_classes:
+            if labels is not None:
+                raise ValueError(f"EventCDRBM.{where}: labels given but the network has no label units; "
+                                 f"build it with n_classes=...")
+            return x
+        if not isinstance(labels, Tensor) or labels.shape != (x.shape[0],):
+            raise ValueError(f"EventCDRBM.{where}: this network has label units: pass labels [{x.shape[0]}], got "
+                             f"{getattr(labels, 'shape', labels)!r}")
+        labels = labels.long()
+        if labels.numel() and (int(labels.min()) < 0 or int(labels.max()) >= self.n_classes):
+            raise ValueError(f"EventCDRBM.{where}: labels must lie in [0, {self.n_classes}), got "
+                             f"[{int(labels.min())}, {int(labels.max())}]")
+        one_hot = torch.nn.functional.one_hot(labels, self.n_classes).to(x.dtype)
+        return torch.cat([x, one_hot.repeat_interleave(self.label_copies, 1)], 1)
+
     @torch.no_grad()
-    def update(self, x: Tensor) -> EventCDStats:
-        """One presentation of the batch and its averaged STDP update."""
-        x = self._check(x, "update")
-        (dw, db, dc), stats = event_cd_update(self.weight, self.visible_bias, self.hidden_bias, x, self.options,
-                                              self.generator)
+    def update(self, x: Tensor, labels: Optional[Tensor] = None) -> EventCDStats:
+        """One presentation of the batch (with its labels where the network has label units) and its
+        averaged STDP update."""
+        clamped = self._with_labels(self._check(x, "update"), labels, "update")
+        (dw, db, dc), stats = event_cd_update(self.weight, self.visible_bias, self.hidden_bias, clamped,
+                                              self.options, self.generator)
         self.weight += dw
         self.visible_bias += db
         self.hidden_bias += dc
         self.history.append(stats)
         return stats
 
-    def fit(self, x: Tensor, epochs: int = 1, batch_size: int = 32, progress: bool = False) -> list[EventCDStats]:
+    def fit(self, x: Tensor, labels: Optional[Tensor] = None, epochs: int = 1, batch_size: int = 32,
+            progress: bool = False) -> list[EventCDStats]:
         from tqdm.auto import tqdm
 
         x = self._check(x, "fit")
+        self._with_labels(x[:0], None if labels is None else labels[:0], "fit")
+        if labels is not None and labels.shape[:1] != x.shape[:1]:
+            raise ValueError(f"EventCDRBM.fit: labels must be [{x.shape[0]}], got {list(labels.shape)}")
         _check_int(epochs, "epochs", 1)
         _check_int(batch_size, "batch_size", 1)
         start = len(self.history)
@@ -241,25 +282,39 @@ class EventCDRBM(nn.Module):
         for _ in bar:
             order = torch.randperm(x.shape[0], generator=self.generator)
             for i in range(0, x.shape[0], batch_size):
-                stats = self.update(x[order[i:i + batch_size]])
+                idx = order[i:i + batch_size]
+                stats = self.update(x[idx], None if labels is None else labels[idx])
             bar.set_postfix(recon=f"{stats.reconstruction_error:.3f}", h=f"{stats.data_hidden_rate:.3f}")
         return self.history[start:]
 
     @torch.no_grad()
+    def _counts(self, x: Tensor, steps: Optional[int], batch_size: int) -> tuple[Tensor, Tensor]:
+        """Spike counts (visible, hidden) over ``steps`` steps with the image clamped and any label units free."""
+        steps = self.options.burn_in + self.options.learn if steps is None else steps
+        _check_int(steps, "steps", 1)
+        out_v, out_h = [], []
+        for i in range(0, x.shape[0], batch_size):
+            xb = x[i:i + batch_size]
+            visible, hidden = _zeros(xb.shape[0], self.weight.shape[1], xb), _zeros(xb.shape[0], self.n_hidden, xb)
+            _, _, _, (count_v, count_h) = run_phase(self.weight, self.visible_bias, self.hidden_bias, visible, hidden,
+                                                    xb, steps, 0.0, self.options, self.generator)
+            out_v.append(count_v)
+            out_h.append(count_h)
+        return torch.cat(out_v), torch.cat(out_h)
+
     def hidden_counts(self, x: Tensor, steps: Optional[int] = None, batch_size: int = 256) -> Tensor:
         """Hidden spike counts ``[N, n_hidden]`` over ``steps`` steps (default burn_in + learn) of a
         data phase without plasticity: the features a readout or a label assignment uses."""
-        x = self._check(x, "hidden_counts")
-        steps = self.options.burn_in + self.options.learn if steps is None else steps
-        _check_int(steps, "steps", 1)
-        out = []
-        for i in range(0, x.shape[0], batch_size):
-            xb = x[i:i + batch_size]
-            visible, hidden = _zeros(xb.shape[0], self.n_visible, xb), _zeros(xb.shape[0], self.n_hidden, xb)
-            _, _, _, (_, count_h) = run_phase(self.weight, self.visible_bias, self.hidden_bias, visible, hidden, xb,
-                                              steps, 0.0, self.options, self.generator)
-            out.append(count_h)
-        return torch.cat(out)
+        return self._counts(self._check(x, "hidden_counts"), steps, batch_size)[1]
+
+    def classify(self, x: Tensor, steps: Optional[int] = None, batch_size: int = 256) -> Tensor:
+        """The class whose label units fire most with the image clamped (networks with ``n_classes``)."""
+        if not self.n_classes:
+            raise ValueError("EventCDRBM.classify: the network has no label units; build it with n_classes=..., "
+                             "or read out hidden_counts")
+        counts = self._counts(self._check(x, "classify"), steps, batch_size)[0][:, self.n_visible:]
+        return counts.reshape(x.shape[0], self.n_classes, self.label_copies).sum(-1).argmax(-1)
 
     def extra_repr(self) -> str:
-        return f"n_visible={self.n_visible}, n_hidden={self.n_hidden}, {self.options}"
+        labels = f", n_classes={self.n_classes} x {self.label_copies} label units" if self.n_classes else ""
+        return f"n_visible={self.n_visible}, n_hidden={self.n_hidden}{labels}, {self.options}"
