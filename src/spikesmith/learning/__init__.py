@@ -22,3 +22,8 @@ __all__ = [
     "TripletSTDPLearner", "assign_labels", "class_scores", "classify", "decay_factor", "exp_trace", "gd_parameters",
     "normalize_weights", "reset_learners", "stdp_parameters", "step_learners",
 ]
+
+from .event_cd import EventCDOptions, EventCDRBM  # noqa: E402
+from .rbm import RBM, CDOptions, RBMParams, RBMStats, RBMTrainState  # noqa: E402
+
+__all__ += ["CDOptions", "EventCDOptions", "EventCDRBM", "RBM", "RBMParams", "RBMStats", "RBMTrainState"]

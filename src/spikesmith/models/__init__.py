@@ -17,3 +17,7 @@ __all__ = ["ACTIVATIONS", "CSNN", "CSNNConfig", "FCSNN", "FCSNNConfig", "MODELS"
            "NEURONS", "NeuronSpec", "RSNN", "RSNNConfig", "SEWBasicBlock", "SpikeOptions", "SpikingOptions",
            "SpikingResNet", "SpikingResNetConfig", "SpikingVGG", "SpikingVGGConfig", "build_model", "config_class",
            "make_activation", "make_neuron", "model_names", "model_options", "option", "saved_arguments"]
+
+from .dbn import DBN  # noqa: E402
+
+__all__ += ["DBN"]
