@@ -21,6 +21,7 @@ from torch.utils.hooks import RemovableHandle
 from .. import _config, kernels
 from ..dynamics import fire, reset, scan
 from ..kernels import KernelSpec
+from ..kernels.arguments import EMPTY_SEQUENCE
 from ..kernels.backend import BACKENDS, check_backend  # noqa: F401  (BACKENDS: re-exported by neuron)
 from ..module import InitFrom, MemoryModule, as_float_tensor, check_dims
 from ..surrogate import SurrogateFunction
@@ -37,8 +38,12 @@ _DYNAMICS_METHODS = (
 )
 
 def check_input(x, module: "MemoryModule", min_dims: int, layout: str) -> None:
-    """Validate a neuron input: a floating tensor with enough dims, finite in debug mode."""
+    """Validate a neuron input: a floating tensor with enough dims (and T >= 1 in step mode 'm'),
+    finite in debug mode."""
     check_dims(x, module, layout, min_dims=min_dims, step_mode=module.step_mode)
+    if module.step_mode == "m" and x.shape[0] == 0:
+        raise ValueError(f"{module.layer_name()}: {EMPTY_SEQUENCE}, got shape {list(x.shape)}; pass a {layout} "
+                         f"tensor with T >= 1")
     if not x.is_floating_point():
         raise TypeError(
             f"{module.layer_name()} expects a floating-point input, got dtype {x.dtype}; "
