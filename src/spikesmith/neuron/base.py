@@ -54,6 +54,18 @@ def check_input(x, module: "MemoryModule", min_dims: int, layout: str) -> None:
         raise ValueError(f"{module.layer_name()} received {bad} in its input (spikesmith debug check)")
 
 
+def check_state(module: "MemoryModule", state: tuple) -> None:
+    """Debug mode: a NaN in the state after a call is an error naming the layer and the variable (a
+    NaN membrane stays NaN and never fires again; see ``dynamics.fire_reset`` for the rule). NaN is
+    absorbing, so the state after a multi-step call shows one anywhere in the sequence."""
+    for name, value in zip(module.memory_names(), state):
+        if isinstance(value, Tensor) and value.is_floating_point() and bool(torch.isnan(value).any()):
+            count = int(torch.isnan(value).sum())
+            raise ValueError(f"{module.layer_name()}: its state {name!r} became NaN in {count} of {value.numel()} "
+                             f"neurons (spikesmith debug check); a NaN stays NaN and never fires: look for Inf or "
+                             f"NaN in this layer's parameters or initial state (v_init), or an overflow of its input")
+
+
 class BaseNode(MemoryModule):
     """Base class of spiking neurons with shared fire and reset.
 
@@ -225,6 +237,8 @@ class BaseNode(MemoryModule):
         check_input(x, self, 1, "[N, ...]")
         out, state = self.step(x, self._get_state(x))
         self._set_state(state)
+        if _config.is_debug():
+            check_state(self, state)
         return out[0]
 
     def multi_step_forward(self, x_seq: Tensor) -> Tensor:
@@ -250,6 +264,8 @@ class BaseNode(MemoryModule):
             else:
                 s_seq, state = scan(self._spike_only, x_seq, state)
         self._set_state(state)
+        if _config.is_debug():
+            check_state(self, state)
         return s_seq
 
     # ----------------------------------------------------------------- fused kernels
