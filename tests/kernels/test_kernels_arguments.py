@@ -121,3 +121,32 @@ def test_a_non_contiguous_input_gives_the_contiguous_result():
         outs.append((s.detach(), v.detach(), xi.grad))
     for a, b in zip(*outs):
         assert torch.equal(a, b)
+
+
+_ARCH = """
+import torch
+from spikesmith import kernels, surrogate
+from spikesmith.kernels import _build
+s, v, _ = kernels.multi_step(torch.rand(4, 3, 700) * 2, 0.0, charge="lif", v_threshold=0.5, v_reset=0.0, decay=0.5,
+                             surrogate=surrogate.Sigmoid())
+lib = _build.library(kernels.CHARGES.get("lif"))
+print(" ".join(lib.flags))
+print(lib.path)
+"""
+
+
+def test_the_instruction_set_is_an_environment_switch():
+    import os
+
+    env = {**os.environ, "SPIKESMITH_KERNEL_ARCH": "avx2"}
+    out = subprocess.run([sys.executable, "-c", _ARCH], capture_output=True, text=True, timeout=300, env=env)
+    assert out.returncode == 0, out.stderr[-2000:]
+    flags, path = out.stdout.split("\n")[:2]
+    assert "-mavx2" in flags and "-mno-avx512f" in flags and "-march=native" not in flags
+    native = subprocess.run([sys.executable, "-c", _ARCH], capture_output=True, text=True, timeout=300,
+                            env={k: v for k, v in os.environ.items() if k != "SPIKESMITH_KERNEL_ARCH"})
+    assert "-march=native" in native.stdout.split("\n")[0]
+    assert native.stdout.split("\n")[1] != path   # the flags are in the cache key: another library
+    bad = subprocess.run([sys.executable, "-c", _ARCH], capture_output=True, text=True, timeout=300,
+                         env={**os.environ, "SPIKESMITH_KERNEL_ARCH": "avx3"})
+    assert bad.returncode != 0 and "SPIKESMITH_KERNEL_ARCH='avx3' is not one of native, avx2, generic" in bad.stderr
