@@ -191,7 +191,7 @@ def _nonfinite(charge_kw, value, soft):
     def run():
         import torch
 
-        from spikesmith import neuron, surrogate
+        from spikesmith import neuron
 
         kw = {**charge_kw, "v_reset": None if soft else 0.0}
         x = torch.tensor([[0.2, 0.2], [value, 0.2], [0.2, 0.2], [0.8, 0.8], [1.5, 1.5]]).view(5, 1, 2)
