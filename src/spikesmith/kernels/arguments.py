@@ -57,15 +57,16 @@ def structure(spec: KernelSpec, x_seq: Tensor, state: Sequence, owner: str = "fu
     """The cheap checks of every call (see the module docstring)."""
     kind = spec.charge
     check_steps(x_seq)
-    form = getattr(spec.surrogate, "kernel_form", None)
-    if not callable(form):
+    kernel_form = getattr(spec.surrogate, "kernel_form", None)
+    if not callable(kernel_form):
         raise TypeError(f"{owner}: surrogate must be a spikesmith SurrogateFunction, got "
                         f"{type(spec.surrogate).__name__}; pass e.g. surrogate.Sigmoid()")
-    if form() is None:
+    form = kernel_form()
+    if form is None:
         raise ValueError(f"the fused kernels do not support the surrogate {spec.surrogate!r} (its class declares no "
                          f"kernel_code); use the scan path (backend='torch')")
-    if not all(math.isfinite(p) for p in form().params):
-        raise ValueError(f"{owner}: the surrogate's parameters {form().params} are not all finite; give it finite "
+    if not all(math.isfinite(p) for p in form.params):
+        raise ValueError(f"{owner}: the surrogate's parameters {form.params} are not all finite; give it finite "
                          f"hyper-parameters")
     if len(state) != len(kind.state):
         raise ValueError(f"charge kind {kind.name!r} has the state {kind.state}; got {len(state)} initial values")
