@@ -143,6 +143,8 @@ class BaseNode(MemoryModule):
             return
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             raise TypeError(f"{owner}: {name} must be a float or a tensor, got {type(value).__name__}")
+        if value != value:   # NaN, refused as in a tensor: it would reach the kernels and silence the neuron
+            raise ValueError(f"{owner}: {name} is NaN; give a number")
         setattr(self, name, float(value))
 
     # ----------------------------------------------------------------- the step
