@@ -134,7 +134,18 @@ def _argument_cases():
     add(harness.Case(K, "surrogate class, not instance", lambda: _rejects(**LIF, surrogate=__import__("spikesmith").surrogate.Sigmoid)()))
     add(harness.Case(K, "surrogate without kernel code", _custom_surrogate))
     add(harness.Case(K, "detach_reset='yes'", _rejects(**LIF, detach_reset="yes")))
+    for kw in (dict(v_reset=None, v_threshold=math.nan), dict(v_init=math.nan), dict(tau=math.nan)):
+        add(harness.Case(K, f"LIFNode({', '.join(f'{k}={v}' for k, v in kw.items())})", _neuron_rejects(kw)))
     return cases
+
+
+def _neuron_rejects(kw):
+    def run():
+        from spikesmith import neuron
+
+        neuron.LIFNode(**kw)
+        return f"wrong: LIFNode accepted {kw}"
+    return run
 
 
 def _decay_edge(decay):
