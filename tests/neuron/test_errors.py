@@ -68,6 +68,12 @@ def test_bad_parameter_types():
         neuron.IFNode(v_threshold="1")
     with pytest.raises(ValueError, match="v_threshold contains NaN"):
         neuron.IFNode(v_threshold=torch.tensor([float("nan")]))
+    # a NaN float as a NaN tensor (it reached the fused kernel with a soft reset; issue 14)
+    for kw in (dict(v_reset=None, v_threshold=float("nan")), dict(v_init=float("nan")), dict(v_reset=float("nan"))):
+        with pytest.raises(ValueError, match="is NaN; give a number"):
+            neuron.IFNode(**kw)
+    with pytest.raises(ValueError, match="tau is NaN|tau must be > 1"):
+        neuron.LIFNode(tau=float("nan"))
 
 
 def test_parameter_that_does_not_broadcast():

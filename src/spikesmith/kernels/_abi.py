@@ -1,7 +1,7 @@
 """The one interface between Python and the compiled CPU kernels, described once.
 
 Every kind's library exports ``int sf_forward(const sf_args*)`` and ``int sf_backward(const sf_args*)``
-(0: done, else an unsupported variant). ``FIELDS`` below is the struct: the C declaration
+(0: done, ``NOMEM``: out of memory, else an unsupported variant). ``FIELDS`` below is the struct: the C declaration
 (``c_struct``) and the ctypes class (``Args``) are both made from it.
 
 Arrays are indexed by position: ``state`` / ``ck`` / ``gstate`` / ``init_value`` in the kind's state
@@ -31,7 +31,12 @@ FIELDS = (
     ("gstate", "float*", MAX_STATES),
     ("param", "const float*", MAX_PARAMS), ("pstride", "int", MAX_PARAMS),
     ("gparam", "double*", MAX_PARAMS),                          # [N] per-neuron parameter gradients
+    ("fail_rows", "i64", 0), ("fail_row_bytes", "i64", 0),      # out: the scratch that could not be allocated
 )
+
+#: The return code of an entry point whose scratch could not be allocated (``fail_rows`` x
+#: ``fail_row_bytes`` bytes in one thread); nothing was computed.
+NOMEM = 2
 
 FUNCTIONS = ("sf_forward", "sf_backward")
 
@@ -50,7 +55,7 @@ class Args(ctypes.Structure):
 def c_struct() -> str:
     """The C declaration of ``sf_args`` and of the exported functions."""
     lines = [f"    {c_type} {name}{f'[{length}]' if length else ''};" for name, c_type, length in FIELDS]
-    decls = "\n".join(f'extern "C" int {fn}(const sf_args* a);' for fn in FUNCTIONS)
+    decls = "\n".join(f'extern "C" int {fn}(sf_args* a);' for fn in FUNCTIONS)
     return "struct sf_args {\n" + "\n".join(lines) + "\n};\n" + decls + "\n"
 
 

@@ -7,6 +7,12 @@ first time that kind runs; the shared library is cached on disk under ``$SPIKESM
 built with ``-march=native``). Nothing runs at install time. The functions it exports and their
 one argument are those of ``_abi``.
 
+``SPIKESMITH_KERNEL_ARCH`` chooses the instruction set (``ARCH_FLAGS``): ``native`` (the default,
+``-march=native``: AVX-512 where the CPU has it), ``avx2`` (``-mavx2 -mfma -mno-avx512f``: what
+any x86-64 CPU since 2013-2015 runs; the way to check that results do not depend on the SIMD
+width), or ``generic`` (the compiler's baseline, SSE2 on x86-64). The flags are part of the cache
+key, so each choice has its own library. Another value is a ValueError naming the choices.
+
 Where no compiler works, ``library()`` returns None after one warning and the neurons fall back
 to ``scan``. ``SPIKESMITH_NO_KERNELS=1`` disables the kernels altogether.
 """
@@ -40,16 +46,36 @@ _WARNED = False
 
 @dataclass(frozen=True)
 class Library:
-    """A loaded kind's kernels and the surrogate codes compiled into them, numbered in order."""
+    """A loaded kind's kernels and the surrogate codes compiled into them, numbered in order; the
+    flags it was compiled with and its file."""
 
     cdll: ctypes.CDLL
     codes: tuple
+    flags: tuple = ()
+    path: Optional[Path] = None
 
     def surrogate_number(self, code) -> Optional[int]:
         return self.codes.index(code) if code in self.codes else None
 
 
 BASE_FLAGS = ["-O3", "-std=c++17", "-fPIC", "-shared", "-ffp-contract=off", "-fno-math-errno"]
+
+#: ``SPIKESMITH_KERNEL_ARCH`` -> the compiler's instruction-set flags.
+ARCH_FLAGS = {
+    "native": ["-march=native"],
+    "avx2": ["-mavx2", "-mfma", "-mno-avx512f"],
+    "generic": [],
+}
+DEFAULT_ARCH = "native"
+
+
+def arch_flags() -> list[str]:
+    """The instruction-set flags ``SPIKESMITH_KERNEL_ARCH`` asks for (default ``native``)."""
+    name = os.environ.get("SPIKESMITH_KERNEL_ARCH", "").strip().lower() or DEFAULT_ARCH
+    if name not in ARCH_FLAGS:
+        raise ValueError(f"SPIKESMITH_KERNEL_ARCH={name!r} is not one of {', '.join(ARCH_FLAGS)}; unset it to build "
+                         f"for this CPU ({DEFAULT_ARCH})")
+    return list(ARCH_FLAGS[name])
 
 
 def cache_dir() -> Path:
@@ -140,6 +166,7 @@ def _build(kind) -> Optional[Library]:
     if os.environ.get("SPIKESMITH_NO_KERNELS", "").strip().lower() in {"1", "true", "yes", "on"}:
         _fail(kind, "disabled by SPIKESMITH_NO_KERNELS")
         return None
+    arch = arch_flags()   # a bad SPIKESMITH_KERNEL_ARCH is an error, not a silent fallback to scan
     cxx = _compiler()
     if cxx is None:
         _fail(kind, "no C++ compiler found (set CXX, or install g++ / clang++)")
@@ -149,7 +176,8 @@ def _build(kind) -> Optional[Library]:
     version = _version(cxx)
     errors = []
     # with OpenMP first, then without (e.g. Apple clang): the kernels then run on one thread
-    for extra in (["-march=native", "-fopenmp"], ["-fopenmp"], ["-march=native"], []):
+    variants = [arch + ["-fopenmp"], ["-fopenmp"], arch, []]
+    for extra in [v for k, v in enumerate(variants) if v not in variants[:k]]:
         flags = BASE_FLAGS + extra
         key = hashlib.sha256("\0".join([text, cxx, version, *flags, _cpu_signature(),
                                         sys.platform]).encode()).hexdigest()[:16]
@@ -165,7 +193,7 @@ def _build(kind) -> Optional[Library]:
         except (OSError, AttributeError) as err:
             errors.append(f"loading {path}: {err}")
             continue
-        return Library(cdll, codes)
+        return Library(cdll, codes, tuple(flags), path)
     _fail(kind, "\n".join(errors))
     return None
 

@@ -27,6 +27,7 @@ _PRELUDE = r"""
 #include <cstring>
 #include <cmath>
 #include <algorithm>
+#include <new>
 #ifdef _OPENMP
 #include <omp.h>
 #endif
@@ -83,6 +84,25 @@ static inline void stream_fence() {
 #else
 #define SF_MADD(a, b, c) ((a) * (b) + (c))
 #endif
+
+// What a failed allocation asked for: rows x row_bytes (kept as two numbers: their product may
+// overflow). The first failure of a thread is kept.
+struct AllocFailure {
+    i64 rows = 0, row_bytes = 0;
+};
+
+// malloc(rows x row_bytes), or null with the request recorded in ``f`` where the size overflows or
+// malloc fails; the caller checks every pointer (see ``SF_NOMEM``).
+static void* checked_alloc(AllocFailure& f, i64 rows, i64 row_bytes) {
+    void* p = nullptr;
+    if (rows > 0 && row_bytes > 0 && rows <= INT64_MAX / row_bytes) p = std::malloc((size_t)(rows * row_bytes));
+    if (!p && f.rows == 0) { f.rows = rows; f.row_bytes = row_bytes; }
+    return p;
+}
+
+// The return code of an entry point whose scratch could not be allocated (a->fail_rows x
+// a->fail_row_bytes bytes, in one thread); nothing was computed.
+static const int SF_NOMEM = 2;
 
 // exp(x) for float, branch-free so that it vectorises (Cephes polynomial, about 1 ulp).
 static inline float sf_exp(float x) {
@@ -195,19 +215,32 @@ static void forward_impl(const sf_args& A) {{
     prev_load = each("            const float {s} = REC_{s} ? PV_{s}[i] : 0.0f;" + chr(10))
     backward = f"""
 template <bool SOFT, bool DETACH, bool GD, int OPT>
-static void backward_impl(const sf_args& A) {{
+static int backward_impl(sf_args& A) {{
 {opts}{recorded}    const i64 T = A.T, N = A.N, K = A.K;
     const float* x = A.x; const float* gs = A.gs; float* gx = A.gx;
 {each("    float* gst_{s} = A.gstate[{k}]; const float* ck_{s} = A.ck[{k}];" + chr(10))}{"".join(f"    double* gp_{p} = A.gparam[{names.index(p)}];" + chr(10) for p in grads)}    const i64 ntiles = (N + TILE - 1) / TILE;
     const i64 nchunks = (T + K - 1) / K;
     const bool nt = T * N * (i64)sizeof(float) >= STREAM_BYTES;
+    AllocFailure failed;
 #pragma omp parallel num_threads(A.nthreads)
     {{
-        float* GX = (float*)std::malloc(sizeof(float) * TILE);
-        float* H = (float*)std::malloc(sizeof(float) * K * TILE);
-        float* Z = (float*)std::malloc(sizeof(float) * TILE);
-        float* G = (float*)std::malloc(sizeof(float) * TILE);
-{each("        float* CUR_{s} = (float*)std::malloc(sizeof(float) * TILE);" + chr(10))}{each("        float* PVA_{s} = REC_{s} ? (float*)std::malloc(sizeof(float) * K * TILE) : nullptr;" + chr(10))}{"".join(f"        double* D_{p} = GD ? (double*)std::malloc(sizeof(double) * TILE) : nullptr;" + chr(10) for p in grads)}        TileParams* tpp = new TileParams;
+        AllocFailure f;
+        const i64 row = (i64)sizeof(float) * TILE;
+        float* GX = (float*)checked_alloc(f, 1, row);
+        float* H = (float*)checked_alloc(f, K, row);
+        float* Z = (float*)checked_alloc(f, 1, row);
+        float* G = (float*)checked_alloc(f, 1, row);
+        bool ok = GX && H && Z && G;
+{each("        float* CUR_{s} = (float*)checked_alloc(f, 1, row); ok = ok && CUR_{s};" + chr(10))}{each("        float* PVA_{s} = REC_{s} ? (float*)checked_alloc(f, K, row) : nullptr; ok = ok && (!REC_{s} || PVA_{s});" + chr(10))}{"".join(f"        double* D_{p} = GD ? (double*)checked_alloc(f, 1, (i64)sizeof(double) * TILE) : nullptr; ok = ok && (!GD || D_{p});" + chr(10) for p in grads)}        TileParams* tpp = new (std::nothrow) TileParams;
+        if (!tpp && f.rows == 0) {{ f.rows = 1; f.row_bytes = (i64)sizeof(TileParams); }}
+        ok = ok && tpp;
+        if (!ok) {{
+#pragma omp critical(sf_alloc_failure)
+            if (!failed.rows) failed = f;
+        }}
+        // every thread sees every thread's failure before it decides: all run the loop or none does
+#pragma omp barrier
+        if (!failed.rows) {{
         TileParams& tp = *tpp;
 #pragma omp for schedule(static)
         for (i64 tile = 0; tile < ntiles; ++tile) {{
@@ -254,9 +287,13 @@ static void backward_impl(const sf_args& A) {{
             }}
 {"".join(f"            if (GD) for (i64 i = 0; i < n; ++i) gp_{p}[i0 + i] = D_{p}[i];" + chr(10) for p in grads)}        }}
         stream_fence();
+        }}
         delete tpp;
         std::free(GX); std::free(H); std::free(Z); std::free(G);
 {each("        std::free(CUR_{s}); std::free(PVA_{s});" + chr(10))}{"".join(f"        std::free(D_{p});" + chr(10) for p in grads)}    }}
+    A.fail_rows = failed.rows;
+    A.fail_row_bytes = failed.row_bytes;
+    return failed.rows ? SF_NOMEM : 0;
 }}
 """
     nopt = 1 << len(kind.options)
@@ -265,7 +302,7 @@ static void backward_impl(const sf_args& A) {{
     gds = (0, 1) if grads else (0,)
     bwd_cases = "".join(
         f"    if (soft == {sf} && detach == {d} && gd == {g} && opt == {o}) "
-        f"{{ backward_impl<{_bool(sf)}, {_bool(d)}, {_bool(g)}, {o}>(*a); return 0; }}\n"
+        f"{{ return backward_impl<{_bool(sf)}, {_bool(d)}, {_bool(g)}, {o}>(*a); }}\n"
         for sf in (0, 1) for d in (0, 1) for g in gds for o in range(nopt))
     tile = f"""
 // The tile's view of the parameters ({", ".join(names)}): a pointer into the N array, or a buffer
@@ -286,12 +323,12 @@ struct TileParams {{
     doc = "\n".join(f"// {line}" for line in kind.doc.strip().splitlines())
     return (f"// spikesmith fused kernels, charge kind {kind.name!r}\n{doc}\n" + _PRELUDE + _surrogate_grad(codes)
             + _abi.c_struct() + tile + step_tile + forward + backward + f"""
-extern "C" int sf_forward(const sf_args* a) {{
+extern "C" int sf_forward(sf_args* a) {{
     const int soft = a->soft, opt = a->options;
 {fwd_cases}    return -1;
 }}
 
-extern "C" int sf_backward(const sf_args* a) {{
+extern "C" int sf_backward(sf_args* a) {{
     const int soft = a->soft, detach = a->detach, gd = a->grad_params, opt = a->options;
 {bwd_cases}    return -1;
 }}

@@ -86,6 +86,8 @@ class ChargeKind:
         options: compile-time choices and their defaults (e.g. ``{"decay_input": True}``).
         prev: the state variables the backward reads as they were before each step: ``"always"``
             (e.g. one the threshold uses), or ``"grad"`` where only the parameter gradients do.
+        ranges: the closed interval ``(lo, hi)`` each bounded parameter must lie in (``multi_step``
+            refuses a value outside it; every parameter must be finite in any case).
         doc: the equations, for messages and the generated sources.
     """
 
@@ -97,6 +99,7 @@ class ChargeKind:
     grad_params: tuple[str, ...] = ()
     options: Mapping[str, bool] = field(default_factory=dict)
     prev: Mapping[str, str] = field(default_factory=dict)
+    ranges: Mapping[str, tuple[float, float]] = field(default_factory=dict)
     doc: str = ""
 
     def __post_init__(self):
@@ -113,6 +116,9 @@ class ChargeKind:
         bad = [p for p in self.grad_params if p not in self.params]
         if bad:
             raise ValueError(f"{owner}: grad_params {bad} are not among the parameters {list(self.params)}")
+        bad = [p for p in self.ranges if p not in self.params]
+        if bad:
+            raise ValueError(f"{owner}: ranges {bad} are not among the parameters {list(self.params)}")
         for k, when in self.prev.items():
             if k not in self.state or when not in ("always", "grad"):
                 raise ValueError(f"{owner}: prev maps a state variable to 'always' or 'grad', got {k!r}: {when!r}")

@@ -16,7 +16,7 @@ from typing import Optional, Union
 import torch
 from torch import Tensor
 
-from . import _abi, _build
+from . import _abi, _build, arguments
 from .contract import CHARGES, KernelSpec
 from .fused import DEFAULT_TIME_CHUNK, run
 
@@ -84,6 +84,10 @@ class _Launcher:
         for name, g in gparams.items():
             a.gparam[plan.param_names.index(name)] = g.data_ptr()
         rc = lib.cdll.sf_backward(ctypes.byref(a))
+        if rc == _abi.NOMEM:
+            raise MemoryError(f"spikesmith kernel sf_backward ({plan.kind.name}): could not allocate "
+                              f"{a.fail_rows * a.fail_row_bytes} bytes of scratch ({a.fail_rows} x {a.fail_row_bytes} "
+                              f"bytes, time_chunk={plan.time_chunk}); lower time_chunk or the number of threads")
         if rc != 0:
             raise RuntimeError(f"spikesmith kernel sf_backward ({plan.kind.name}): unsupported variant (code {rc})")
 
@@ -111,7 +115,7 @@ def spec_from_keywords(charge: str, v_threshold, v_reset, surrogate, detach_rese
 
 
 def multi_step(x_seq: Tensor, v0: Union[Tensor, float], *, charge: str, v_threshold, v_reset, surrogate,
-               detach_reset: bool = False, time_chunk: int = DEFAULT_TIME_CHUNK,
+               detach_reset: bool = False, time_chunk: Optional[int] = DEFAULT_TIME_CHUNK,
                **named) -> tuple[Tensor, Tensor, Optional[Tensor]]:
     """Run a whole sequence through the fused CPU kernel; returns ``(spikes, v_T, second state or None)``.
 
@@ -122,15 +126,16 @@ def multi_step(x_seq: Tensor, v0: Union[Tensor, float], *, charge: str, v_thresh
         charge: a charge kind's name (``'if'``, ``'lif'``, ``'alif'``, ... : ``contract.CHARGES``).
         v_threshold, v_reset: as in the neurons; ``v_reset=None`` is a soft reset.
         surrogate: a surrogate that declares its kernel form.
-        time_chunk: steps between kept states (see ``fused``).
+        time_chunk: steps between kept states (see ``fused``): a positive int (capped at T), or None
+            for the whole sequence.
+
+    Every argument is checked here (``arguments.keywords``) before it reaches the compiled code.
         **named: the kind's parameters (``decay=0.5``; a tensor that requires grad receives its
             gradient where the kind computes it), options (``decay_input=True``) and the initial
             value of each state after V (``a0`` for ALIF's ``a``).
     """
-    if not isinstance(x_seq, Tensor) or x_seq.dtype != torch.float32 or x_seq.device.type != "cpu":
-        what = type(x_seq).__name__ if not isinstance(x_seq, Tensor) else f"{x_seq.dtype} on {x_seq.device}"
-        raise TypeError(f"the fused CPU kernel takes a float32 CPU tensor, got {what}; convert it with "
-                        f".float().cpu(), or use the neuron's scan path (backend='torch')")
+    arguments.keywords_input(x_seq, "multi_step", device_type="cpu")
     spec, rest = spec_from_keywords(charge, v_threshold, v_reset, surrogate, detach_reset, named)
+    arguments.keywords(spec, x_seq, [v0, *rest], "multi_step")
     s, state = run(LAUNCHER, spec, x_seq, [v0, *rest], time_chunk)
     return s, state[0], (state[1] if len(state) > 1 else None)

@@ -18,11 +18,12 @@ that is 4.25 bytes per neuron-step (4.5 with two state variables); spikes are no
 
 from __future__ import annotations
 
-from typing import Sequence, Union
+from typing import Optional, Sequence, Union
 
 import torch
 from torch import Tensor
 
+from . import arguments
 from .contract import KernelSpec
 from .layout import dense_steps, flat, like_step, param
 
@@ -113,21 +114,17 @@ class FusedFunction(torch.autograd.Function):
 
 
 def run(launcher, spec: KernelSpec, x_seq: Tensor, state: Sequence[Union[Tensor, float]],
-        time_chunk: int = DEFAULT_TIME_CHUNK) -> tuple[Tensor, tuple[Tensor, ...]]:
-    """Run ``spec`` over ``x_seq`` with ``launcher``; returns the spikes and the final state."""
-    kind = spec.charge
-    if spec.surrogate is None or spec.surrogate.kernel_form() is None:
-        raise ValueError(f"the fused kernels do not support the surrogate {spec.surrogate!r} (its class declares no "
-                         f"kernel_code); use the scan path (backend='torch')")
-    if len(state) != len(kind.state):
-        raise ValueError(f"charge kind {kind.name!r} has the state {kind.state}; got {len(state)} initial values")
-    if isinstance(time_chunk, bool) or not isinstance(time_chunk, int) or time_chunk < 1:
-        raise ValueError(f"time_chunk must be a positive int (steps between kept states), got {time_chunk!r}")
-    if not dense_steps(x_seq):
-        x_seq = x_seq.contiguous()
+        time_chunk: Optional[int] = DEFAULT_TIME_CHUNK) -> tuple[Tensor, tuple[Tensor, ...]]:
+    """Run ``spec`` over ``x_seq`` with ``launcher``; returns the spikes and the final state.
+
+    ``time_chunk``: a positive int, or None for the whole sequence (``arguments.time_chunk``)."""
+    arguments.structure(spec, x_seq, state)
     # a chunk longer than the sequence is the whole sequence: the same result, and the backward's
     # per-thread buffer (time_chunk x tile floats) is sized by the steps that exist
-    plan = Plan(spec, x_seq[0], launcher, min(time_chunk, max(1, x_seq.shape[0])))
+    chunk = arguments.time_chunk(time_chunk, x_seq.shape[0])
+    if not dense_steps(x_seq):
+        x_seq = x_seq.contiguous()
+    plan = Plan(spec, x_seq[0], launcher, chunk)
     grad_values = [spec.params[p] for p in plan.grad_names]
     s_seq, *final = FusedFunction.apply(plan, x_seq, *state, *grad_values)
     return s_seq, tuple(final)

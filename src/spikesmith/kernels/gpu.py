@@ -29,7 +29,7 @@ from typing import Optional, Union
 import torch
 from torch import Tensor
 
-from . import _triton_source
+from . import _triton_source, arguments
 from .cpu import spec_from_keywords
 from .fused import DEFAULT_TIME_CHUNK, run
 
@@ -179,6 +179,8 @@ def check_input(x_seq: Tensor) -> None:
     if not isinstance(x_seq, Tensor) or x_seq.dtype != torch.float32:
         what = x_seq.dtype if isinstance(x_seq, Tensor) else type(x_seq).__name__
         raise TypeError(f"multi_step_gpu takes a float32 x_seq, got {what}; convert it with x_seq.float()")
+    if x_seq.dim() >= 1 and x_seq.shape[0] == 0:
+        raise ValueError(f"{arguments.EMPTY_SEQUENCE}, got x_seq of shape {list(x_seq.shape)}")
     if x_seq.dim() < 2 or x_seq.numel() == 0:
         raise ValueError(f"multi_step_gpu expects a non-empty x_seq of shape [T, N, ...], got {list(x_seq.shape)}")
     reason = device_reason(x_seq.device)
@@ -189,7 +191,7 @@ def check_input(x_seq: Tensor) -> None:
 
 
 def multi_step_gpu(x_seq: Tensor, v0: Union[Tensor, float], *, charge: str, v_threshold, v_reset, surrogate,
-                   detach_reset: bool = False, time_chunk: int = DEFAULT_TIME_CHUNK,
+                   detach_reset: bool = False, time_chunk: Optional[int] = DEFAULT_TIME_CHUNK,
                    **named) -> tuple[Tensor, Tensor, Optional[Tensor]]:
     """Run a whole sequence through the Triton kernels; returns ``(spikes, v_T, second state or None)``.
 
@@ -198,6 +200,7 @@ def multi_step_gpu(x_seq: Tensor, v0: Union[Tensor, float], *, charge: str, v_th
     """
     check_input(x_seq)
     spec, rest = spec_from_keywords(charge, v_threshold, v_reset, surrogate, detach_reset, named)
+    arguments.keywords(spec, x_seq, [v0, *rest], "multi_step_gpu")
     s, state = run(LAUNCHER, spec, x_seq, [v0, *rest], time_chunk)
     return s, state[0], (state[1] if len(state) > 1 else None)
 

@@ -21,6 +21,7 @@ from torch.utils.hooks import RemovableHandle
 from .. import _config, kernels
 from ..dynamics import fire, reset, scan
 from ..kernels import KernelSpec
+from ..kernels.arguments import EMPTY_SEQUENCE
 from ..kernels.backend import BACKENDS, check_backend  # noqa: F401  (BACKENDS: re-exported by neuron)
 from ..module import InitFrom, MemoryModule, as_float_tensor, check_dims
 from ..surrogate import SurrogateFunction
@@ -37,8 +38,12 @@ _DYNAMICS_METHODS = (
 )
 
 def check_input(x, module: "MemoryModule", min_dims: int, layout: str) -> None:
-    """Validate a neuron input: a floating tensor with enough dims, finite in debug mode."""
+    """Validate a neuron input: a floating tensor with enough dims (and T >= 1 in step mode 'm'),
+    finite in debug mode."""
     check_dims(x, module, layout, min_dims=min_dims, step_mode=module.step_mode)
+    if module.step_mode == "m" and x.shape[0] == 0:
+        raise ValueError(f"{module.layer_name()}: {EMPTY_SEQUENCE}, got shape {list(x.shape)}; pass a {layout} "
+                         f"tensor with T >= 1")
     if not x.is_floating_point():
         raise TypeError(
             f"{module.layer_name()} expects a floating-point input, got dtype {x.dtype}; "
@@ -47,6 +52,18 @@ def check_input(x, module: "MemoryModule", min_dims: int, layout: str) -> None:
     if _config.is_debug() and not torch.isfinite(x).all():
         bad = "NaN" if torch.isnan(x).any() else "Inf"
         raise ValueError(f"{module.layer_name()} received {bad} in its input (spikesmith debug check)")
+
+
+def check_state(module: "MemoryModule", state: tuple) -> None:
+    """Debug mode: a NaN in the state after a call is an error naming the layer and the variable (a
+    NaN membrane stays NaN and never fires again; see ``dynamics.fire_reset`` for the rule). NaN is
+    absorbing, so the state after a multi-step call shows one anywhere in the sequence."""
+    for name, value in zip(module.memory_names(), state):
+        if isinstance(value, Tensor) and value.is_floating_point() and bool(torch.isnan(value).any()):
+            count = int(torch.isnan(value).sum())
+            raise ValueError(f"{module.layer_name()}: its state {name!r} became NaN in {count} of {value.numel()} "
+                             f"neurons (spikesmith debug check); a NaN stays NaN and never fires: look for Inf or "
+                             f"NaN in this layer's parameters or initial state (v_init), or an overflow of its input")
 
 
 class BaseNode(MemoryModule):
@@ -126,6 +143,8 @@ class BaseNode(MemoryModule):
             return
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             raise TypeError(f"{owner}: {name} must be a float or a tensor, got {type(value).__name__}")
+        if value != value:   # NaN, refused as in a tensor: it would reach the kernels and silence the neuron
+            raise ValueError(f"{owner}: {name} is NaN; give a number")
         setattr(self, name, float(value))
 
     # ----------------------------------------------------------------- the step
@@ -220,6 +239,8 @@ class BaseNode(MemoryModule):
         check_input(x, self, 1, "[N, ...]")
         out, state = self.step(x, self._get_state(x))
         self._set_state(state)
+        if _config.is_debug():
+            check_state(self, state)
         return out[0]
 
     def multi_step_forward(self, x_seq: Tensor) -> Tensor:
@@ -245,6 +266,8 @@ class BaseNode(MemoryModule):
             else:
                 s_seq, state = scan(self._spike_only, x_seq, state)
         self._set_state(state)
+        if _config.is_debug():
+            check_state(self, state)
         return s_seq
 
     # ----------------------------------------------------------------- fused kernels

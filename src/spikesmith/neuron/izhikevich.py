@@ -7,6 +7,7 @@ from typing import Optional, Union
 from torch import Tensor
 
 from ..dynamics import izhikevich_charge
+from ..dynamics.fire_reset import below_inf
 from ..module import InitFrom
 from .base import BaseNode
 from .registry import NEURONS
@@ -84,7 +85,7 @@ class IzhikevichNode(BaseNode):
             if out is not None:
                 h, s = out
         s_r = s.detach() if self.detach_reset else s
-        v_new = h * (1.0 - s_r) + self.v_reset * s_r
+        v_new = below_inf(h) * (1.0 - s_r) + self.v_reset * s_r   # +Inf spikes and resets to c (fire_reset)
         u_new = u_next + self.d * s_r
         return (s, v_new), (v_new, u_new)
 

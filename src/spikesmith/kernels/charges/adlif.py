@@ -14,6 +14,7 @@ ADLIF = register(ChargeKind(
     params=("alpha", "beta", "a", "b"),
     grad_params=("alpha", "beta", "a", "b"),
     prev={"v": "grad", "w": "grad"},
+    ranges={"alpha": (0.0, 1.0), "beta": (0.0, 1.0)},
     cpp=ChargeCode(
         charge="h = alpha * v + (1.0f - alpha) * (x - w);",
         update="w = beta * w + a * h + b * s;",

@@ -39,6 +39,7 @@ LIF = register(ChargeKind(
     grad_params=("decay",),
     options={"decay_input": True},
     prev={"v": "grad"},
+    ranges={"decay": (0.0, 1.0)},
     cpp=ChargeCode(
         charge=CPP_CHARGE,
         backward=CPP_BACKWARD + CPP_DECAY_GRAD,
