@@ -8,9 +8,10 @@ three ways, and a neuron detects each at the start of a call, from its state alo
                    ``detach_net`` in between). Without a graph (``torch.no_grad()``) the state is
                    carried silently: streaming a sequence in chunks under ``no_grad`` is legitimate.
 ``spent_graph``    any call starts from a state whose graph a backward has already used and freed.
-                   A post-hook on the autograd node of each call's output marks the state's trail
-                   when a backward runs through it (not with ``retain_graph=True``, which frees
-                   nothing). The warning comes at the forward, before PyTorch's bare "Trying to
+                   Post-hooks on the autograd nodes of the first output and first state since
+                   the last reset or detach mark the state's trail when a backward runs through
+                   them (not with ``retain_graph=True``, which frees nothing): every later call
+                   continues from that state, so any backward through the state's graph does. The warning comes at the forward, before PyTorch's bare "Trying to
                    backward through the graph a second time".
 ``long_graph``     a state has been carried with autograd on through more than ``max_graph_steps``
                    steps without a reset or a detach: evaluating in step mode ``'s'`` without
@@ -31,7 +32,8 @@ PyTorch's RuntimeError with the same hint. Otherwise it passes the gradient on u
 Nothing here runs while a backward is running (``torch.utils.checkpoint`` recomputes forwards
 then), inside ``continuing()`` (a caller that splits one sequence into calls on purpose, such as
 ``kernels.time_checkpoint``), or with the mode ``'off'``. The trails live in a weak dictionary keyed
-by module: they hold no tensor, so they keep no graph alive, and are neither pickled nor copied.
+on the module (a plain attribute): they hold no tensor, so they keep no graph alive, and a pickled
+or copied module starts a fresh one.
 """
 
 from __future__ import annotations
@@ -92,7 +94,7 @@ _CONTINUING = 0
 class _Trail:
     """What a neuron's state went through since it last had no graph (fresh, reset or detached)."""
 
-    __slots__ = ("steps", "from_multi_step", "spent", "__weakref__")
+    __slots__ = ("steps", "from_multi_step", "spent")
 
     def __init__(self):
         self.steps = 0
@@ -104,6 +106,9 @@ class _Trail:
         if not _keep_graph():
             self.spent = True
 
+    def __reduce__(self):
+        return (_Trail, ())          # a pickled or copied module starts a fresh trail (and a fresh state)
+
 
 def _keep_graph() -> bool:
     """Whether the running backward retains the graph (``retain_graph=True``)."""
@@ -111,16 +116,14 @@ def _keep_graph() -> bool:
     return bool(query()) if query is not None else False
 
 
-_TRAILS: "weakref.WeakKeyDictionary[nn.Module, _Trail]" = weakref.WeakKeyDictionary()
+_TRAIL = "_sf_trail"          # where a module keeps its trail (in its __dict__: a plain attribute)
 _HANDLED: "weakref.WeakKeyDictionary[nn.Module, set]" = weakref.WeakKeyDictionary()   # per neuron
 _WARNED: "weakref.WeakKeyDictionary[nn.Module, set]" = weakref.WeakKeyDictionary()    # per network
-
-
 _graph_task_id = getattr(torch._C, "_current_graph_task_id", lambda: -1)
 
 
 def active() -> bool:
-    """Whether a neuron call now is checked (mode on, no backward running, not continuing)."""
+    """Whether a neuron call now is checked (mode on, no backward running)."""
     return _config.reset_check()[0] != "off" and _graph_task_id() == -1
 
 
@@ -133,41 +136,46 @@ def _graph_of(value) -> bool:
 
 
 # ----------------------------------------------------------------------------- the hooks a neuron calls
-def before_call(module, step_mode: str) -> None:
-    """At the start of a call: check the incoming state; may replace it by a probed copy."""
-    state = _state(module)
-    if not _graph_of(state[0]):
-        _TRAILS.pop(module, None)
+def before_call(module, v, step_mode: str) -> None:
+    """At the start of a call, with ``v`` the first state variable: check the incoming state; a spent
+    one is replaced by a probed copy (see ``_SpentStateProbe``)."""
+    if not _graph_of(v):
+        module.__dict__.pop(_TRAIL, None)
         return
-    trail = _TRAILS.get(module)
+    trail = module.__dict__.get(_TRAIL)
     if trail is None or _CONTINUING:
         return
-    max_steps = _config.reset_check()[1]
     if trail.spent:
         _report(module, SPENT_GRAPH, trail)
         if torch.is_grad_enabled():
+            state = _state(module)
             probed = _SpentStateProbe.apply(_hint(module, SPENT_GRAPH, trail), *state)
             for name, value in zip(module.memory_names(), probed):
                 object.__setattr__(module, name, value)
     elif step_mode == "m" and trail.from_multi_step:
         _report(module, CARRIED_GRAPH, trail)
-    elif trail.steps > max_steps:
+    elif trail.steps > _config.reset_check()[1]:
         _report(module, LONG_GRAPH, trail)
 
 
-def after_call(module, step_mode: str, steps: int, output) -> None:
-    """At the end of a call: extend the state's trail, and watch the output's node for a backward."""
-    if not _graph_of(_state(module)[0]):
-        _TRAILS.pop(module, None)
+def after_call(module, v, step_mode: str, steps: int, output) -> None:
+    """At the end of a call, with ``v`` the new first state variable: extend the state's trail.
+
+    A new trail watches the autograd nodes of its first output and first state: every later call
+    continues from that state, so any backward through this trail's graph (a loss on any output)
+    runs through one of the two, and their post-hooks mark the trail spent. Later calls register
+    nothing: the check costs a few attribute reads per call."""
+    if not _graph_of(v):
+        module.__dict__.pop(_TRAIL, None)
         return
-    trail = _TRAILS.get(module)
+    trail = module.__dict__.get(_TRAIL)
     if trail is None:
-        trail = _TRAILS[module] = _Trail()
+        trail = module.__dict__[_TRAIL] = _Trail()
+        out_node = output.grad_fn if isinstance(output, Tensor) else None
+        for node in {out_node, v.grad_fn} - {None}:
+            node.register_hook(trail.mark)
     trail.steps += steps
     trail.from_multi_step = step_mode == "m"
-    node = output.grad_fn if isinstance(output, Tensor) else None
-    if node is not None:
-        node.register_hook(trail.mark)
 
 
 # ----------------------------------------------------------------------------- reports

@@ -95,6 +95,18 @@ def test_state_of_a_backpropagated_graph_warns_before_the_second_backward(step_m
         out.sum().backward()
 
 
+@pytest.mark.parametrize("detach_reset", [False, True])
+@pytest.mark.parametrize("read", ["first", "last"])
+def test_spent_state_is_caught_whatever_step_the_loss_reads(read, detach_reset):
+    # only the first output and the first state of a trail are watched: a loss on a later step
+    # reaches them through the state, with or without the gradient through the reset
+    torch.manual_seed(0)
+    net = nn.Sequential(nn.Linear(4, 8), neuron.LIFNode(tau=2.0, detach_reset=detach_reset))
+    outs = [net(x_t) for x_t in batch()]        # not stacked: a stack's backward reaches every step
+    (outs[0] if read == "first" else outs[-1]).sum().backward()
+    assert len(recorded(lambda: net(batch()[0]))) == 1
+
+
 def test_the_second_backward_error_is_left_alone_where_the_state_did_not_cause_it():
     net = make_net("m")
     out = net(batch())

@@ -275,9 +275,9 @@ class BaseNode(MemoryModule):
         run = self.single_step_forward if mode == "s" else self.multi_step_forward
         if not reset_check.active():
             return run(x)
-        reset_check.before_call(self, mode)          # the forgotten-reset check (spikesmith.reset_check)
+        reset_check.before_call(self, self.v, mode)          # the forgotten-reset check (spikesmith.reset_check)
         out = run(x)
-        reset_check.after_call(self, mode, 1 if mode == "s" else x.shape[0], out)
+        reset_check.after_call(self, self.v, mode, 1 if mode == "s" else x.shape[0], out)
         return out
 
     # ----------------------------------------------------------------- hooks
