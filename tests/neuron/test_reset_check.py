@@ -289,3 +289,13 @@ def test_a_spent_state_frees_its_graph_after_the_reset():
     functional.reset_net(net)
     run(net, batch())
     assert ref() is None
+
+
+def test_a_copied_network_starts_a_fresh_trail():
+    import copy
+    import pickle
+
+    net = make_net("m")
+    net(batch())
+    for clone in (copy.deepcopy(net), pickle.loads(pickle.dumps(net))):
+        silent(lambda: clone(batch()))       # the copy carries the initial state, not the graph
