@@ -31,8 +31,9 @@ if it finds a node whose saved tensors are freed (so PyTorch would fail there ne
 PyTorch's RuntimeError with the same hint. Otherwise it passes the gradient on untouched.
 
 Nothing here runs while a backward is running (``torch.utils.checkpoint`` recomputes forwards
-then) or with the mode ``'off'``; no check fires inside ``continuing()`` (a caller that splits one
-sequence into calls on purpose, such as ``kernels.time_checkpoint``). A module keeps its trail in a
+then) or with the mode ``'off'``. ``continuing()`` marks calls that are one sequence split on purpose
+(``kernels.time_checkpoint``'s chunks, ``layer.Recurrent``'s steps): only each neuron's first call
+inside is checked, as a multi-step call. A module keeps its trail in a
 plain attribute: it holds no tensor, so it keeps no graph alive, and a pickled or copied module
 starts a fresh one. The cost is about 1 us a call (``bench/bench_reset_check.py``).
 """
@@ -79,16 +80,22 @@ def reset_check_settings() -> tuple[str, int]:
 
 @contextlib.contextmanager
 def continuing() -> Iterator[None]:
-    """Calls inside continue one sequence on purpose (time chunks of one forward): no check fires."""
-    global _CONTINUING
-    _CONTINUING += 1
+    """The calls inside are one multi-step sequence split on purpose (time chunks, a recurrent
+    layer's steps): each neuron's first call inside is checked as an ``'m'`` call (a reset forgotten
+    before the sequence), its later calls are not. Blocks nest into the outermost one."""
+    global _SEQUENCE
+    outer = _SEQUENCE
+    if outer is None:
+        _SEQUENCE = set()
     try:
         yield
     finally:
-        _CONTINUING -= 1
+        if outer is None:
+            _SEQUENCE = None
 
 
-_CONTINUING = 0
+# ids of the modules already checked in the running continuing() block; None: no block
+_SEQUENCE: Optional[set] = None
 
 
 # ----------------------------------------------------------------------------- the trail of a state
@@ -140,11 +147,16 @@ def _graph_of(value) -> bool:
 def before_call(module, v, step_mode: str) -> None:
     """At the start of a call, with ``v`` the first state variable: check the incoming state; a spent
     one is replaced by a probed copy (see ``_SpentStateProbe``)."""
+    if _SEQUENCE is not None:
+        if id(module) in _SEQUENCE:
+            return
+        _SEQUENCE.add(id(module))
+        step_mode = "m"
     if not _graph_of(v):
         module.__dict__.pop(_TRAIL, None)
         return
     trail = module.__dict__.get(_TRAIL)
-    if trail is None or _CONTINUING:
+    if trail is None:
         return
     if trail.spent:
         _report(module, SPENT_GRAPH, trail)
@@ -176,7 +188,7 @@ def after_call(module, v, step_mode: str, steps: int, output) -> None:
         for node in {out_node, v.grad_fn} - {None}:
             node.register_hook(trail.mark)
     trail.steps += steps
-    trail.from_multi_step = step_mode == "m"
+    trail.from_multi_step = step_mode == "m" or _SEQUENCE is not None
 
 
 # ----------------------------------------------------------------------------- reports

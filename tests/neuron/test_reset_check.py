@@ -8,7 +8,7 @@ import pytest
 import torch
 from torch import nn
 
-from spikesmith import _config, functional, neuron, reset_check
+from spikesmith import _config, functional, layer, neuron, reset_check
 from spikesmith.kernels.checkpoint import time_checkpoint
 from spikesmith.reset_check import ForgottenResetError, ForgottenResetWarning
 
@@ -249,11 +249,23 @@ def test_time_checkpoint_chunks_are_one_sequence():
     assert len(recorded(lambda: time_checkpoint(net, torch.rand(12, N, 4), time_chunk=4))) == 1
 
 
-def test_continuing_marks_chunks_of_one_sequence():
+def test_continuing_checks_only_the_first_call_of_each_neuron():
     net = make_net("m")
-    net(batch())
-    with reset_check.continuing():
-        silent(lambda: net(batch()))
+    with reset_check.continuing():           # chunks of one sequence, split on purpose
+        silent(lambda: [net(batch()) for _ in range(3)])
+    with reset_check.continuing():           # the next sequence without a reset: its first chunk warns
+        assert len(recorded(lambda: [net(batch()) for _ in range(3)])) == 1
+
+
+def test_recurrent_steps_are_one_sequence():
+    functional.set_reset_check(max_graph_steps=20)
+    torch.manual_seed(0)
+    net = nn.Sequential(layer.Recurrent(nn.Linear(4, 8), neuron.LIFNode(tau=2.0)), nn.Linear(8, 2))
+    functional.set_step_mode(net, "m")
+    x = torch.rand(30, N, 4)                 # 30 steps > the limit, inside one call
+    silent(lambda: (net(x), functional.reset_net(net), net(x)))
+    records = recorded(lambda: net(x))       # no reset after the last call: carried like an 'm' call
+    assert len(records) == 1 and "step_mode='m'" in str(records[0].message)
 
 
 # ----------------------------------------------------------------------------- no graph is retained

@@ -18,7 +18,6 @@ recomputation: BatchNorm running statistics are updated once more per chunk in t
 
 from __future__ import annotations
 
-import contextlib
 from typing import Any
 
 import torch
@@ -70,10 +69,9 @@ def time_checkpoint(net: nn.Module, x_seq: Tensor, time_chunk: int = 8) -> Tenso
             _set(mods, before)
 
     outs = []
-    for i, x_chunk in enumerate(x_seq.split(time_chunk)):
-        # chunks after the first continue this sequence on purpose: not a forgotten reset
-        with reset_check.continuing() if i else contextlib.nullcontext():
+    with reset_check.continuing():       # the chunks are one sequence: only the first is checked
+        for x_chunk in x_seq.split(time_chunk):
             y, *state = checkpoint(run, x_chunk, *_get(mods), use_reentrant=False)
-        _set(mods, state)
-        outs.append(y)
+            _set(mods, state)
+            outs.append(y)
     return outs[0] if len(outs) == 1 else torch.cat(outs)
