@@ -140,7 +140,9 @@ def _state(module) -> tuple:
 
 
 def _graph_of(value) -> bool:
-    return isinstance(value, Tensor) and value.grad_fn is not None
+    """Whether a state holds an autograd graph (``requires_grad``: for a state, which is never a leaf,
+    the same as having a ``grad_fn``, and cheaper to read)."""
+    return isinstance(value, Tensor) and value.requires_grad
 
 
 # ----------------------------------------------------------------------------- the hooks a neuron calls
