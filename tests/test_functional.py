@@ -48,3 +48,21 @@ def test_truncated_bptt_with_detach_net():
     node(x[:2]).sum().backward()
     functional.detach_net(node)
     node(x[2:]).sum().backward()  # would fail ("backward through the graph a second time") without detach
+
+
+@pytest.mark.parametrize("call", [
+    lambda: functional.reset_net(None),
+    lambda: functional.detach_net(None),
+    lambda: functional.set_step_mode(None, "m"),
+    lambda: functional.set_backend(None, "torch"),
+    lambda: functional.name_layers(None),
+])
+def test_helpers_given_no_network_name_the_problem_and_the_fix(call):
+    # reset_net(None) was an AttributeError ('NoneType' object has no attribute 'modules')
+    with pytest.raises(TypeError, match=r"expects the network \(a torch.nn.Module\), got NoneType; pass the model"):
+        call()
+
+
+def test_reset_net_of_a_list_of_modules_says_once_per_network():
+    with pytest.raises(TypeError, match="got list.*once per network"):
+        functional.reset_net([neuron.LIFNode()])

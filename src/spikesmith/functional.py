@@ -4,6 +4,9 @@
 >>> for x, y in loader:
 ...     out = net(encoder(x))
 ...     functional.reset_net(net)       # clear every neuron's state between batches
+
+A forgotten ``reset_net`` is caught: ``ForgottenResetWarning`` once per network (see
+``spikesmith.reset_check``); ``set_reset_check('error')`` makes it an error, ``'off'`` skips it.
 """
 
 from __future__ import annotations
@@ -11,10 +14,21 @@ from __future__ import annotations
 from torch import Tensor, nn
 
 from .module import MemoryModule, StepModule, check_step_mode
+from .reset_check import ForgottenResetError, ForgottenResetWarning, set_reset_check  # noqa: F401  (re-exported)
+
+
+def _check_net(net, caller: str) -> None:
+    """``net`` must be a module: ``reset_net(None)`` is a one-line TypeError, not an AttributeError."""
+    if not isinstance(net, nn.Module):
+        raise TypeError(
+            f"{caller} expects the network (a torch.nn.Module), got {type(net).__name__}; pass the model "
+            f"itself, e.g. functional.{caller}(net), once per network"
+        )
 
 
 def name_layers(net: nn.Module) -> None:
     """Give every step-mode-aware module its qualified name (used in error messages)."""
+    _check_net(net, "name_layers")
     for name, module in net.named_modules():
         if isinstance(module, StepModule):
             object.__setattr__(module, "_sf_name", f"{type(module).__name__} '{name or '<root>'}'")
@@ -22,6 +36,7 @@ def name_layers(net: nn.Module) -> None:
 
 def reset_net(net: nn.Module) -> None:
     """Reset the state of every stateful module in ``net`` (membrane back to ``v_init``)."""
+    _check_net(net, "reset_net")
     for module in net.modules():
         if isinstance(module, MemoryModule):
             module.reset()
@@ -29,6 +44,7 @@ def reset_net(net: nn.Module) -> None:
 
 def detach_net(net: nn.Module) -> None:
     """Detach every stateful module's state from the graph (truncated BPTT, chunked streams)."""
+    _check_net(net, "detach_net")
     for module in net.modules():
         if isinstance(module, MemoryModule):
             module.detach()
@@ -36,6 +52,7 @@ def detach_net(net: nn.Module) -> None:
 
 def set_step_mode(net: nn.Module, step_mode: str) -> None:
     """Switch every step-mode-aware module of ``net`` to ``'s'`` or ``'m'``."""
+    _check_net(net, "set_step_mode")
     check_step_mode(step_mode, "set_step_mode")
     name_layers(net)
     for module in net.modules():
@@ -45,6 +62,7 @@ def set_step_mode(net: nn.Module, step_mode: str) -> None:
 
 def set_backend(net: nn.Module, backend: str) -> None:
     """Set ``backend`` on every neuron of ``net`` that has one."""
+    _check_net(net, "set_backend")
     from .neuron.base import BaseNode, check_backend
 
     for module in net.modules():

@@ -142,5 +142,6 @@ def test_sequence_errors(x_seq):
         mon.sequence("1")
     mon.clear_recorded_data()
     assert mon.records == [] and mon["1"] == []
+    functional.reset_net(net)
     net(x_seq[:, :1])
     assert mon.sequence("1").shape == (T, 1, 2)

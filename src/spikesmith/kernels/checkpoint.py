@@ -24,6 +24,8 @@ import torch
 from torch import Tensor, nn
 from torch.utils.checkpoint import checkpoint
 
+from .. import reset_check
+
 
 def _stateful(net: nn.Module) -> list[tuple[nn.Module, list[str]]]:
     return [(m, list(m.memory_names())) for m in net.modules() if callable(getattr(m, "memory_names", None))]
@@ -67,8 +69,9 @@ def time_checkpoint(net: nn.Module, x_seq: Tensor, time_chunk: int = 8) -> Tenso
             _set(mods, before)
 
     outs = []
-    for x_chunk in x_seq.split(time_chunk):
-        y, *state = checkpoint(run, x_chunk, *_get(mods), use_reentrant=False)
-        _set(mods, state)
-        outs.append(y)
+    with reset_check.continuing():       # the chunks are one sequence: only the first is checked
+        for x_chunk in x_seq.split(time_chunk):
+            y, *state = checkpoint(run, x_chunk, *_get(mods), use_reentrant=False)
+            _set(mods, state)
+            outs.append(y)
     return outs[0] if len(outs) == 1 else torch.cat(outs)

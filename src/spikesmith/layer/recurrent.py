@@ -35,6 +35,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from .. import reset_check
 from ..dynamics import scan
 from ..module import MemoryModule
 from ._seq import check_seq, check_tensor, fold_time, has_memory, pin_single_step
@@ -157,10 +158,11 @@ class Recurrent(MemoryModule):
     def multi_step_forward(self, x_seq: Tensor) -> Tensor:
         check_seq(x_seq, self, "[T, N, ...]")
         pin_single_step(self)
-        if has_memory(self.layer_in):  # e.g. a Dropout mask or a neuron: must see the steps in order
-            s_seq, self.s_prev = scan(self._step_from_input, x_seq, self.s_prev)
-        else:
-            s_seq, self.s_prev = scan(self._step, fold_time(self.layer_in, x_seq), self.s_prev)
+        with reset_check.continuing():  # the neuron's steps are one multi-step call
+            if has_memory(self.layer_in):  # e.g. a Dropout mask or a neuron: must see the steps in order
+                s_seq, self.s_prev = scan(self._step_from_input, x_seq, self.s_prev)
+            else:
+                s_seq, self.s_prev = scan(self._step, fold_time(self.layer_in, x_seq), self.s_prev)
         return s_seq
 
     def forward(self, x: Tensor) -> Tensor:

@@ -18,7 +18,7 @@ import torch
 from torch import Tensor
 from torch.utils.hooks import RemovableHandle
 
-from .. import _config, kernels
+from .. import _config, kernels, reset_check
 from ..dynamics import fire, reset, scan
 from ..kernels import KernelSpec
 from ..kernels.arguments import EMPTY_SEQUENCE
@@ -294,9 +294,14 @@ class BaseNode(MemoryModule):
         return None
 
     def forward(self, x: Tensor) -> Tensor:
-        if self.step_mode == "s":
-            return self.single_step_forward(x)
-        return self.multi_step_forward(x)
+        mode = self.step_mode
+        run = self.single_step_forward if mode == "s" else self.multi_step_forward
+        if not reset_check.active():
+            return run(x)
+        reset_check.before_call(self, self.v, mode)          # the forgotten-reset check (spikesmith.reset_check)
+        out = run(x)
+        reset_check.after_call(self, self.v, mode, 1 if mode == "s" else x.shape[0], out)
+        return out
 
     # ----------------------------------------------------------------- hooks
     def register_step_hook(self, hook: StepHook) -> RemovableHandle:
