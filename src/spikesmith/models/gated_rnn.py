@@ -55,10 +55,10 @@ class GatedRNNOptions(ModelOptions):
                                               f"spikingjelly's gates have none")
     reset: Optional[str] = option(None, "the snntorch variant's reset after a spike: none, subtract or zero "
                                         "(default: none, snnTorch's); spikingjelly has none")
-    signed_output: str = option("none", "signed values as two spike channels: none, difference (pos - neg, "
-                                        "hidden features) or pair (both trains, 2 x hidden features)",
+    signed_output: str = option("none", "signed values as two spike channels, sent on as their difference "
+                                        "pos - neg (hidden features) or as the pair of trains (2 x hidden)",
                                 ("none", "difference", "pair"))
-    time_gate: str = option("none", "phased: a phased-LSTM time gate, the cells update only in the open phase of a "
+    time_gate: str = option("none", "a phased-LSTM time gate: the cells update only in the open phase of a "
                                     "learnable oscillation (periods e to T steps)", ("none", "phased"))
     readout: str = option("mean", "mean: read every step's spikes (the loss averages over T); last: the final "
                                   "step's only", ("mean", "last"))
