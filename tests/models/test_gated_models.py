@@ -164,3 +164,15 @@ def test_train_checkpoint_eval_and_load_give_the_trained_networks_outputs(name, 
         trained = ckpt["state_dict"]["rnn.cells.0.time_gate.tau"]
         assert torch.equal(loaded.rnn.cells[0].time_gate.tau, trained)
         assert not torch.equal(fresh.rnn.cells[0].time_gate.tau, trained)
+
+
+def test_the_report_rasters_the_stacks_output_spikes():
+    from spikesmith.training.config import TrainConfig
+    from spikesmith.training.report import one_sample_activity
+
+    torch.manual_seed(0)
+    net = SLSTM(in_features=5, num_classes=3, hidden=6, layers=2)
+    x = torch.rand(2, 7, 5) * 3                                # N x T x features (a temporal dataset)
+    raster, traces = one_sample_activity(net, x, TrainConfig(dataset="sfmnist", model="slstm", encoder="none"), temporal=True)
+    assert list(raster) == ["rnn (SpikingLSTM)"] and traces is None
+    assert raster["rnn (SpikingLSTM)"].shape == (7, 6) and set(raster["rnn (SpikingLSTM)"].ravel()) <= {0.0, 1.0}
