@@ -176,3 +176,13 @@ def test_the_report_rasters_the_stacks_output_spikes():
     raster, traces = one_sample_activity(net, x, TrainConfig(dataset="sfmnist", model="slstm", encoder="none"), temporal=True)
     assert list(raster) == ["rnn (SpikingLSTM)"] and traces is None
     assert raster["rnn (SpikingLSTM)"].shape == (7, 6) and set(raster["rnn (SpikingLSTM)"].ravel()) <= {0.0, 1.0}
+
+
+@pytest.mark.parametrize("flags, fragment", [
+    (["--threshold", "0.3"], "SLSTM: threshold applies to variant 'snntorch' only (spikingjelly's gates spike at 0)"),
+    (["--variant", "snntorch", "--layers", "two"], "config key 'layers' expects int, got 'two'"),
+    (["--neuron", "lif"], "option 'neuron' does not apply to model 'slstm'"),
+])
+def test_a_bad_flag_exits_2_naming_the_option(tmp_path, capsys, flags, fragment):
+    assert main(["train", "--dataset", "sfmnist", "--model", "slstm", *flags, "--out", str(tmp_path / "x")]) == 2
+    assert fragment in capsys.readouterr().err
