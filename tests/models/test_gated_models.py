@@ -186,3 +186,14 @@ def test_the_report_rasters_the_stacks_output_spikes():
 def test_a_bad_flag_exits_2_naming_the_option(tmp_path, capsys, flags, fragment):
     assert main(["train", "--dataset", "sfmnist", "--model", "slstm", *flags, "--out", str(tmp_path / "x")]) == 2
     assert fragment in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("name, options", [("slstm", {}), ("sgru", {"variant": "snntorch", "threshold": 0.05}),
+                                           ("slstm", {"time_gate": "phased", "layers": 2})])
+def test_the_loss_reaches_every_weight_through_the_surrogate(name, options):
+    torch.manual_seed(0)
+    net = build_model(name, **config_class(name)(hidden=6, **options).arguments(SEQ))
+    out = net(torch.rand(6, 8, 5) * 2)
+    nn.functional.cross_entropy(out.mean(0), torch.randint(3, (8,))).backward()
+    silent = [n for n, p in net.named_parameters() if p.grad is None or not bool(p.grad.abs().sum() > 0)]
+    assert silent == []
