@@ -43,11 +43,11 @@ def test_neuron_spec_checks_names_and_arguments_once():
 
 # ------------------------------------------------------------------------------- family configs
 def test_every_family_registers_a_config_with_arguments():
-    assert set(MODELS) == {"csnn", "fcsnn", "resnet", "rsnn", "vgg"}
+    assert set(MODELS) == {"csnn", "fcsnn", "resnet", "rsnn", "sgru", "slstm", "vgg"}
     image = ModelInput((1, 12, 12), 3)
     for name in MODELS:
         cfg = config_class(name)()
-        data = ModelInput((5, 7), 3, temporal=True) if name == "rsnn" else image
+        data = ModelInput((5, 7), 3, temporal=True) if name in ("rsnn", "sgru", "slstm") else image
         model = MODELS.get(name)(**cfg.arguments(data), ann=False)
         assert sum(p.numel() for p in model.parameters()) > 0, name
 

@@ -9,12 +9,13 @@ from .registry import MODELS, build_model, config_class, model_names, model_opti
 # each family registers itself in MODELS when its module is imported
 from .csnn import CSNN, CSNNConfig  # noqa: E402
 from .fcsnn import FCSNN, FCSNNConfig  # noqa: E402
+from .gated_rnn import SGRU, SLSTM, SGRUConfig, SLSTMConfig  # noqa: E402
 from .resnet import SEWBasicBlock, SpikingResNet, SpikingResNetConfig  # noqa: E402
 from .rsnn import RSNN, RSNNConfig  # noqa: E402
 from .vgg import SpikingVGG, SpikingVGGConfig  # noqa: E402
 
 __all__ = ["ACTIVATIONS", "CSNN", "CSNNConfig", "FCSNN", "FCSNNConfig", "MODELS", "ModelInput", "ModelOptions",
-           "NEURONS", "NeuronSpec", "RSNN", "RSNNConfig", "SEWBasicBlock", "SpikeOptions", "SpikingOptions",
+           "NEURONS", "NeuronSpec", "RSNN", "RSNNConfig", "SEWBasicBlock", "SGRU", "SGRUConfig", "SLSTM", "SLSTMConfig", "SpikeOptions", "SpikingOptions",
            "SpikingResNet", "SpikingResNetConfig", "SpikingVGG", "SpikingVGGConfig", "build_model", "config_class",
            "make_activation", "make_neuron", "model_names", "model_options", "option", "saved_arguments"]
 

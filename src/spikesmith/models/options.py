@@ -83,6 +83,9 @@ class ModelOptions:
 
     #: the encoder a static dataset gets when the config names none
     default_encoder: ClassVar[str] = "poisson"
+    #: what the ANN twin is, for logs and reports, where it is not the spiking net with an activation
+    #: in place of each neuron (``"nn.LSTM"``); None: ``'ANN <activation>'``
+    ann_twin: ClassVar[Optional[str]] = None
 
     @classmethod
     def owner(cls) -> str:

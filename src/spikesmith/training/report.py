@@ -12,12 +12,15 @@ from torch import nn
 from .. import functional
 from ..neuron import BaseNode
 from .config import TrainConfig
+from .stats import SPIKING_STACKS
 from .setup import describe_model, log, make_encoder
 
 
-def _spiking_layers(model: nn.Module) -> list[tuple[str, BaseNode]]:
+def _spiking_layers(model: nn.Module) -> list[tuple[str, nn.Module]]:
+    """Spiking neuron layers, and the gated spiking stacks (``layer.SpikingLSTM``), whose cells
+    hold no neuron module: their raster is the last layer's output."""
     return [(n, m) for n, m in model.named_modules()
-            if isinstance(m, BaseNode) and m.emits_spikes]
+            if (isinstance(m, BaseNode) and m.emits_spikes) or isinstance(m, SPIKING_STACKS)]
 
 
 def _time_first(outputs: list[torch.Tensor], step_mode: str) -> torch.Tensor:
@@ -27,7 +30,7 @@ def _time_first(outputs: list[torch.Tensor], step_mode: str) -> torch.Tensor:
 
 @torch.no_grad()
 def one_sample_activity(model: nn.Module, x: torch.Tensor, cfg: TrainConfig, temporal: bool):
-    """Spikes of every spiking layer (``T x neurons``) and membrane traces of the first one."""
+    """Spikes of every spiking layer (``T x neurons``) and membrane traces of the first neuron layer."""
     from .trainer import forward
 
     layers = _spiking_layers(model)
@@ -35,14 +38,14 @@ def one_sample_activity(model: nn.Module, x: torch.Tensor, cfg: TrainConfig, tem
     # layer.Recurrent) once per step with N x ...: both end as T x N x ... lists of calls
     calls: dict[str, list[torch.Tensor]] = {n: [] for n, _ in layers}
     volts: list[torch.Tensor] = []
+    first_name, first = next(((n, m) for n, m in layers if isinstance(m, BaseNode)), (None, None))
 
     def record(mod, i, o, name):
         calls[name].append(o.detach())
-        if name == layers[0][0] and mod.step_mode == "s" and isinstance(mod.v, torch.Tensor):
+        if name == first_name and mod.step_mode == "s" and isinstance(mod.v, torch.Tensor):
             volts.append(mod.v.detach().clone())
 
     handles = [m.register_forward_hook(lambda mod, i, o, name=n: record(mod, i, o, name)) for n, m in layers]
-    first = layers[0][1] if layers else None
     saved = first.store_v_seq if first is not None else False
     if first is not None:
         first.store_v_seq = True
@@ -54,9 +57,9 @@ def one_sample_activity(model: nn.Module, x: torch.Tensor, cfg: TrainConfig, tem
         v_seq = None
         if first is not None:
             v_seq = first.v_seq if first.step_mode == "m" else (torch.stack(volts) if volts else None)
-        if first is not None and v_seq is not None and layers[0][0] in spikes:
+        if first is not None and v_seq is not None and first_name in spikes:
             v = v_seq.flatten(2)[:, 0]
-            s = spikes[layers[0][0]]
+            s = spikes[first_name]
             # neurons that fire about half the time show charge, fire and reset best
             active = (s.sum(0) - s.shape[0] / 2).abs().argsort()[:6]
             threshold = first.v_threshold if isinstance(first.v_threshold, float) else None

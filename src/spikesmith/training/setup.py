@@ -59,9 +59,10 @@ def build(cfg: TrainConfig, input_shape: tuple, num_classes: int, temporal: bool
 
 def describe_model(cfg: TrainConfig) -> str:
     """``'ANN relu'`` or ``'SNN lif'``: what the run trains, for logs and reports."""
+    options = model_config(cfg.model, cfg.model_options)
     if cfg.ann:
-        return f"ANN {cfg.activation}"
-    neuron = model_config(cfg.model, cfg.model_options).neuron_name
+        return f"ANN {options.ann_twin or cfg.activation}"
+    neuron = options.neuron_name
     return f"SNN {neuron}" if neuron else "SNN"
 
 

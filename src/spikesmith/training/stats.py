@@ -4,7 +4,12 @@ from __future__ import annotations
 
 from torch import Tensor, nn
 
+from ..layer import SpikingGRU, SpikingLSTM
 from ..neuron import BaseNode
+
+#: layers that step their own spiking cells (no neuron module to hook): their output is the last
+#: layer's spikes, signed (pos - neg) where ``signed_output='difference'``, so a rate counts |spikes|
+SPIKING_STACKS = (SpikingLSTM, SpikingGRU)
 
 
 class FiringRateMeter:
@@ -22,11 +27,14 @@ class FiringRateMeter:
         self.counts: dict[str, int] = {}
         self._handles = []
         for name, module in net.named_modules():
-            if isinstance(module, BaseNode) and module.emits_spikes:
-                self._handles.append(module.register_forward_hook(self._hook(name or type(module).__name__)))
+            if (isinstance(module, BaseNode) and module.emits_spikes) or isinstance(module, SPIKING_STACKS):
+                self._handles.append(module.register_forward_hook(
+                    self._hook(name or type(module).__name__, signed=isinstance(module, SPIKING_STACKS))))
 
-    def _hook(self, name: str):
+    def _hook(self, name: str, signed: bool = False):
         def record(module: nn.Module, inputs, output: Tensor) -> None:
+            if signed:
+                output = output.abs()
             if self.keep_graph and output.requires_grad:
                 self._outputs.append(output.mean())
             self.sums[name] = self.sums.get(name, 0.0) + float(output.detach().sum())
