@@ -128,8 +128,15 @@ def test_bool_strings(text, value):
 
 
 def test_optional_keys_accept_none_strings():
-    cfg = make_config(overrides={"dataset": "digits", "threads": "null", "time_limit": "None", "encoder": "none"})
+    cfg = make_config(overrides={"dataset": "digits", "threads": "null", "time_limit": "None", "encoder": None})
     assert cfg.threads is None and cfg.time_limit is None and cfg.encoder is None
+
+
+def test_an_optional_string_keeps_the_word_none():
+    # `--encoder none` is the identity encoder; it used to become None (the model's default: poisson
+    # for digits), and a stored "none" (every temporal dataset's encoder) loaded as None, so
+    # `spikesmith eval` of an sfmnist checkpoint failed
+    assert make_config(overrides={"dataset": "digits", "encoder": "none"}).encoder == "none"
 
 
 def test_non_optional_string_keeps_the_word_none():

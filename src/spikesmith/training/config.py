@@ -75,7 +75,10 @@ def _coerce(key: str, value: Any, typ: Any) -> Any:
     """Convert ``value`` (possibly a string from the command line) to the field's type."""
     optional = get_origin(typ) is Union and type(None) in get_args(typ)
     base = [a for a in get_args(typ) if a is not type(None)][0] if optional else typ
-    if value is None or (isinstance(value, str) and value.lower() in {"none", "null"} and optional):
+    # "none" on the command line means None for an optional number; for an optional string it is a
+    # word (``--encoder none`` is the identity encoder, and a stored "none" must load as "none")
+    if value is None or (isinstance(value, str) and value.lower() in {"none", "null"} and optional
+                         and base is not str):
         if optional:
             return None
         raise ValueError(f"config key {key!r} must not be empty; expected {base.__name__}")
