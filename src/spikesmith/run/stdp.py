@@ -13,11 +13,13 @@ from .stdp_config import STDPConfig
 
 def run_stdp(cfg: STDPConfig, resume: Optional[str] = None) -> dict:
     """Train as configured; return the metrics written to ``metrics.json``."""
-    run = Run(cfg, resume, DistContext.from_env())
-    if cfg.model == "hybrid":
-        from .hybrid import run_hybrid
+    ctx = DistContext.from_env(cfg.dist_timeout)
+    with ctx.unresponsive_ranks_named():   # a rank that stops answering ends the job, named
+        run = Run(cfg, resume, ctx)
+        if cfg.model == "hybrid":
+            from .hybrid import run_hybrid
 
-        return run_hybrid(run)
-    from .diehl_cook import run_diehl_cook
+            return run_hybrid(run)
+        from .diehl_cook import run_diehl_cook
 
-    return run_diehl_cook(run)
+        return run_diehl_cook(run)
