@@ -209,7 +209,7 @@ def test_errors_name_the_node_and_the_field(tmp_path):
     nir.write(str(path), dense_graph())
     with h5py.File(path, "r+") as f:
         del f["node/nodes/lif/tau"]
-    with pytest.raises(ValueError, match="could not be read"):
+    with pytest.raises(ValueError, match=r"NIR node 'lif' \(LIF\) has no 'tau'"):
         from_nir(path)
 
 

@@ -58,6 +58,32 @@ def check_declared_sizes(path: pathlib.Path, max_bytes: int = MAX_BYTES) -> None
         raise ValueError(f"{path} is damaged (cut short?): {problems[0]}")
 
 
+def missing_field(path: pathlib.Path, field: Any, nir: Any) -> Optional[tuple[str, str]]:
+    """The node (its path in the file, its type) that lacks ``field`` although its NIR type has it,
+    to name it after ``nir.read`` failed with ``KeyError(field)``; None when none is found."""
+    import dataclasses
+
+    import h5py
+
+    found: list[tuple[str, str]] = []
+
+    def visit(name: str, obj: Any) -> None:
+        if found or not isinstance(obj, h5py.Group) or "type" not in obj or field in obj:
+            return
+        kind = obj["type"][()]
+        kind = kind.decode(errors="replace") if isinstance(kind, bytes) else str(kind)
+        cls = getattr(nir, kind, None)
+        if dataclasses.is_dataclass(cls) and field in {f.name for f in dataclasses.fields(cls)}:
+            found.append((name.rsplit("/", 1)[-1], kind))
+
+    try:
+        with h5py.File(path, "r") as f:
+            f.visititems(visit)
+    except (OSError, RuntimeError, KeyError, ValueError, UnicodeError):
+        return None
+    return found[0] if found else None
+
+
 class NodeFields:
     """The parameters of one NIR node, checked as they are read (see the module docstring)."""
 

@@ -42,6 +42,7 @@ from __future__ import annotations
 import io
 import math
 import pathlib
+import re
 import warnings
 from collections import OrderedDict
 from typing import Any, BinaryIO, Optional, Union
@@ -62,7 +63,7 @@ from ..neuron import (
 from .check import dynamics_issues, each_op, layer_issues, unsupported_neuron
 from .issues import Issue
 from .modules import Scale, SumPool2d, Threshold
-from .nirchecks import MAX_BYTES, NodeFields, check_declared_sizes, dry_run, input_shape
+from .nirchecks import MAX_BYTES, NodeFields, check_declared_sizes, dry_run, input_shape, missing_field
 from .neurons import entry_of
 from .ops import Op
 from .pipeline import export_model, sample_shape, write
@@ -286,6 +287,13 @@ def read_nir(path: PathLike, max_bytes: int = MAX_BYTES):
     try:
         return nir.read(str(path), type_check=True)
     except Exception as err:  # noqa: BLE001 - nir raises many kinds
+        # a parameter missing from a node reads as KeyError('tau') or "missing ... argument: 'tau'"
+        asked = re.search(r"argument: '(\w+)'", str(err)) if isinstance(err, TypeError) else None
+        field = err.args[0] if isinstance(err, KeyError) and err.args else (asked.group(1) if asked else None)
+        lacking = missing_field(path, field, nir) if isinstance(field, str) else None
+        if lacking is not None:
+            raise ValueError(f"{path}: NIR node {lacking[0]!r} ({lacking[1]}) has no {field!r}; every "
+                             f"parameter of a {lacking[1]} node needs a value (re-export the graph)") from None
         raise ValueError(f"{path} (NIR {version}) could not be read by NIR {ours}: {type(err).__name__}: {err}") from None
 
 
