@@ -151,3 +151,55 @@ def _state(pid: int) -> str:
         return Path(f"/proc/{pid}/stat").read_text().split(")")[-1].split()[0]
     except OSError:
         return "gone"
+
+
+# ---------------------------------------------------------------------------- the pieces, in one process
+def test_the_heartbeat_tells_a_silent_rank_from_a_live_one():
+    from spikesmith.training.distributed import _Heartbeat
+
+    store = dist.HashStore()
+    beats = [_Heartbeat(store, rank, 3, interval=0.05) for rank in range(3)]
+    beats[2].stop()                            # rank 2 freezes: its counter stands still
+    time.sleep(0.1)
+    try:
+        assert beats[0].silent_ranks() == [2]
+        assert beats[1].silent_ranks() == [2]
+    finally:
+        for beat in beats:
+            beat.stop()
+
+
+def test_a_collective_error_becomes_one_naming_the_silent_rank():
+    from spikesmith.training.distributed import DistContext, RankUnresponsiveError, _Heartbeat
+
+    store = dist.HashStore()
+    beats = [_Heartbeat(store, rank, 2, interval=0.05) for rank in range(2)]
+    ctx = DistContext(True, 0, 2, timeout_s=5, _heartbeat=beats[0])
+    gloo_timeout = RuntimeError("[gloo/transport/tcp/unbound_buffer.cc:78] Timed out waiting 5000ms for recv operation")
+    try:
+        with pytest.raises(RankUnresponsiveError, match="every rank is still alive.*raise --dist-timeout"):
+            with ctx.unresponsive_ranks_named():
+                raise gloo_timeout                 # both beat: slow, not gone
+        beats[1].stop()
+        with pytest.raises(RankUnresponsiveError, match=r"^rank 1 of 2 stopped answering"):
+            with ctx.unresponsive_ranks_named():
+                raise gloo_timeout
+        with pytest.raises(RuntimeError, match="a bug of ours"):   # not from the transport: unchanged
+            with ctx.unresponsive_ranks_named():
+                raise RuntimeError("a bug of ours")
+    finally:
+        for beat in beats:
+            beat.stop()
+
+
+def test_a_rank_that_never_comes_is_named_after_the_timeout(monkeypatch):
+    from spikesmith.training.distributed import DistContext, RankUnresponsiveError
+
+    for key, value in {"MASTER_ADDR": "127.0.0.1", "MASTER_PORT": str(free_port()), "RANK": "0", "WORLD_SIZE": "2",
+                       "LOCAL_RANK": "0"}.items():
+        monkeypatch.setenv(key, value)
+    start = time.monotonic()
+    with pytest.raises(RankUnresponsiveError, match=r"the 2 ranks did not all join within dist_timeout=1 s"):
+        DistContext.from_env(timeout_s=1)
+    assert time.monotonic() - start < 20
+    assert not dist.is_initialized()
