@@ -203,3 +203,20 @@ def test_a_rank_that_never_comes_is_named_after_the_timeout(monkeypatch):
         DistContext.from_env(timeout_s=1)
     assert time.monotonic() - start < 20
     assert not dist.is_initialized()
+
+
+def test_a_store_that_does_not_answer_is_said_so():
+    import threading
+
+    from spikesmith.training.distributed import DistContext, RankUnresponsiveError, _Heartbeat
+
+    class FrozenStore:           # what a TCPStore client says when its server's process is stopped
+        def add(self, key, value):
+            raise RuntimeError("Timed out after 5 seconds waiting for the store")
+
+    beat = _Heartbeat.__new__(_Heartbeat)      # no thread: only its reading side is under test
+    beat.store, beat.rank, beat.world_size, beat.interval, beat._stop = FrozenStore(), 1, 2, 0.01, threading.Event()
+    ctx = DistContext(True, 1, 2, timeout_s=5, _heartbeat=beat)
+    with pytest.raises(RankUnresponsiveError, match=r"store that tells which ranks are alive does not answer"):
+        with ctx.unresponsive_ranks_named():
+            raise RuntimeError("[gloo] Connection closed by peer [127.0.0.1]:1234")

@@ -96,6 +96,10 @@ class DistContext:
                     f"(its heartbeat stopped: the process is frozen or gone); {waited}; "
                     f"the last checkpoint written is complete: continue with --resume once every rank runs"
                 ) from None
+            if silent is None:
+                raise RankUnresponsiveError(
+                    f"{waited} in vain, and the store that tells which ranks are alive does not answer either: "
+                    f"its host (rank 0, or the torchrun agent) is frozen or gone ({_first_line(err)})") from None
             if "timed out" not in str(err).lower():
                 raise
             raise RankUnresponsiveError(
@@ -171,14 +175,14 @@ class _Heartbeat:
         # add(key, 0) reads without waiting: a rank that never beat reads 0
         return [self.store.add(_HEARTBEAT_KEY.format(r), 0) for r in range(self.world_size)]
 
-    def silent_ranks(self) -> list[int]:
-        """The other ranks whose counter stands still over three beats (empty if the store cannot tell)."""
+    def silent_ranks(self) -> Optional[list[int]]:
+        """The other ranks whose counter stands still over three beats (None: the store does not answer)."""
         try:
             before = self.counts()
             time.sleep(3 * self.interval)
             after = self.counts()
         except RuntimeError:
-            return []
+            return None
         return [r for r in range(self.world_size) if r != self.rank and after[r] == before[r]]
 
     def stop(self) -> None:
