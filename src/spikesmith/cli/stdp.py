@@ -17,6 +17,8 @@ HELP = {
     "max_rate": "input firing rate in Hz at intensity 1",
     "k": "winners per step of the lateral inhibition (none: no limit)",
     "time_limit": "stop training after this many minutes (checkpointed; --resume continues)",
+    "dist_timeout": "under torchrun: seconds a rank waits for the others; past it the job fails, naming the rank "
+                    "that stopped answering",
     "batch_size": "inputs simulated at once (default: 16; 1: the sequential rule)",
     "reduction": "sum (default: a batch moves the weights as far as its inputs one by one) | mean",
     "input_norm": "scale every image's input rates to this mean intensity (Fashion-MNIST preset: 0.286)",

@@ -27,6 +27,8 @@ HELP = {
     "random_flip": "mirror training samples left-right with probability 1/2 (images and event frames)",
     "random_shift": "translate training samples by up to this many pixels, zero-filled",
     "time_limit": "stop after the epoch that would pass this many minutes of training",
+    "dist_timeout": "under torchrun: seconds a rank waits for the others; past it the job fails, naming the rank "
+                    "that stopped answering",
 }
 
 

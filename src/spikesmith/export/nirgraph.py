@@ -42,6 +42,7 @@ from __future__ import annotations
 import io
 import math
 import pathlib
+import re
 import warnings
 from collections import OrderedDict
 from typing import Any, BinaryIO, Optional, Union
@@ -62,6 +63,7 @@ from ..neuron import (
 from .check import dynamics_issues, each_op, layer_issues, unsupported_neuron
 from .issues import Issue
 from .modules import Scale, SumPool2d, Threshold
+from .nirchecks import MAX_BYTES, NodeFields, check_declared_sizes, dry_run, input_shape, missing_field
 from .neurons import entry_of
 from .ops import Op
 from .pipeline import export_model, sample_shape, write
@@ -251,8 +253,11 @@ def write_nir(graph, path: PathLike) -> pathlib.Path:
 
 
 # ----------------------------------------------------------------------------- import
-def read_nir(path: PathLike):
-    """``nir.read`` with type checking, and errors that say what is wrong with the file."""
+def read_nir(path: PathLike, max_bytes: int = MAX_BYTES):
+    """``nir.read`` with type checking, and errors that say what is wrong with the file.
+
+    A file whose datasets declare more than ``max_bytes`` (default 1 GiB) is refused before any is read.
+    """
     nir = _nir()
     import h5py
 
@@ -263,53 +268,98 @@ def read_nir(path: PathLike):
         with h5py.File(path, "r") as f:
             version = f["version"][()] if "version" in f else None
             has_node = "node" in f
-    except OSError as err:
+    except (OSError, RuntimeError, KeyError, ValueError, UnicodeError) as err:  # h5py's errors on damaged files
         raise ValueError(f"{path} is not a NIR file (not readable as HDF5: {err})") from None
-    version = version.decode() if isinstance(version, bytes) else (None if version is None else str(version))
+    try:
+        version = version.decode() if isinstance(version, bytes) else (None if version is None else str(version))
+    except UnicodeError:
+        raise ValueError(f"{path} is not a NIR file: its version entry is not text") from None
     if not has_node or version is None:
         raise ValueError(f"{path} is not a NIR file: it has no {'version' if version is None else 'node'} entry")
     ours = getattr(nir, "version", None) or getattr(nir, "__version__", "?")
-    if version.split(".")[0] != str(ours).split(".")[0]:
+    if not version or version.split(".")[0] != str(ours).split(".")[0]:
         raise ValueError(f"{path} was written by NIR {version}; this reader is NIR {ours} (major versions differ); "
                          f"re-export the graph with NIR {str(ours).split('.')[0]}.x")
     try:
+        check_declared_sizes(path, max_bytes)
+    except OSError as err:
+        raise ValueError(f"{path} is not a NIR file (not readable as HDF5: {err})") from None
+    try:
         return nir.read(str(path), type_check=True)
     except Exception as err:  # noqa: BLE001 - nir raises many kinds
+        # a parameter missing from a node reads as KeyError('tau') or "missing ... argument: 'tau'"
+        asked = re.search(r"argument: '(\w+)'", str(err)) if isinstance(err, TypeError) else None
+        field = err.args[0] if isinstance(err, KeyError) and err.args else (asked.group(1) if asked else None)
+        lacking = missing_field(path, field, nir) if isinstance(field, str) else None
+        if lacking is not None:
+            raise ValueError(f"{path}: NIR node {lacking[0]!r} ({lacking[1]}) has no {field!r}; every "
+                             f"parameter of a {lacking[1]} node needs a value (re-export the graph)") from None
         raise ValueError(f"{path} (NIR {version}) could not be read by NIR {ours}: {type(err).__name__}: {err}") from None
 
 
-def from_nir(graph_or_path, dt: Optional[float] = None) -> nn.Sequential:
+def from_nir(graph_or_path, dt: Optional[float] = None, max_bytes: int = MAX_BYTES) -> nn.Sequential:
     """A multi-step spikesmith network (``nn.Sequential``, input ``[T, N, ...]``) simulating a NIR graph.
 
     Args:
         graph_or_path: a ``nir.NIRGraph`` or the path of a NIR file.
         dt: seconds per step; default the graph's ``metadata['spikesmith_dt']`` (graphs from ``to_nir``).
+        max_bytes: the most a file's datasets may declare (see :func:`read_nir`).
+
+    Every parameter is checked (present, finite, of the right rank), and with an Input node that
+    declares a shape the network runs one step on zeros, so that layers that do not fit each other
+    are named here (see :mod:`spikesmith.export.nirchecks`). Raises ValueError naming the node.
     """
     nir = _nir()
-    graph = read_nir(graph_or_path) if isinstance(graph_or_path, (str, pathlib.Path)) else graph_or_path
+    graph = read_nir(graph_or_path, max_bytes) if isinstance(graph_or_path, (str, pathlib.Path)) else graph_or_path
     if not isinstance(graph, nir.NIRGraph):
         raise TypeError(f"from_nir expects a nir.NIRGraph or a file path, got {type(graph).__name__}")
     if dt is None:
-        meta = graph.metadata if isinstance(graph.metadata, dict) else {}
+        meta = getattr(graph, "metadata", None)
+        meta = meta if isinstance(meta, dict) else {}
         if DT_KEY not in meta:
             raise ValueError("from_nir needs dt (seconds per step): NIR time constants are in seconds and this graph "
                              "does not store the step it was written with")
-        dt = float(np.asarray(meta[DT_KEY]))
+        stored = np.asarray(meta[DT_KEY])
+        if stored.size != 1 or stored.dtype.kind not in "iuf":
+            raise ValueError(f"the graph's metadata {DT_KEY!r} is {meta[DT_KEY]!r}, not a number of seconds; "
+                             f"pass dt= to from_nir")
+        dt = float(stored.reshape(-1)[0])
     dt = check_dt(dt)
     chain = _chain(graph, "graph")
     modules: "OrderedDict[str, nn.Module]" = OrderedDict()
+    node_of: dict[str, str] = {}
     for name, node in chain:
         for suffix, module in _node_modules(name, node, dt):
-            modules[(name + suffix).replace(".", "_")] = module
-    return nn.Sequential(modules)
+            key = (name + suffix).replace(".", "_")
+            modules[key], node_of[key] = module, name
+    net = nn.Sequential(modules)
+    shape = input_shape(graph, nir.Input)
+    if shape is not None:
+        dry_run(net, shape, node_of)
+    return net
 
 
 def _chain(graph, where: str) -> list:
     """The nodes of a sequential graph in order (nested chains inlined), Input/Output left out."""
     nir = _nir()
-    ins: dict[str, list] = {k: [] for k in graph.nodes}
-    outs: dict[str, list] = {k: [] for k in graph.nodes}
-    for a, b in graph.edges:
+    nodes, edges = getattr(graph, "nodes", None), getattr(graph, "edges", None)
+    if not isinstance(nodes, dict) or not nodes:
+        raise ValueError(f"NIR {where}: no nodes (nodes is {type(nodes).__name__}, a non-empty dict of name: node)")
+    for k, node in nodes.items():
+        if not isinstance(k, str) or not isinstance(node, nir.NIRNode):
+            raise ValueError(f"NIR {where}: node {k!r} is a {type(node).__name__}, not a NIR node (nir.NIRNode)")
+    if not isinstance(edges, (list, tuple)):
+        raise ValueError(f"NIR {where}: edges is {type(edges).__name__}, not a list of (source, target) pairs")
+    ins: dict[str, list] = {k: [] for k in nodes}
+    outs: dict[str, list] = {k: [] for k in nodes}
+    for edge in edges:
+        if not isinstance(edge, (list, tuple)) or len(edge) != 2:
+            raise ValueError(f"NIR {where}: edge {edge!r} is not a (source, target) pair of node names")
+        a, b = edge
+        for end in (a, b):
+            if not isinstance(end, str) or end not in nodes:
+                raise ValueError(f"NIR {where}: edge {tuple(edge)!r} names node {end!r}, which the graph has not "
+                                 f"got (its nodes: {', '.join(map(str, nodes))})")
         outs[a].append(b)
         ins[b].append(a)
     for k in graph.nodes:
@@ -368,7 +418,12 @@ def _steps(tau, dt: float, name: str, node: str, minimum: float = 1.0, strict: b
 
 
 def _is(a, b) -> bool:
-    return bool(np.allclose(np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64), rtol=1e-9, atol=0))
+    a, b = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
+    try:
+        np.broadcast_shapes(a.shape, b.shape)
+    except ValueError:      # shapes that do not fit: not equal (the dry run names the node)
+        return False
+    return bool(np.allclose(a, b, rtol=1e-9, atol=0))
 
 
 def _input_scale(factor, node: str):
@@ -382,79 +437,103 @@ def _input_scale(factor, node: str):
 def _node_modules(name: str, node, dt: float) -> list:
     nir = _nir()
     M = dict(step_mode="m")
+    p = NodeFields(name, node)
     if isinstance(node, nir.Affine) or isinstance(node, nir.Linear):
-        w = np.asarray(node.weight)
+        w = p.array("weight")
         if w.ndim != 2:
             raise ValueError(f"NIR node {name!r}: {type(node).__name__} with a {w.ndim}-d weight; from_nir reads 2-d "
                              f"weights (out_features x in_features)")
-        bias = isinstance(node, nir.Affine) and node.bias is not None
+        bias = isinstance(node, nir.Affine) and getattr(node, "bias", None) is not None
+        b = p.vector("bias", w.shape[0]) if bias else None
         m = layer.Linear(w.shape[1], w.shape[0], bias=bias, **M)
         with torch.no_grad():
             m.weight.copy_(torch.as_tensor(w))
             if bias:
-                m.bias.copy_(torch.as_tensor(np.asarray(node.bias)).reshape(-1))
+                m.bias.copy_(torch.as_tensor(b))
         return [("", m)]
     if isinstance(node, (nir.Conv1d, nir.Conv2d)):
-        w = np.asarray(node.weight)
         two = isinstance(node, nir.Conv2d)
+        n = 2 if two else 1
+        w = p.array("weight", ndim=[n + 2])
+        groups = p.int("groups", minimum=1)
+        if w.shape[0] % groups:
+            raise p.fail("groups", f"= {groups} does not divide the {w.shape[0]} output channels of the weight")
         cls = layer.Conv2d if two else layer.Conv1d
-        pad = node.padding if isinstance(node.padding, str) else _ints(node.padding, 2 if two else 1)
-        m = cls(w.shape[1] * int(node.groups), w.shape[0], tuple(w.shape[2:]), stride=_ints(node.stride, 2 if two else 1),
-                padding=pad, dilation=_ints(node.dilation, 2 if two else 1), groups=int(node.groups), bias=True, **M)
+        padding = getattr(node, "padding", None)
+        if isinstance(padding, (str, bytes)):
+            pad = padding.decode() if isinstance(padding, bytes) else padding
+            if pad not in ("same", "valid"):
+                raise p.fail("padding", f"is {pad!r}; expected 'same', 'valid' or whole numbers >= 0")
+        else:
+            pad = p.ints("padding", n, minimum=0)
+        stride, dilation = p.ints("stride", n, minimum=1), p.ints("dilation", n, minimum=1)
+        if pad == "same" and any(s != 1 for s in stride):
+            raise p.fail("padding", f"'same' needs stride 1, got stride {list(stride)}")
+        bias = p.vector("bias", w.shape[0])
+        m = cls(w.shape[1] * groups, w.shape[0], tuple(w.shape[2:]), stride=stride if two else stride[0],
+                padding=pad if two or isinstance(pad, str) else pad[0], dilation=dilation if two else dilation[0],
+                groups=groups, bias=True, **M)
         with torch.no_grad():
             m.weight.copy_(torch.as_tensor(w))
-            bias = torch.as_tensor(np.asarray(node.bias, dtype=np.float64)).reshape(-1)
-            m.bias.copy_(bias.expand(w.shape[0]) if bias.numel() == 1 else bias)
+            m.bias.copy_(torch.as_tensor(bias))
         return [("", m)]
     if isinstance(node, nir.Flatten):
-        start, end = int(node.start_dim), int(node.end_dim)
+        start, end = p.int("start_dim"), p.int("end_dim")
         return [("", layer.Flatten(start + 1 if start >= 0 else start, end + 1 if end >= 0 else end, **M))]
     if isinstance(node, (nir.AvgPool2d, nir.SumPool2d)):
-        k, s, p = _ints(node.kernel_size, 2), _ints(node.stride, 2), _ints(node.padding, 2)
+        k, s, pad = p.ints("kernel_size", 2, minimum=1), p.ints("stride", 2, minimum=1), p.ints("padding", 2, minimum=0)
+        if any(2 * q > kk for q, kk in zip(pad, k)):
+            raise p.fail("padding", f"{list(pad)} is more than half the kernel {list(k)}")
         if isinstance(node, nir.AvgPool2d):
-            return [("", layer.AvgPool2d(k, s, p, **M))]
-        return [("", SumPool2d(k, s, p, **M))]
+            return [("", layer.AvgPool2d(k, s, pad, **M))]
+        return [("", SumPool2d(k, s, pad, **M))]
     if isinstance(node, nir.Scale):
-        return [("", Scale(_compact(node.scale), **M))]
+        return [("", Scale(_compact(p.array("scale")), **M))]
     if isinstance(node, nir.Threshold):
-        return [("", Threshold(_compact(node.threshold), **M))]
+        return [("", Threshold(_compact(p.array("threshold")), **M))]
     if isinstance(node, nir.CubaLIF) or isinstance(node, nir.CubaLI):
-        tau_syn = _steps(node.tau_syn, dt, "tau_syn", name, strict=False)
-        tau_mem = _steps(node.tau_mem, dt, "tau_mem", name)
-        ts = np.asarray(node.tau_syn, dtype=np.float64) / dt
-        tm = np.asarray(node.tau_mem, dtype=np.float64) / dt
-        w_in_factor = np.asarray(node.w_in, dtype=np.float64) / ts
-        r = np.asarray(node.r, dtype=np.float64)
+        tau_syn_s, tau_mem_s = p.array("tau_syn"), p.array("tau_mem")
+        tau_syn = _steps(tau_syn_s, dt, "tau_syn", name, strict=False)
+        tau_mem = _steps(tau_mem_s, dt, "tau_mem", name)
+        ts = tau_syn_s / dt
+        tm = tau_mem_s / dt
+        w_in_factor = p.array("w_in") / ts
+        r = p.array("r")
         decay_input = not _is(r, tm) or _is(r, 1.0)
         factor = w_in_factor * (r if decay_input else 1.0)
         pre = _input_scale(factor, name)
-        v_leak = _compact(node.v_leak)
+        v_leak_s = p.array("v_leak")
+        v_leak = _compact(v_leak_s)
         if isinstance(node, nir.CubaLI):
             return pre + [("", CubaLINode(tau_syn, tau_mem, decay_input=decay_input, v_leak=v_leak, **M))]
-        v_reset = _compact(node.v_reset)
-        leak = None if _is(node.v_leak, node.v_reset) else v_leak
+        v_reset_s = p.array("v_reset")
+        leak = None if _is(v_leak_s, v_reset_s) else v_leak
         return pre + [("", CubaLIFNode(tau_syn, tau_mem, decay_input=decay_input, v_leak=leak,
-                                       v_threshold=_compact(node.v_threshold), v_reset=v_reset, v_init=v_leak, **M))]
+                                       v_threshold=_compact(p.array("v_threshold")), v_reset=_compact(v_reset_s),
+                                       v_init=v_leak, **M))]
     if isinstance(node, (nir.LIF, nir.LI)):
-        tau = _steps(node.tau, dt, "tau", name)
-        t = np.asarray(node.tau, dtype=np.float64) / dt
-        r = np.asarray(node.r, dtype=np.float64)
+        tau_s = p.array("tau")
+        tau = _steps(tau_s, dt, "tau", name)
+        t = tau_s / dt
+        r = p.array("r")
         decay_input = not _is(r, t) or _is(r, 1.0)
         pre = _input_scale(r, name) if decay_input else []
-        v_leak = _compact(node.v_leak)
+        v_leak_s = p.array("v_leak")
+        v_leak = _compact(v_leak_s)
         if isinstance(node, nir.LI):
             if isinstance(v_leak, float):
                 return pre + [("", NonSpikingLIFNode(tau, decay_input=decay_input, v_rest=v_leak, v_init=v_leak, **M))]
             return pre + [("", CubaLINode(1.0, tau, decay_input=decay_input, v_leak=v_leak, **M))]
-        leak = None if _is(node.v_leak, node.v_reset) else v_leak
-        return pre + [("", LIFNode(tau, decay_input=decay_input, v_leak=leak, v_threshold=_compact(node.v_threshold),
-                                   v_reset=_compact(node.v_reset), v_init=v_leak, **M))]
+        v_reset_s = p.array("v_reset")
+        leak = None if _is(v_leak_s, v_reset_s) else v_leak
+        return pre + [("", LIFNode(tau, decay_input=decay_input, v_leak=leak, v_threshold=_compact(p.array("v_threshold")),
+                                   v_reset=_compact(v_reset_s), v_init=v_leak, **M))]
     if isinstance(node, nir.IF):
-        pre = _input_scale(np.asarray(node.r, dtype=np.float64) * dt, name)
-        return pre + [("", IFNode(v_threshold=_compact(node.v_threshold), v_reset=_compact(node.v_reset), v_init=0.0,
-                                  **M))]
+        pre = _input_scale(p.array("r") * dt, name)
+        return pre + [("", IFNode(v_threshold=_compact(p.array("v_threshold")), v_reset=_compact(p.array("v_reset")),
+                                  v_init=0.0, **M))]
     if isinstance(node, nir.I):
-        pre = _input_scale(np.asarray(node.r, dtype=np.float64) * dt, name)
+        pre = _input_scale(p.array("r") * dt, name)
         return pre + [("", IntegratorNode(v_init=0.0, **M))]
     if isinstance(node, nir.Delay):
         raise ValueError(f"NIR node {name!r}: Delay has no spikesmith equivalent (axonal delays are not modelled)")
@@ -462,10 +541,3 @@ def _node_modules(name: str, node, dt: float) -> list:
                      f"Conv1d, Conv2d, Flatten, AvgPool2d, SumPool2d, Scale, Threshold, IF, LIF, CubaLIF, LI, CubaLI, I "
                      f"and nested chains")
 
-
-def _ints(v, n: int) -> tuple:
-    a = np.asarray(v).reshape(-1)
-    vals = tuple(int(x) for x in a)
-    if len(vals) == 1:
-        vals = vals * n
-    return vals if n > 1 else vals[0]

@@ -32,7 +32,12 @@ def train(cfg: TrainConfig, resume: Optional[str] = None, dist: Optional[Any] = 
     options that may not change, finite weights unless ``allow_nonfinite``); ``dist`` is a
     :class:`~spikesmith.training.distributed.DistContext` (default: from the ``torchrun`` environment).
     """
-    ctx = dist or DistContext.from_env()
+    ctx = dist or DistContext.from_env(cfg.dist_timeout)
+    with ctx.unresponsive_ranks_named():   # a rank that stops answering ends the job, named
+        return _train(cfg, resume, ctx)
+
+
+def _train(cfg: TrainConfig, resume: Optional[str], ctx: DistContext) -> dict:
     cfg = resolve_defaults(cfg)                                   # config
     run = Run(cfg, resume, ctx, rules=resume_rules.GRADIENT, allow_nonfinite=allow_nonfinite)
     if cfg.reuse_memory:

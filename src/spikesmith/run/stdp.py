@@ -18,11 +18,13 @@ def run_stdp(cfg: STDPConfig, resume: Optional[str] = None, allow_nonfinite: boo
     ``resume`` continues from a checkpoint of an earlier run (see ``run.resume``); weights holding
     NaN or Inf are refused unless ``allow_nonfinite``.
     """
-    run = Run(cfg, resume, DistContext.from_env(), rules=resume_rules_for(cfg.model), allow_nonfinite=allow_nonfinite)
-    if cfg.model == "hybrid":
-        from .hybrid import run_hybrid
+    ctx = DistContext.from_env(cfg.dist_timeout)
+    with ctx.unresponsive_ranks_named():   # a rank that stops answering ends the job, named
+        run = Run(cfg, resume, ctx, rules=resume_rules_for(cfg.model), allow_nonfinite=allow_nonfinite)
+        if cfg.model == "hybrid":
+            from .hybrid import run_hybrid
 
-        return run_hybrid(run)
-    from .diehl_cook import run_diehl_cook
+            return run_hybrid(run)
+        from .diehl_cook import run_diehl_cook
 
-    return run_diehl_cook(run)
+        return run_diehl_cook(run)

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from typing import Any, Optional
 
 from ..training.config import read_config_values
+from ..training.distributed import DEFAULT_TIMEOUT_S
 from ..learning.assign import VOTES
 
 
@@ -59,6 +60,7 @@ class STDPConfig:
     threads: Optional[int] = None
     time_limit: Optional[float] = None     # minutes of training after which the run stops (checkpointed)
     checkpoint_every: int = 200            # batches between checkpoints (and at every epoch end)
+    dist_timeout: float = DEFAULT_TIMEOUT_S  # seconds a torchrun rank waits for the others before the run fails
     # output
     out: Optional[str] = None
     report: bool = True
@@ -124,6 +126,7 @@ def _validate(cfg: STDPConfig) -> None:
         (cfg.test_subset is None or cfg.test_subset >= 1, "test_subset must be >= 1"),
         (cfg.assign_subset is None or cfg.assign_subset >= 1, "assign_subset must be >= 1"),
         (cfg.time_limit is None or cfg.time_limit > 0, "time_limit must be > 0 minutes"),
+        (cfg.dist_timeout > 0, "dist_timeout must be > 0 seconds"),
         (cfg.vote in VOTES, f"vote must be {' or '.join(VOTES)}, got {cfg.vote!r}"),
     ]
     for ok, message in checks:

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any, Optional, Union, get_args, get_origin, get_type_hints
 
 from ..data.event_frames import NFMNIST_METHODS
+from .distributed import DEFAULT_TIMEOUT_S
 
 
 @dataclass
@@ -61,7 +62,7 @@ class TrainConfig:
     channels_last: bool = False            # conv models in channels_last memory (see the trainer)
     time_limit: Optional[float] = None     # minutes of training after which the run stops early
     nonfinite_loss: str = "error"          # a NaN/Inf batch loss: error (stop the run) | skip (count it in metrics.json)
-    dist_timeout: float = 300.0            # seconds a torchrun rank waits for the others before the run fails
+    dist_timeout: float = DEFAULT_TIMEOUT_S  # seconds a torchrun rank waits for the others before the run fails
     # output
     out: Optional[str] = None
     report: bool = True
