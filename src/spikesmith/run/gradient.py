@@ -34,10 +34,10 @@ def train(cfg: TrainConfig, resume: Optional[str] = None, dist: Optional[Any] = 
     """
     ctx = dist or DistContext.from_env(cfg.dist_timeout)
     with ctx.unresponsive_ranks_named():   # a rank that stops answering ends the job, named
-        return _train(cfg, resume, ctx)
+        return _train(cfg, resume, ctx, allow_nonfinite)
 
 
-def _train(cfg: TrainConfig, resume: Optional[str], ctx: DistContext) -> dict:
+def _train(cfg: TrainConfig, resume: Optional[str], ctx: DistContext, allow_nonfinite: bool) -> dict:
     cfg = resolve_defaults(cfg)                                   # config
     run = Run(cfg, resume, ctx, rules=resume_rules.GRADIENT, allow_nonfinite=allow_nonfinite)
     if cfg.reuse_memory:
