@@ -24,6 +24,8 @@ How a case ends:
 ``crash``        the worker died (a signal such as SIGSEGV, or a non-zero exit).
 ``hang``         no answer within the case's timeout.
 ``wrong``        ``run()`` returned ``"wrong: why"``: a silent wrong result.
+                 (``"hang: why"`` is a hang the case timed itself, and ``"clean: message"`` a clean
+                 error another process printed: a job of several processes.)
 ``lost``         ``run()`` returned ``"lost: why"``: data the user had is gone.
 
 Cases run in order in a forked child (so closures work and torch is imported once); the parent
@@ -118,9 +120,12 @@ def _run_one(case: Case) -> tuple[str, str]:
         return "valid", ""
     verdict = str(verdict)
     kind, _, why = verdict.partition(":")
-    if kind.strip() in ("wrong", "lost"):
+    if kind.strip() in ("wrong", "lost", "hang"):
         return kind.strip(), why.strip()
-    raise ValueError(f"case returned {verdict!r}; return None, 'wrong: why' or 'lost: why'")
+    if kind.strip() == "clean":
+        return "clean error", why.strip()
+    raise ValueError(f"case returned {verdict!r}; return None, 'wrong: why', 'lost: why', 'hang: why' or "
+                     f"'clean: message'")
 
 
 def _worker(cases: list[Case], start: int, write_fd: int, memory_bytes: int | None) -> None:
