@@ -13,8 +13,10 @@ from .resnet import SEWBasicBlock, SpikingResNet, SpikingResNetConfig  # noqa: E
 from .rsnn import RSNN, RSNNConfig  # noqa: E402
 from .vgg import SpikingVGG, SpikingVGGConfig  # noqa: E402
 from .lsm import LiquidOutput, LiquidStateMachine  # noqa: E402  (not a `spikesmith train` family yet)
+from .lsm_readout import LogisticReadout, RidgeReadout  # noqa: E402
 
-__all__ = ["ACTIVATIONS", "CSNN", "LiquidOutput", "LiquidStateMachine", "CSNNConfig", "FCSNN", "FCSNNConfig", "MODELS", "ModelInput", "ModelOptions",
+__all__ = ["ACTIVATIONS", "CSNN", "CSNNConfig", "FCSNN", "FCSNNConfig", "MODELS", "ModelInput", "ModelOptions",
            "NEURONS", "NeuronSpec", "RSNN", "RSNNConfig", "SEWBasicBlock", "SpikeOptions", "SpikingOptions",
            "SpikingResNet", "SpikingResNetConfig", "SpikingVGG", "SpikingVGGConfig", "build_model", "config_class",
            "make_activation", "make_neuron", "model_names", "model_options", "option", "saved_arguments"]
+__all__ += ["LiquidOutput", "LiquidStateMachine", "LogisticReadout", "RidgeReadout"]
