@@ -120,10 +120,7 @@ class LiquidStateMachine(nn.Module):
             delays_ms = _check_pairs(delays_ms, "delays_ms")
         self.n_inputs, self.lam, self.dt = n_inputs, float(lam), float(dt)
         self.n_neurons = n = self.grid[0] * self.grid[1] * self.grid[2]
-        self.generator = torch.Generator().manual_seed(int(seed))
-        self.register_buffer("neuron_type", wiring.assign_types(n, excitatory_fraction, self.generator))
-        n_exc = int((self.neuron_type == wiring.EXCITATORY).sum())
-
+        n_exc = wiring.excitatory_count(n, excitatory_fraction)
         expected = wiring.expected_connections(self.grid, lam, probability, n_exc)
         limit = _physical_memory_gb() / 2 if max_memory_gb is None else float(max_memory_gb)
         need = (expected * _BYTES_PER_CONNECTION + n * (n_inputs + 64) * 4) / 2**30
@@ -136,6 +133,8 @@ class LiquidStateMachine(nn.Module):
                          f"(e.g. 2) and some probability > 0")
         if expected == 0:
             raise ValueError(no_connection)
+        self.generator = torch.Generator().manual_seed(int(seed))
+        self.register_buffer("neuron_type", wiring.assign_types(n, excitatory_fraction, self.generator))
         pre, post = wiring.sample_connections(self.grid, self.neuron_type, lam, probability, self.generator)
         if pre.numel() == 0:
             raise ValueError(no_connection + f" (expected {expected:.2g} connections, drew none)")

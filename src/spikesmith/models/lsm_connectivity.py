@@ -9,9 +9,9 @@ excitatory neurons (80% by default). Dale's law: a connection's sign is its pres
 
 Neurons are numbered x-major: ``index = (x * ny + y) * nz + z``, so a slab of x values is a
 contiguous index range; sampling visits, for each slab of presynaptic neurons, only the
-postsynaptic slab within the cut-off distance (where the probability falls below ``CUTOFF``, a
-truncation that drops fewer than 1e-12 connections per pair considered), which keeps long grids
-linear in the neuron count.
+postsynaptic slabs within the cut-off distance (beyond which the probability is below ``CUTOFF``,
+1e-7, about the resolution of the float32 draws), which keeps long grids linear in the neuron
+count.
 """
 
 from __future__ import annotations
@@ -24,10 +24,10 @@ import torch
 from torch import Tensor
 
 __all__ = ["CONNECTION_PROBABILITY", "CUTOFF", "DELAY_MS", "MEAN_WEIGHT_NA", "PairValues", "assign_types",
-           "check_grid", "delay_steps", "expected_connections", "grid_positions", "sample_connections",
+           "check_grid", "delay_steps", "excitatory_count", "expected_connections", "grid_positions", "sample_connections",
            "sample_weights"]
 
-CUTOFF = 1e-12
+CUTOFF = 1e-7      # float32 uniform draws resolve about 6e-8: pairs below this are skipped
 EXCITATORY, INHIBITORY = 0, 1
 
 
@@ -68,9 +68,13 @@ def grid_positions(grid) -> Tensor:
     return torch.stack([a.reshape(-1) for a in axes], dim=1).to(torch.float64)
 
 
+def excitatory_count(n: int, excitatory_fraction: float) -> int:
+    return int(round(n * excitatory_fraction))
+
+
 def assign_types(n: int, excitatory_fraction: float, generator: torch.Generator) -> Tensor:
     """int64 [n]: 0 for excitatory, 1 for inhibitory; exactly round(n * fraction) excitatory."""
-    n_exc = int(round(n * excitatory_fraction))
+    n_exc = excitatory_count(n, excitatory_fraction)
     types = torch.ones(n, dtype=torch.int64)
     types[torch.randperm(n, generator=generator)[:n_exc]] = EXCITATORY
     return types
@@ -101,24 +105,30 @@ def sample_connections(grid, types: Tensor, lam: float, probability: PairValues,
     """(pre_index, post_index), int64, of the sampled connections, each pair drawn once."""
     nx, ny, nz = check_grid(grid)
     plane = ny * nz
-    positions = grid_positions(grid)
-    c = probability.matrix()
+    positions = grid_positions(grid).float()
+    c = probability.matrix().float()
     c_max = float(c.max())
     if lam == 0 or c_max == 0:
         empty = torch.zeros(0, dtype=torch.int64)
         return empty, empty
     reach = math.ceil(lam * math.sqrt(math.log(c_max / CUTOFF)))
     slabs = max(1, min(nx, max_chunk // max(1, plane * plane * (2 * reach + 1))))
+    inhibitory = types.float()
+    # C by pair type as arithmetic on the 0/1 types: c00 + (c10 - c00) pre + (c01 - c00) post + ...
+    c00, c01, c10, c11 = float(c[0, 0]), float(c[0, 1]), float(c[1, 0]), float(c[1, 1])
     pres, posts = [], []
     for x0 in range(0, nx, slabs):
         x1 = min(nx, x0 + slabs)
         lo, hi = max(0, x0 - reach) * plane, min(nx, x1 + reach) * plane
         pre = torch.arange(x0 * plane, x1 * plane)
         post = torch.arange(lo, hi)
-        d2 = ((positions[pre, None, :] - positions[None, post, :]) ** 2).sum(-1)
-        p = c[types[pre][:, None], types[post][None, :]] * torch.exp(-d2 / (lam * lam))
-        p[pre[:, None] == post[None, :]] = 0.0
-        hit = torch.rand(p.shape, generator=generator, dtype=torch.float64) < p
+        d2 = torch.zeros(pre.numel(), post.numel())
+        for axis in range(3):
+            d2 += (positions[pre, axis][:, None] - positions[post, axis][None, :]) ** 2
+        a, b = inhibitory[pre][:, None], inhibitory[post][None, :]
+        p = c00 + (c10 - c00) * a + (c01 - c00) * b + (c11 - c10 - c01 + c00) * (a * b)
+        p = p * torch.exp(d2 * (-1.0 / (lam * lam))) * (d2 > 0)          # d2 == 0: the neuron itself
+        hit = torch.rand(p.shape, generator=generator) < p
         i, j = hit.nonzero(as_tuple=True)
         pres.append(pre[i])
         posts.append(post[j])

@@ -106,7 +106,7 @@ class LogisticReadout(nn.Module):
                 optimiser.zero_grad()
                 loss.backward()
                 optimiser.step()
-                total += float(loss) * pick.numel()
+                total += loss.item() * pick.numel()
             losses.append(total / z.shape[0])
         return losses
 
