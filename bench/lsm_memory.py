@@ -1,7 +1,7 @@
 """Liquid state machine: memory capacity against reservoir size, stepping time per 1,000 neurons
 per step, and delayed recall of spike patterns, measured in one process.
 
-    nice python bench/lsm_memory.py                   # three sizes, ~2-4 min on 1 core
+    nice python bench/lsm_memory.py                   # three sizes, about 1-3 min on 1 core
     python bench/lsm_memory.py --bins 1500 --threads 2
 
 Memory capacity (Jaeger): one input stream u(bin) i.i.d. uniform in [0, 1], held for
@@ -79,7 +79,7 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--lengths", type=int, nargs="+", default=[15, 45, 135], help="grid x (y = z = 3)")
     parser.add_argument("--bins", type=int, default=3000)
-    parser.add_argument("--bin-steps", type=int, default=5)
+    parser.add_argument("--bin-steps", type=int, default=10)
     parser.add_argument("--gain", type=float, default=0.15)
     parser.add_argument("--max-delay", type=int, default=30)
     parser.add_argument("--threads", type=int, default=1)

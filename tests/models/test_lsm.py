@@ -237,3 +237,15 @@ def test_bad_inputs_get_a_clear_error(liquid):
         liquid(torch.zeros(10, 2, 3), read_times=(10,))
     with pytest.raises(ValueError, match="n_inputs"):
         LiquidStateMachine(n_inputs=0)
+
+
+def test_a_loaded_state_dict_replaces_the_wiring_and_its_delay_groups(tmp_path):
+    a, b = LiquidStateMachine(n_inputs=2, seed=7), LiquidStateMachine(n_inputs=2, seed=8)
+    assert a.n_connections != b.n_connections
+    torch.save(b.state_dict(), tmp_path / "liquid.pt")
+    a.load_state_dict(torch.load(tmp_path / "liquid.pt"))
+    x = (torch.rand(40, 2, 2, generator=torch.Generator().manual_seed(0)) < 0.2).float()
+    assert a.n_connections == b.n_connections
+    assert torch.equal(a(x).spikes, b(x).spikes)
+    with pytest.raises(RuntimeError, match="same grid"):
+        a.load_state_dict(LiquidStateMachine(n_inputs=2, grid=(5, 3, 3)).state_dict())

@@ -15,11 +15,22 @@ d steps. Synapses are STATIC (fixed weights; the paper's dynamic Markram-Tsodyks
 built). Wiring, weight proportions and delays: see :mod:`.lsm_connectivity`.
 
 Weight scale: the paper's means (E->E 30, E->I 60, I->E -19, I->I -19 nA) are multiplied by
-``weight_scale`` (threshold units per nA). 1/15 would be the paper's own units; with static
-synapses that liquid saturates (about 110 Hz mean rate under four 20 Hz Poisson inputs on the
-default grid, near the refractory limit), so the default ``DEFAULT_WEIGHT_SCALE`` is a quarter
-of it, 0.25/15: about 40 Hz under the same input (0.1/15: 15 Hz), and silent without input
-(measured on the default 15 x 3 x 3 grid, seed 0).
+``weight_scale`` (threshold units per nA). 1/15 would be the paper's own units (15 mV threshold,
+1 MOhm); with static synapses that liquid runs near saturation, so the default
+``DEFAULT_WEIGHT_SCALE`` is a quarter of it, 0.25/15. Measured on the default 15 x 3 x 3 grid
+(seed 0; one input stream u ~ U(0, 1) held 10 ms, current 0.15 u; memory capacity over delays
+0..20 bins, ``analysis.memory_curve``):
+
+    weight_scale x 15    0 (no recurrence)   0.1    0.25    0.5    1 (paper units)
+    mean rate (Hz)       17                  31     50      92     129
+    memory capacity      0.89                1.47   1.69    1.34   1.22
+
+so 0.25/15 is active but not saturated, and where this liquid remembers most. The liquid is
+silent without input (V rests at ``v_reset`` = 0.9 with ``background`` 0.9, the paper's 13.5 mV).
+Bulkier grids (more neighbours than a 3 x 3 cross-section) drive each neuron harder: lower
+``weight_scale`` there.
+
+Initial state: V = v_reset, no synaptic current, no refractory neuron, zero traces.
 
 >>> lsm = LiquidStateMachine(n_inputs=28)                 # 15 x 3 x 3 = 135 neurons, seed 0
 >>> out = lsm(x_seq)                                      # x_seq [T, N, 28]
@@ -143,19 +154,8 @@ class LiquidStateMachine(nn.Module):
         values = values * float(weight_scale)
         self.register_buffer("recurrent_weight", to_sparse_weight(post, pre, values, (n, n)))
 
-        # delay groups: (delay steps, excitatory presynaptic?) -> CSR matrix, stepped separately
-        steps = wiring.delay_steps(delays_ms, dt).matrix().long()
-        delay = steps[pre_type, post_type]
-        self._groups = []
-        for d in sorted(set(delay.tolist())):
-            for excitatory in (True, False):
-                keep = (delay == d) & ((pre_type == wiring.EXCITATORY) == excitatory)
-                if bool(keep.any()):
-                    name = f"_w_delay{d}_{'exc' if excitatory else 'inh'}"
-                    self.register_buffer(name, to_sparse_weight(post[keep], pre[keep], values[keep], (n, n)),
-                                         persistent=False)
-                    self._groups.append((name, d, excitatory))
-        self.max_delay = max(d for _, d, _ in self._groups)
+        self.delay_steps = wiring.delay_steps(delays_ms, dt)
+        self._build_delay_groups()
 
         # input: a dense [n, n_inputs] matrix, each column non-zero on a random input_fraction of rows
         picked = torch.rand(n, n_inputs, generator=self.generator) < input_fraction
@@ -178,6 +178,48 @@ class LiquidStateMachine(nn.Module):
         self.expected_connections = expected
         for p in self.parameters():
             p.requires_grad_(False)
+
+    def _build_delay_groups(self) -> None:
+        """Split ``recurrent_weight`` by (delay in steps, presynaptic type): one CSR matrix each,
+        non-persistent buffers (they follow .to()), rebuilt when a state dict is loaded."""
+        for name, _, _ in getattr(self, "_groups", []):
+            delattr(self, name)
+        n = self.n_neurons
+        coo = self.recurrent_weight.to_sparse_coo().coalesce()
+        post, pre = coo.indices()
+        values = coo.values()
+        pre_type, post_type = self.neuron_type[pre], self.neuron_type[post]
+        delay = self.delay_steps.matrix().long().to(pre.device)[pre_type, post_type]
+        self._groups = []
+        for d in sorted(set(delay.tolist())):
+            for excitatory in (True, False):
+                keep = (delay == d) & ((pre_type == wiring.EXCITATORY) == excitatory)
+                if bool(keep.any()):
+                    name = f"_w_delay{d}_{'exc' if excitatory else 'inh'}"
+                    self.register_buffer(name, to_sparse_weight(post[keep], pre[keep], values[keep], (n, n)),
+                                         persistent=False)
+                    self._groups.append((name, d, excitatory))
+        self.max_delay = max((d for _, d, _ in self._groups), default=1)
+
+    def _load_from_state_dict(self, state_dict, prefix, local_metadata, strict, missing_keys, unexpected_keys,
+                              error_msgs):
+        # a sparse buffer of another reservoir has another number of connections: take it as it is
+        for name in ("recurrent_weight", "neuron_type"):
+            key = prefix + name
+            if key in state_dict:
+                given = state_dict[key]
+                mine = getattr(self, name)
+                if given.shape != mine.shape or given.layout != mine.layout:
+                    error_msgs.append(f"{key}: a reservoir of shape {tuple(mine.shape)} ({mine.layout}) cannot "
+                                      f"load {tuple(given.shape)} ({given.layout}); build it with the same grid")
+                    continue
+                setattr(self, name, given.to(mine.device))
+        rest = {k: v for k, v in state_dict.items()
+                if k not in (prefix + "recurrent_weight", prefix + "neuron_type")}
+        missing = []
+        super()._load_from_state_dict(rest, prefix, local_metadata, strict, missing, unexpected_keys, error_msgs)
+        missing_keys.extend(k for k in missing if k not in state_dict)
+        self._build_delay_groups()
 
     @property
     def n_connections(self) -> int:
