@@ -11,7 +11,8 @@ MC = sum over delays k = 0 ... ``--max-delay`` bins of corr(u(bin - k), ridge re
 fitted on the first 70% of the bins, measured on the rest (``analysis.memory_curve``).
 Sizes grow along x with a 3 x 3 cross-section, so every size has the same neighbourhood and the
 same default weight scale applies. Stepping time: a 10,000-neuron grid (40 x 25 x 10), batch 1 and 16.
-Delayed recall: 4 random spike patterns (8 channels, 30 steps) then 30 steps of noise; a logistic
+Delayed recall: 8 random spike patterns (8 channels, 30 steps) then 60 steps of noise (2% per
+step and channel); a logistic
 readout on the final liquid state (train 400 / test 200), next to the same readout on the input
 filtered with the liquid's own 30 ms trace (the memory the input alone carries).
 """
@@ -59,8 +60,8 @@ def stepping(batch: int, steps: int = 50):
 
 
 def recall(seed: int):
-    x, labels = delayed_pattern_recall(600, n_patterns=4, n_channels=8, pattern_steps=30, delay_steps=30,
-                                       seed=seed)
+    x, labels = delayed_pattern_recall(600, n_patterns=8, n_channels=8, pattern_steps=30, delay_steps=60,
+                                       noise_rate=0.02, seed=seed)
     lsm = LiquidStateMachine(n_inputs=8, seed=seed)
     states = lsm(x, record_spikes=False).states[-1]
     decay = math.exp(-1.0 / 30.0)
@@ -69,7 +70,7 @@ def recall(seed: int):
         trace = trace * decay + x[t]
     accuracies = []
     for features in (states, trace):
-        readout = LogisticReadout(features.shape[1], 4)
+        readout = LogisticReadout(features.shape[1], 8)
         readout.fit(features[:400], labels[:400], epochs=200, lr=0.02, weight_decay=1e-3)
         accuracies.append(float((readout.predict(features[400:]) == labels[400:]).float().mean()))
     return accuracies
@@ -102,7 +103,7 @@ def main():
         print(f"# stepping {lsm.n_neurons} neurons ({lsm.n_connections} connections), batch {batch}: "
               f"{ms:.3f} ms per 1,000 neurons per step ({ms / batch:.3f} per sample)", flush=True)
     liquid, inputs = recall(args.seed)
-    print(f"# delayed recall (4 patterns, 30-step delay, chance 0.25): liquid final state {liquid:.3f}, "
+    print(f"# delayed recall (8 patterns, 60-step delay, chance 0.125): liquid final state {liquid:.3f}, "
           f"input trace alone {inputs:.3f}")
 
 

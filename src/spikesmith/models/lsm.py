@@ -256,15 +256,16 @@ class LiquidStateMachine(nn.Module):
         times = self._read_times(read_times, steps)
         wanted = {t: i for i, t in enumerate(times)}
         dtype = self.input_weight.dtype
-        drive = torch.matmul(x_seq.to(dtype), self.input_weight.T).permute(0, 2, 1).contiguous()  # [T, n, N]
-        v = torch.full((n, batch), self.v_reset, dtype=dtype)
+        drive = torch.matmul(x_seq.to(self.input_weight), self.input_weight.T)
+        drive = drive.permute(0, 2, 1).contiguous()                          # [T, n, N]: neurons first
+        v = torch.full((n, batch), self.v_reset, dtype=dtype, device=drive.device)
         i_exc, i_inh, trace = torch.zeros_like(v), torch.zeros_like(v), torch.zeros_like(v)
-        refractory_left = torch.zeros((n, batch), dtype=torch.int64)
+        refractory_left = torch.zeros((n, batch), dtype=torch.int64, device=drive.device)
         refractory = self.refractory_steps[:, None].expand(n, batch)
         history = [torch.zeros_like(v) for _ in range(self.max_delay)]      # history[-d] = S(t - d)
         groups = [(getattr(self, name), d, excitatory) for name, d, excitatory in self._groups]
-        spikes = torch.zeros((steps, batch, n), dtype=x_seq.dtype) if record_spikes else None
-        states = torch.zeros((len(times), batch, n), dtype=x_seq.dtype)
+        spikes = torch.zeros((steps, batch, n), dtype=x_seq.dtype, device=drive.device) if record_spikes else None
+        states = torch.zeros((len(times), batch, n), dtype=x_seq.dtype, device=drive.device)
         for t in range(steps):
             i_exc.mul_(self.syn_decay_exc).add_(drive[t])
             i_inh.mul_(self.syn_decay_inh)
