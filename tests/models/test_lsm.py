@@ -220,6 +220,12 @@ def test_separation_grows_with_input_distance(liquid):
     (dict(connection_probability=PairValues(1.5, 0.2, 0.4, 0.1)), ValueError, "connection_probability.ee"),
     (dict(grid=(2000, 1000, 100)), MemoryError, "GiB"),
     (dict(lam=1e4, grid=(100, 100, 10), max_memory_gb=1.0), MemoryError, "expected connections"),
+    (dict(grid=(10**12, 1, 1)), MemoryError, "GiB"),
+    (dict(weight_scale=float("nan")), ValueError, "weight_scale must be a finite"),
+    (dict(tau_m=float("inf")), ValueError, "tau_m must be a finite"),
+    (dict(delays_ms=PairValues(float("inf"), 0.8, 0.8, 0.8)), ValueError, "delays_ms.ee"),
+    (dict(refractory_ms=(-1.0, 2.0)), ValueError, "refractory_ms"),
+    (dict(v_reset=1.0), ValueError, "below v_threshold"),
 ])
 def test_bad_reservoirs_get_a_clear_error(kwargs, error, words):
     start = time.perf_counter()
@@ -235,6 +241,14 @@ def test_bad_inputs_get_a_clear_error(liquid):
         liquid(torch.zeros(10, 2, 4))
     with pytest.raises(ValueError, match="read_times"):
         liquid(torch.zeros(10, 2, 3), read_times=(10,))
+    with pytest.raises(ValueError, match="read_times is empty"):
+        liquid(torch.zeros(10, 2, 3), read_times=())
+    with pytest.raises(ValueError, match="T = 0"):
+        liquid(torch.zeros(0, 2, 3))
+    with pytest.raises(ValueError, match="NaN"):
+        liquid(torch.full((4, 2, 3), float("nan")))
+    with pytest.raises(ValueError, match="finite"):
+        RidgeReadout().fit(torch.full((5, 2), float("nan")), torch.zeros(5))
     with pytest.raises(ValueError, match="n_inputs"):
         LiquidStateMachine(n_inputs=0)
 

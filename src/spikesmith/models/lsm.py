@@ -70,13 +70,24 @@ def _physical_memory_gb() -> float:
         return 8.0
 
 
+def _is_number(value) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def _check_finite(owner: str, **values) -> None:
+    for name, value in values.items():
+        if not (_is_number(value) and math.isfinite(value)):
+            raise ValueError(f"{owner}: {name} must be a finite number, got {value!r}")
+
+
 def _check_pairs(values, name: str, low: float = 0.0, high: float = math.inf) -> PairValues:
     if not isinstance(values, PairValues):
         raise TypeError(f"LiquidStateMachine: {name} must be a PairValues(ee, ei, ie, ii), got {values!r}")
     for field in ("ee", "ei", "ie", "ii"):
         v = getattr(values, field)
-        if not (isinstance(v, (int, float)) and low <= v <= high):
-            raise ValueError(f"LiquidStateMachine: {name}.{field} must be a number in [{low}, {high}], got {v!r}")
+        if not (_is_number(v) and math.isfinite(v) and low <= v <= high):
+            raise ValueError(f"LiquidStateMachine: {name}.{field} must be a finite number in [{low}, {high}], "
+                             f"got {v!r}")
     return values
 
 
@@ -107,6 +118,21 @@ class LiquidStateMachine(nn.Module):
                  refractory_ms: tuple = (3.0, 2.0), input_fraction: float = 0.3, input_weight: float = 1.2,
                  tau_trace: float = 30.0, seed: int = 0, max_memory_gb: Optional[float] = None):
         super().__init__()
+        _check_finite("LiquidStateMachine", lam=lam, excitatory_fraction=excitatory_fraction,
+                      weight_scale=weight_scale, weight_cv=weight_cv, dt=dt, tau_m=tau_m, v_threshold=v_threshold,
+                      v_reset=v_reset, v_rest=v_rest, background=background, tau_syn_exc=tau_syn_exc,
+                      tau_syn_inh=tau_syn_inh, input_fraction=input_fraction, input_weight=input_weight,
+                      tau_trace=tau_trace)
+        if v_reset >= v_threshold:
+            raise ValueError(f"LiquidStateMachine: v_reset ({v_reset}) must be below v_threshold ({v_threshold})")
+        if (not isinstance(refractory_ms, (tuple, list)) or len(refractory_ms) != 2
+                or not all(_is_number(r) and math.isfinite(r) and r >= 0 for r in refractory_ms)):
+            raise ValueError(f"LiquidStateMachine: refractory_ms must be (excitatory, inhibitory) ms >= 0, got "
+                             f"{refractory_ms!r}; e.g. (3.0, 2.0), or (0, 0) for none")
+        if not isinstance(seed, int) or isinstance(seed, bool) or seed < 0:
+            raise ValueError(f"LiquidStateMachine: seed must be an int >= 0, got {seed!r}")
+        if max_memory_gb is not None and not (_is_number(max_memory_gb) and max_memory_gb > 0):
+            raise ValueError(f"LiquidStateMachine: max_memory_gb must be > 0 (GiB) or None, got {max_memory_gb!r}")
         if not isinstance(n_inputs, int) or isinstance(n_inputs, bool) or n_inputs < 1:
             raise ValueError(f"LiquidStateMachine: n_inputs must be a positive int, got {n_inputs!r}")
         self.grid = wiring.check_grid(grid)
@@ -232,11 +258,16 @@ class LiquidStateMachine(nn.Module):
     def _read_times(self, read_times, steps: int) -> tuple:
         if read_times is None:
             read_times = (-1,)
-        elif isinstance(read_times, int):
+        if isinstance(read_times, bool) or not isinstance(read_times, (int, tuple, list, range)):
+            raise ValueError(f"LiquidStateMachine: read_times must be a step index or a sequence of them, got "
+                             f"{read_times!r}")
+        if isinstance(read_times, int):
             read_times = (read_times,)
+        if len(read_times) == 0:
+            raise ValueError("LiquidStateMachine: read_times is empty; name at least one step (default: (-1,))")
         out = []
         for t in read_times:
-            if not isinstance(t, int) or not -steps <= t < steps:
+            if not isinstance(t, int) or isinstance(t, bool) or not -steps <= t < steps:
                 raise ValueError(f"LiquidStateMachine: read_times must be step indices in [-{steps}, {steps - 1}] "
                                  f"for a {steps}-step input, got {t!r}")
             out.append(t % steps)
@@ -250,9 +281,15 @@ class LiquidStateMachine(nn.Module):
             shape = tuple(x_seq.shape) if isinstance(x_seq, Tensor) else type(x_seq).__name__
             raise ValueError(f"LiquidStateMachine expects input of shape [T, N, n_inputs={self.n_inputs}], got "
                              f"{shape}; add a time dimension (x.unsqueeze(0)) or a batch one as needed")
+        if x_seq.is_complex():
+            raise TypeError(f"LiquidStateMachine expects real inputs (spikes or currents), got {x_seq.dtype}")
         if not x_seq.is_floating_point():
             x_seq = x_seq.float()
         steps, batch, n = x_seq.shape[0], x_seq.shape[1], self.n_neurons
+        if steps < 1:
+            raise ValueError("LiquidStateMachine: the input has no time step (T = 0); give at least one step")
+        if not bool(torch.isfinite(x_seq).all()):
+            raise ValueError("LiquidStateMachine: the input holds NaN or infinite values; clean or clamp it first")
         times = self._read_times(read_times, steps)
         wanted = {t: i for i, t in enumerate(times)}
         dtype = self.input_weight.dtype

@@ -24,6 +24,8 @@ def _check_features(x: Tensor, owner: str, n_features: Optional[int] = None) -> 
                          f"times with states.permute(1, 0, 2).flatten(1)")
     if n_features is not None and x.shape[1] != n_features:
         raise ValueError(f"{owner}: trained on {n_features} features, got {x.shape[1]}")
+    if x.is_complex() or not bool(torch.isfinite(x).all()):
+        raise ValueError(f"{owner}: features must be real and finite (no NaN or inf)")
     return x.to(torch.float64)
 
 
@@ -39,7 +41,7 @@ class RidgeReadout(nn.Module):
 
     def __init__(self, alpha: float = 1e-3):
         super().__init__()
-        if not alpha >= 0:
+        if isinstance(alpha, bool) or not isinstance(alpha, (int, float)) or not 0 <= alpha < float("inf"):
             raise ValueError(f"RidgeReadout: alpha must be >= 0, got {alpha}")
         self.alpha = float(alpha)
         self.weight: Optional[Tensor] = None
@@ -47,6 +49,8 @@ class RidgeReadout(nn.Module):
     def fit(self, x: Tensor, y: Tensor) -> "RidgeReadout":
         """x [n, features]; y [n] or [n, outputs] (integer class labels: give one-hot targets)."""
         x = _check_features(x, "RidgeReadout.fit")
+        if not isinstance(y, Tensor) or not bool(torch.isfinite(y.double()).all()):
+            raise ValueError("RidgeReadout.fit: targets must be a finite tensor [n] or [n, outputs]")
         y = y.to(torch.float64)
         if y.dim() == 1:
             y = y[:, None]
@@ -72,7 +76,8 @@ class LogisticReadout(nn.Module):
 
     def __init__(self, n_features: int, n_classes: int):
         super().__init__()
-        if n_features < 1 or n_classes < 2:
+        if any(not isinstance(v, int) or isinstance(v, bool) for v in (n_features, n_classes)) \
+                or n_features < 1 or n_classes < 2:
             raise ValueError(f"LogisticReadout: needs n_features >= 1 and n_classes >= 2, got {n_features}, "
                              f"{n_classes}")
         self.linear = nn.Linear(n_features, n_classes)
