@@ -91,7 +91,8 @@ class LogisticReadout(nn.Module):
         labels = labels.long()
         if labels.shape != (x.shape[0],) or labels.min() < 0 or labels.max() >= self.linear.out_features:
             raise ValueError(f"LogisticReadout.fit: labels must be [n_samples={x.shape[0]}] ints in "
-                             f"[0, {self.linear.out_features - 1}], got shape {tuple(labels.shape)}")
+                             f"[0, {self.linear.out_features - 1}], got shape {tuple(labels.shape)}"
+                             + (f", values {int(labels.min())}..{int(labels.max())}" if labels.numel() else ""))
         mean, std = standardise(x)
         self.mean.copy_(mean.float())
         self.std.copy_(std.float())
