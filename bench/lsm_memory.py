@@ -15,6 +15,12 @@ Delayed recall: 8 random spike patterns (8 channels, 30 steps) then 60 steps of 
 step and channel); a logistic
 readout on the final liquid state (train 400 / test 200), next to the same readout on the input
 filtered with the liquid's own 30 ms trace (the memory the input alone carries).
+
+Measured 2026-12-04 on a shared 2-core x86_64 (load ~4), 1 thread, ``nice``, 56 s in all:
+MC 2.14 / 2.26 / 2.26 for 135 / 405 / 1215 neurons (the memory is set by the 30 ms time
+constants and 10 ms bins, not the size); 10,000 neurons (105,508 connections): 0.072 ms per
+1,000 neurons per step at batch 1, 0.375 at batch 16 (0.023 per sample); delayed recall
+0.635 from the liquid against 0.285 from the input trace alone (chance 0.125).
 """
 
 from __future__ import annotations

@@ -163,8 +163,9 @@ class LiquidStateMachine(nn.Module):
         need = (expected * _BYTES_PER_CONNECTION + n * (n_inputs + 64) * 4) / 2**30
         if need > limit:
             raise MemoryError(f"LiquidStateMachine: a {self.grid} reservoir with lam={lam} needs about {need:.3g} "
-                              f"GiB ({expected:.3g} expected connections, {n} neurons x {n_inputs} input weights), more than the limit "
-                              f"{limit:.3g} GiB; use a smaller grid, lam or n_inputs, or raise max_memory_gb")
+                              f"GiB ({expected:.3g} expected connections, {n} neurons x {n_inputs} input weights), "
+                              f"more than the limit {limit:.3g} GiB; use a smaller grid, lam or n_inputs, or raise "
+                              f"max_memory_gb")
         no_connection = (f"LiquidStateMachine: grid {self.grid} with lam={lam} and connection_probability "
                          f"{probability} makes no recurrent connection; use a grid of >= 2 neurons, lam > 0 "
                          f"(e.g. 2) and some probability > 0")
