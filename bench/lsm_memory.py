@@ -8,7 +8,9 @@ Memory capacity (Jaeger): one input stream u(bin) i.i.d. uniform in [0, 1], held
 ``--bin-steps`` steps of 1 ms and injected as a current (``--gain`` x u) into the neurons the input
 reaches; the liquid state (spike traces, tau 30 ms) is read at the end of every bin, and
 MC = sum over delays k = 0 ... ``--max-delay`` bins of corr(u(bin - k), ridge reconstruction)^2,
-fitted on the first 70% of the bins, measured on the rest (``analysis.memory_curve``).
+fitted on the first 70% of the bins, measured on the rest (``analysis.memory_curve``). ``MC no
+rec`` is the same liquid with its recurrent weights at 0 (weight_scale=0): what the neurons'
+own time constants remember.
 Sizes grow along x with a 3 x 3 cross-section, so every size has the same neighbourhood and the
 same default weight scale applies. Stepping time: a 10,000-neuron grid (40 x 25 x 10), batch 1 and 16.
 Delayed recall: 8 random spike patterns (8 channels, 30 steps) then 60 steps of noise (2% per
@@ -16,11 +18,12 @@ step and channel); a logistic
 readout on the final liquid state (train 400 / test 200), next to the same readout on the input
 filtered with the liquid's own 30 ms trace (the memory the input alone carries).
 
-Measured 2026-12-04 on a shared 2-core x86_64 (load ~4), 1 thread, ``nice``, 56 s in all:
-MC 2.14 / 2.26 / 2.26 for 135 / 405 / 1215 neurons (the memory is set by the 30 ms time
-constants and 10 ms bins, not the size); 10,000 neurons (105,508 connections): 0.072 ms per
-1,000 neurons per step at batch 1, 0.375 at batch 16 (0.023 per sample); delayed recall
-0.635 from the liquid against 0.285 from the input trace alone (chance 0.125).
+Measured 2026-12-04 on a shared 2-core x86_64 (load ~4), 1 thread, ``nice``:
+MC 2.14 / 2.26 / 2.26 for 135 / 405 / 1215 neurons, against 0.97 / 0.66 / 0.99 without
+recurrence (the recurrence doubles it; the size barely matters, as the memory is set by the
+30 ms time constants and 10 ms bins); 10,000 neurons (105,508 connections): 0.070 ms per 1,000
+neurons per step at batch 1, 0.315 at batch 16 (0.020 per sample); delayed recall 0.630 from the
+liquid against 0.285 from the input trace alone (chance 0.125).
 """
 
 from __future__ import annotations
@@ -37,8 +40,8 @@ from spikesmith.data.temporal_tasks import delayed_pattern_recall
 from spikesmith.models import LiquidStateMachine, LogisticReadout
 
 
-def memory(grid, bins: int, bin_steps: int, gain: float, max_delay: int, seed: int):
-    lsm = LiquidStateMachine(n_inputs=1, grid=grid, seed=seed)
+def memory(grid, bins: int, bin_steps: int, gain: float, max_delay: int, seed: int, **options):
+    lsm = LiquidStateMachine(n_inputs=1, grid=grid, seed=seed, **options)
     u = torch.rand(bins, generator=torch.Generator().manual_seed(seed + 100))
     x = (gain * u).repeat_interleave(bin_steps)[:, None, None]
     ends = tuple(range(bin_steps - 1, bins * bin_steps, bin_steps))
@@ -95,15 +98,17 @@ def main():
     torch.set_num_threads(args.threads)
     print(f"# {platform.processor() or platform.machine()}, torch {torch.__version__}, {args.threads} thread(s)")
     print(f"# memory capacity: {args.bins} bins of {args.bin_steps} ms, delays 0..{args.max_delay} bins")
-    print(f"{'grid':>12} {'neurons':>8} {'conns':>7} {'rate Hz':>8} {'MC':>6} {'ms/1k/step':>11}  MC_k k=0..5")
+    print(f"{'grid':>12} {'neurons':>8} {'conns':>7} {'rate Hz':>8} {'MC':>6} {'MC no rec':>9} {'ms/1k/step':>11}"
+          f"  MC_k k=0..5")
     for length in args.lengths:
         grid = (length, 3, 3)
         lsm, curve, per_thousand_ms = memory(grid, args.bins, args.bin_steps, args.gain, args.max_delay,
                                                 args.seed)
         rate = firing_rate_hz(lsm, args.gain, args.bin_steps, args.seed)
+        _, isolated, _ = memory(grid, args.bins, args.bin_steps, args.gain, args.max_delay, args.seed, weight_scale=0.0)
         head = " ".join(f"{v:.2f}" for v in curve.r2[:6].tolist())
         print(f"{str(grid):>12} {lsm.n_neurons:>8} {lsm.n_connections:>7} {rate:>8.1f} {curve.capacity:>6.2f} "
-              f"{per_thousand_ms:>11.3f}  {head}", flush=True)
+              f"{isolated.capacity:>9.2f} {per_thousand_ms:>11.3f}  {head}", flush=True)
     for batch in (1, 16):
         ms, lsm = stepping(batch)
         print(f"# stepping {lsm.n_neurons} neurons ({lsm.n_connections} connections), batch {batch}: "
