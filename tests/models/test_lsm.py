@@ -263,3 +263,46 @@ def test_a_loaded_state_dict_replaces_the_wiring_and_its_delay_groups(tmp_path):
     assert torch.equal(a(x).spikes, b(x).spikes)
     with pytest.raises(RuntimeError, match="same grid"):
         a.load_state_dict(LiquidStateMachine(n_inputs=2, grid=(5, 3, 3)).state_dict())
+
+
+def test_dynamic_synapse_step_reproduces_the_tsodyks_markram_recursion():
+    """Spikes at steps 0, 10 and 13 (dt 1 ms) of an E->E synapse (U 0.5, D 1100 ms, F 50 ms)."""
+    from spikesmith.models.lsm_synapses import tsodyks_markram_step
+
+    use, depression, facilitation = 0.5, 1100.0, 50.0
+    spikes = {0, 10, 13}
+    u, r, last, expected = use, 1.0, None, []
+    for t in sorted(spikes):                          # the recursion, spike to spike
+        if last is not None:
+            gap = t - last
+            u, r = use + u * (1 - use) * math.exp(-gap / facilitation), \
+                1 + (r - u * r - 1) * math.exp(-gap / depression)      # both from the old u, r
+        expected.append(u * r)
+        last = t
+    excess, recovered, got = torch.zeros(1, 1, dtype=torch.float64), torch.ones(1, 1, dtype=torch.float64), []
+    for t in range(14):
+        spiked = torch.full((1, 1), float(t in spikes), dtype=torch.float64)
+        efficacy, excess, recovered = tsodyks_markram_step(
+            spiked, excess, recovered, torch.tensor(use, dtype=torch.float64),
+            torch.tensor(math.exp(-1 / depression), dtype=torch.float64),
+            torch.tensor(math.exp(-1 / facilitation), dtype=torch.float64))
+        if t in spikes:
+            got.append(float(efficacy))
+        else:
+            assert float(efficacy) == 0.0
+    assert got == pytest.approx(expected, rel=1e-12)
+    assert got[0] == 0.5 and got[1] < got[0], "this synapse depresses"
+
+
+def test_dynamic_liquid_first_spike_has_efficacy_u_and_the_run_is_seeded():
+    static = _two_neuron_chain()
+    dynamic = _two_neuron_chain(synapses="dynamic")
+    assert torch.equal(static, dynamic), "U * A = 50 still fires neuron 1 at the same step"
+    a = LiquidStateMachine(n_inputs=2, synapses="dynamic", seed=4)
+    x = (torch.rand(60, 2, 2, generator=torch.Generator().manual_seed(0)) < 0.2).float()
+    out = a(x)
+    assert out.spikes.sum() > 0
+    assert torch.equal(out.spikes, LiquidStateMachine(n_inputs=2, synapses="dynamic", seed=4)(x).spikes)
+    assert not torch.equal(out.spikes, LiquidStateMachine(n_inputs=2, seed=4, weight_scale=1 / 15)(x).spikes)
+    with pytest.raises(ValueError, match="synapses must be one of"):
+        LiquidStateMachine(n_inputs=2, synapses="markram")

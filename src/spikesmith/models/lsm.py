@@ -11,8 +11,11 @@ units, so 1 nA maps to 1/15 at the paper's 1 MOhm):
     r(t) = r(t-1) exp(-dt/tau_trace) + S(t)                                  (the liquid state)
 
 W_exc,d / W_inh,d are the recurrent connections from excitatory / inhibitory neurons with delay
-d steps. Synapses are STATIC (fixed weights; the paper's dynamic Markram-Tsodyks synapses are not
-built). Wiring, weight proportions and delays: see :mod:`.lsm_connectivity`.
+d steps. Synapses are STATIC by default (fixed weights, stepped as sparse CSR products). With
+``synapses="dynamic"`` each connection is a Tsodyks-Markram synapse (:mod:`.lsm_synapses`, the
+paper's U, D, F per pair type): its current jumps by A u R, with per-connection state, stepped as
+a gather and ``index_add`` over the connections (slower than the static CSR step). Wiring, weight
+proportions and delays: see :mod:`.lsm_connectivity`.
 
 Weight scale: the paper's means (E->E 30, E->I 60, I->E -19, I->I -19 nA) are multiplied by
 ``weight_scale`` (threshold units per nA). 1/15 would be the paper's own units (15 mV threshold,
@@ -25,7 +28,9 @@ Weight scale: the paper's means (E->E 30, E->I 60, I->E -19, I->I -19 nA) are mu
     mean rate (Hz)       17                  31     50      92     129
     memory capacity      0.89                1.47   1.69    1.34   1.22
 
-so 0.25/15 is active but not saturated, and where this liquid remembers most. The liquid is
+so 0.25/15 is active but not saturated, and where this liquid remembers most. Dynamic synapses
+(efficacy u R < 1) default to the paper's 1/15: about 22 Hz under four 20 Hz Poisson inputs,
+where static synapses at 1/15 fire at about 118 Hz. The liquid is
 silent without input (V rests at ``v_reset`` = 0.9 with ``background`` 0.9, the paper's 13.5 mV).
 Bulkier grids (more neighbours than a 3 x 3 cross-section) drive each neuron harder: lower
 ``weight_scale`` there.
@@ -48,12 +53,18 @@ from torch import Tensor, nn
 
 from ..dynamics import leaky_charge
 from ..dynamics.sparse_step import sparse_spike_matmul, to_sparse_weight
+from .lsm_synapses import tsodyks_markram_step
 from . import lsm_connectivity as wiring
+from . import lsm_synapses as synapse_tables
 from .lsm_connectivity import CONNECTION_PROBABILITY, DELAY_MS, MEAN_WEIGHT_NA, PairValues
 
-__all__ = ["DEFAULT_WEIGHT_SCALE", "LiquidOutput", "LiquidStateMachine"]
+__all__ = ["DEFAULT_WEIGHT_SCALE", "LiquidOutput", "LiquidStateMachine", "SYNAPSES"]
 
-DEFAULT_WEIGHT_SCALE = 0.25 / 15.0   # a quarter of the paper's units: see the module note
+SYNAPSES = ("static", "dynamic")
+
+# threshold units per nA, by synapse kind: a quarter of the paper's units for static synapses, the
+# paper's own for dynamic ones (their efficacy u R is below 1): see the module note
+DEFAULT_WEIGHT_SCALE = {"static": 0.25 / 15.0, "dynamic": 1.0 / 15.0}
 _BYTES_PER_CONNECTION = 64        # COO build (2 int64 + value), coalesce copy, CSR buffer, delay groups
 
 
@@ -102,7 +113,9 @@ class LiquidStateMachine(nn.Module):
         grid: (x, y, z) neurons; lam: the connection length lambda, in grid units (>= 0).
         connection_probability: C per pair type, presynaptic first.
         excitatory_fraction: share of excitatory neurons (randomly placed).
-        weight_scale: threshold units per nA of the paper's mean weights (see the module note).
+        weight_scale: threshold units per nA of the paper's mean weights; None: the default of the
+            synapse kind, ``DEFAULT_WEIGHT_SCALE`` (see the module note).
+        synapses: ``"static"`` (default) or ``"dynamic"`` (Tsodyks-Markram, :mod:`.lsm_synapses`).
         delays_ms: per pair type, rounded to steps of ``dt``; None: off (one step each).
         refractory_ms: (excitatory, inhibitory) refractory periods.
         seed: the reservoir's seed (a private ``torch.Generator``: the global RNG is untouched).
@@ -111,13 +124,17 @@ class LiquidStateMachine(nn.Module):
 
     def __init__(self, n_inputs: int, grid: Sequence[int] = (15, 3, 3), lam: float = 2.0,
                  connection_probability: PairValues = CONNECTION_PROBABILITY, excitatory_fraction: float = 0.8,
-                 weight_scale: float = DEFAULT_WEIGHT_SCALE, mean_weight_na: PairValues = MEAN_WEIGHT_NA,
+                 weight_scale: Optional[float] = None, mean_weight_na: PairValues = MEAN_WEIGHT_NA,
                  weight_cv: float = 1.0, delays_ms: Optional[PairValues] = DELAY_MS, dt: float = 1.0,
                  tau_m: float = 30.0, v_threshold: float = 1.0, v_reset: float = 0.9, v_rest: float = 0.0,
                  background: float = 0.9, tau_syn_exc: float = 3.0, tau_syn_inh: float = 6.0,
                  refractory_ms: tuple = (3.0, 2.0), input_fraction: float = 0.3, input_weight: float = 1.2,
-                 tau_trace: float = 30.0, seed: int = 0, max_memory_gb: Optional[float] = None):
+                 tau_trace: float = 30.0, synapses: str = "static", seed: int = 0,
+                 max_memory_gb: Optional[float] = None):
         super().__init__()
+        if synapses not in SYNAPSES:
+            raise ValueError(f"LiquidStateMachine: synapses must be one of {SYNAPSES}, got {synapses!r}")
+        weight_scale = DEFAULT_WEIGHT_SCALE[synapses] if weight_scale is None else weight_scale
         _check_finite("LiquidStateMachine", lam=lam, excitatory_fraction=excitatory_fraction,
                       weight_scale=weight_scale, weight_cv=weight_cv, dt=dt, tau_m=tau_m, v_threshold=v_threshold,
                       v_reset=v_reset, v_rest=v_rest, background=background, tau_syn_exc=tau_syn_exc,
@@ -182,6 +199,7 @@ class LiquidStateMachine(nn.Module):
         self.register_buffer("recurrent_weight", to_sparse_weight(post, pre, values, (n, n)))
 
         self.delay_steps = wiring.delay_steps(delays_ms, dt)
+        self.synapses = synapses
         self._build_delay_groups()
 
         # input: a dense [n, n_inputs] matrix, each column non-zero on a random input_fraction of rows
@@ -227,6 +245,18 @@ class LiquidStateMachine(nn.Module):
                                          persistent=False)
                     self._groups.append((name, d, excitatory))
         self.max_delay = max((d for _, d, _ in self._groups), default=1)
+        if self.synapses == "dynamic":
+            # per connection: presynaptic index, target row (post for E, n + post for I), A, U, decays
+            pair = (pre_type, post_type)
+            self.register_buffer("_dyn_pre", pre, persistent=False)
+            self.register_buffer("_dyn_delay", delay, persistent=False)
+            self.register_buffer("_dyn_row", post + n * (pre_type != wiring.EXCITATORY).long(), persistent=False)
+            self.register_buffer("_dyn_weight", values[:, None], persistent=False)
+            self.register_buffer("_dyn_use", synapse_tables.USE.matrix().float()[pair][:, None], persistent=False)
+            for name, table in (("_dyn_decay_d", synapse_tables.DEPRESSION_MS),
+                                ("_dyn_decay_f", synapse_tables.FACILITATION_MS)):
+                self.register_buffer(name, torch.exp(-self.dt / table.matrix().float()[pair])[:, None],
+                                     persistent=False)
 
     def _load_from_state_dict(self, state_dict, prefix, local_metadata, strict, missing_keys, unexpected_keys,
                               error_msgs):
@@ -302,11 +332,24 @@ class LiquidStateMachine(nn.Module):
         refractory = self.refractory_steps[:, None].expand(n, batch)
         history = [torch.zeros_like(v) for _ in range(self.max_delay)]      # history[-d] = S(t - d)
         groups = [(getattr(self, name), d, excitatory) for name, d, excitatory in self._groups]
+        if self.synapses == "dynamic":
+            groups = []                    # the dynamic step below carries every connection
+            excess = torch.zeros((self._dyn_pre.numel(), batch), dtype=dtype, device=v.device)
+            recovered = torch.ones_like(excess)
         spikes = torch.zeros((steps, batch, n), dtype=x_seq.dtype, device=drive.device) if record_spikes else None
         states = torch.zeros((len(times), batch, n), dtype=x_seq.dtype, device=drive.device)
         for t in range(steps):
             i_exc.mul_(self.syn_decay_exc).add_(drive[t])
             i_inh.mul_(self.syn_decay_inh)
+            if self.synapses == "dynamic":
+                past = torch.stack(history)                                     # [max_delay, n, N]
+                spiked = past[self.max_delay - self._dyn_delay, self._dyn_pre]   # [connections, N]
+                efficacy, excess, recovered = tsodyks_markram_step(
+                    spiked, excess, recovered, self._dyn_use, self._dyn_decay_d, self._dyn_decay_f)
+                arriving = torch.zeros((2 * n, batch), dtype=dtype, device=v.device)
+                arriving.index_add_(0, self._dyn_row, self._dyn_weight * efficacy)
+                i_exc.add_(arriving[:n])
+                i_inh.add_(arriving[n:])
             for weight, d, excitatory in groups:
                 (i_exc if excitatory else i_inh).add_(sparse_spike_matmul(weight, history[-d]))
             h = leaky_charge(self.background + i_exc + i_inh, v, self.decay, self.v_rest)
