@@ -36,6 +36,7 @@ HOSTILE = {
     "seed": [-1, 2.5, "0", None],
     "max_memory_gb": [0.0, -1.0, NAN, "4"],
     "tau_trace": [0.0, NAN, -1.0],
+    "synapses": ["", "Dynamic", "markram", 1, None],
 }
 
 

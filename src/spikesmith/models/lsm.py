@@ -30,7 +30,10 @@ Weight scale: the paper's means (E->E 30, E->I 60, I->E -19, I->I -19 nA) are mu
 
 so 0.25/15 is active but not saturated, and where this liquid remembers most. Dynamic synapses
 (efficacy u R < 1) default to the paper's 1/15: about 22 Hz under four 20 Hz Poisson inputs,
-where static synapses at 1/15 fire at about 118 Hz. The liquid is
+where static synapses at 1/15 fire at about 118 Hz. Dynamic synapses are EXPERIMENTAL and not
+tuned: in the memory bench (one weak analog input) some liquids (405 and 1215 neurons at 1/15;
+135 and 1215 at 0.5/15) fall into self-sustained activity that ignores the input (memory capacity
+near 0), while others reach 1.5-1.6; the static liquid is the default and the one measured. The liquid is
 silent without input (V rests at ``v_reset`` = 0.9 with ``background`` 0.9, the paper's 13.5 mV).
 Bulkier grids (more neighbours than a 3 x 3 cross-section) drive each neuron harder: lower
 ``weight_scale`` there.
