@@ -18,3 +18,7 @@ __all__ = [
     "EnergyCosts", "LayerStats", "Profile", "Profiler", "format_table", "has_spiking_neurons", "is_multi_step",
     "plot_profile", "positions_fanout", "profile",
 ]
+
+from .liquid import MemoryCurve, memory_capacity, memory_curve, separation, separation_curve  # noqa: E402
+
+__all__ += ["MemoryCurve", "memory_capacity", "memory_curve", "separation", "separation_curve"]

@@ -14,5 +14,7 @@ This module imports only torch.
 from .charge import if_charge, izhikevich_charge, leaky_charge
 from .fire_reset import fire, reset
 from .scan import scan
+from .sparse_step import sparse_spike_matmul, to_sparse_weight
 
-__all__ = ["fire", "if_charge", "izhikevich_charge", "leaky_charge", "reset", "scan"]
+__all__ = ["fire", "if_charge", "izhikevich_charge", "leaky_charge", "reset", "scan", "sparse_spike_matmul",
+           "to_sparse_weight"]

@@ -13,6 +13,8 @@ from .gated_rnn import SGRU, SLSTM, SGRUConfig, SLSTMConfig  # noqa: E402
 from .resnet import SEWBasicBlock, SpikingResNet, SpikingResNetConfig  # noqa: E402
 from .rsnn import RSNN, RSNNConfig  # noqa: E402
 from .vgg import SpikingVGG, SpikingVGGConfig  # noqa: E402
+from .lsm import LiquidOutput, LiquidStateMachine  # noqa: E402  (not a `spikesmith train` family yet)
+from .lsm_readout import LogisticReadout, RidgeReadout  # noqa: E402
 
 __all__ = ["ACTIVATIONS", "CSNN", "CSNNConfig", "FCSNN", "FCSNNConfig", "MODELS", "ModelInput", "ModelOptions",
            "NEURONS", "NeuronSpec", "RSNN", "RSNNConfig", "SEWBasicBlock", "SGRU", "SGRUConfig", "SLSTM", "SLSTMConfig", "SpikeOptions", "SpikingOptions",
@@ -21,4 +23,4 @@ __all__ = ["ACTIVATIONS", "CSNN", "CSNNConfig", "FCSNN", "FCSNNConfig", "MODELS"
 
 from .dbn import DBN  # noqa: E402
 
-__all__ += ["DBN"]
+__all__ += ["DBN", "LiquidOutput", "LiquidStateMachine", "LogisticReadout", "RidgeReadout"]
