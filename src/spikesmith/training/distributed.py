@@ -186,7 +186,11 @@ class _Heartbeat:
         return [r for r in range(self.world_size) if r != self.rank and after[r] == before[r]]
 
     def stop(self) -> None:
+        """End the beating; once this returns the counter no longer moves (the thread is joined, unless
+        it is stuck in a store that does not answer)."""
         self._stop.set()
+        if self._thread is not None and self._thread is not threading.current_thread():
+            self._thread.join(timeout=max(1.0, 2 * self.interval))
 
 
 def _is_communication_error(err: RuntimeError) -> bool:
