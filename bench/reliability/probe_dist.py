@@ -40,6 +40,7 @@ def _case(victim: int, sig: signal.Signals, after_epochs: int):
                                                   stdout=subprocess.DEVNULL,
                                                   stderr=(tmp / f"err{rank}").open("w")))
                 ddp._wait_for(out / "checkpoint.pt", procs)
+                ddp._wait_for(out / "log.csv", procs)      # written just after the checkpoint
                 while len((out / "log.csv").read_text().splitlines()) < after_epochs + 1:
                     time.sleep(0.01)
                 os.kill(procs[victim].pid, sig)
