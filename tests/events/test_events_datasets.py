@@ -121,3 +121,14 @@ def test_nfmnist_other_methods(fake_fmnist, tmp_path):
     assert np.all(poisson[1][0]["p"] == 1)
     with pytest.raises(ValueError, match="method"):
         NeuromorphicFashionMNIST("train", method="video", data_dir=data, cache_dir=tmp_path)
+
+
+def test_dataset_frames_past_max_bytes_are_refused_before_allocating(nmnist_root, tmp_path):
+    # 3 samples x 10**9 bins x 2 x 34 x 34 would be 6.9 TB: refused by size, not by the allocator
+    root, _ = nmnist_root
+    ds = NMNIST(root, "train", cache_dir=tmp_path / "cache")
+    with pytest.raises(ValueError, match=r"NMNIST.to_frames: the output would be \[3, 1000000000, 2, 34, 34\].*max_bytes="):
+        ds.to_frames(10**9)
+    with pytest.raises(ValueError, match="max_bytes="):
+        ds.to_frames(4, max_bytes=3 * 4 * 2 * 34 * 34 - 1)
+    assert ds.to_frames(4, cache=False, max_bytes=3 * 4 * 2 * 34 * 34).frames.shape == (3, 4, 2, 34, 34)

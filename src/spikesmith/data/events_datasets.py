@@ -54,7 +54,7 @@ from spikesmith.data.mnist import FASHION_MNIST_CLASSES, load_fashion_mnist
 from spikesmith.events.core import EVENT_DTYPE, check_sensor_size
 from spikesmith.events.formats._common import DEFAULT_TIMESTAMPS, check_timestamp_policy
 from spikesmith.events.formats import aedat3, atis
-from spikesmith.events.frames import to_frame
+from spikesmith.events.frames import check_output_size, to_frame
 
 DVSGESTURE_CLASSES: tuple[str, ...] = (
     "hand clapping", "right hand wave", "left hand wave", "right arm clockwise",
@@ -123,6 +123,11 @@ class FrameDataset(Dataset):
         return f"FrameDataset(frames={list(self.frames.shape)} {self.frames.dtype}, classes={len(self.classes)})"
 
 
+MAX_DATASET_FRAME_BYTES = 16 << 30
+"""Default ``max_bytes`` of :meth:`EventDataset.to_frames`: 16 GiB (N-MNIST's 60,000 samples at
+T=10 take 1.4 GB; a stray ``n_time_bins`` would ask for far more)."""
+
+
 class EventDataset(Dataset):
     """Base class: ``(events, label)`` samples, an optional ``transform``, and cached frames."""
 
@@ -153,12 +158,18 @@ class EventDataset(Dataset):
         ev = self.events(i)
         return (self.transform(ev) if self.transform is not None else ev), self.label(i)
 
-    def to_frames(self, n_time_bins: int, cache: bool = True) -> FrameDataset:
+    def to_frames(self, n_time_bins: int, cache: bool = True,
+                  max_bytes: int | None = MAX_DATASET_FRAME_BYTES) -> FrameDataset:
         """All samples as event-count frames ``[N, T, P, H, W]`` (time split in ``n_time_bins`` equal bins).
 
         The integer frames are cached in ``cache_dir`` (compressed ``.npz``, keyed by the dataset's
         parameters and ``n_time_bins``) and reused on the next call. ``transform`` is not applied.
+        Frames of more than ``max_bytes`` (as uint8, the smallest they can be) are refused before
+        anything is allocated: the error names the size and the option (``None``: no limit).
         """
+        w, h, p = self.sensor_size
+        check_output_size((len(self), int(n_time_bins), p, h, w), np.uint8, max_bytes,
+                          f"{type(self).__name__}.to_frames")
         key = {"version": CACHE_VERSION, "frames": int(n_time_bins), **self.cache_key()}
         path = self.cache_dir / f"frames_T{int(n_time_bins)}_{_key_hash(key)}.npz"
         cached = _load_npz(path, key, ("frames", "targets")) if cache else None
