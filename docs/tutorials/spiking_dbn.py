@@ -39,8 +39,12 @@ def digits(limit=None):
     return out
 
 
-def tiles(ax, images: torch.Tensor, columns: int, title: str, symmetric: bool = False) -> None:
-    """Draw 8 x 8 images [K, 64] as one mosaic with a 1-pixel gap."""
+def tiles(ax, images: torch.Tensor, columns: int, title: str, symmetric: bool = False,
+          per_tile: bool = False) -> None:
+    """Draw 8 x 8 images [K, 64] as one mosaic with a 1-pixel gap (``per_tile``: each scaled to
+    its own largest |value|, so weak fields stay visible)."""
+    if per_tile:
+        images = images / images.abs().amax(1, keepdim=True).clamp_min(1e-12)
     rows = (images.shape[0] + columns - 1) // columns
     canvas = torch.full((rows * 9 + 1, columns * 9 + 1), float("nan"))
     for k, image in enumerate(images):
@@ -161,7 +165,7 @@ def main(argv=None) -> dict:
 
     before = hidden_readout(ecd)
     t0 = time.perf_counter()
-    history = ecd.fit(x_tr[:n_ecd], epochs=1 if quick else 5, batch_size=32)
+    history = ecd.fit(x_tr[:n_ecd], epochs=1 if quick else 3, batch_size=32)
     ecd_seconds = time.perf_counter() - t0
     after = hidden_readout(ecd)
     recon = [s.reconstruction_error for s in history]
@@ -175,7 +179,8 @@ def main(argv=None) -> dict:
     left.set_xlabel("update (batch of 32)")
     left.set_ylabel("reconstruction error (phase 2)")
     left.set_title("event-driven CD on digits")
-    tiles(right, ecd.weight[:40].detach(), 10, "receptive fields after event-driven CD (40 of 100)", symmetric=True)
+    tiles(right, ecd.weight[:40].detach(), 10, "receptive fields after event-driven CD (40 of 100,\neach scaled to its own range)",
+          symmetric=True, per_tile=True)
     fig.tight_layout()
     fig.savefig(args.out / "dbn_event_cd.png", dpi=110)
     plt.close(fig)
