@@ -52,9 +52,9 @@ def tiles(ax, images: torch.Tensor, columns: int, title: str, symmetric: bool = 
         canvas[1 + 9 * r: 9 + 9 * r, 1 + 9 * c: 9 + 9 * c] = image.reshape(8, 8)
     if symmetric:
         bound = float(images.abs().max())
-        ax.imshow(canvas, cmap="RdBu_r", vmin=-bound, vmax=bound)
+        ax.imshow(canvas.numpy(), cmap="RdBu_r", vmin=-bound, vmax=bound)
     else:
-        ax.imshow(canvas, cmap="gray_r", vmin=0, vmax=1)
+        ax.imshow(canvas.numpy(), cmap="gray_r", vmin=0, vmax=1)
     ax.set_title(title, fontsize=9)
     ax.axis("off")
 

@@ -78,7 +78,7 @@ def figure_rasters(x: torch.Tensor, path: Path) -> dict:
         functional.reset_net(net)
         rates[f"{name}/{variant}"] = float(out.mean())
         t, i = out.nonzero(as_tuple=True)
-        ax.scatter(t, i, s=8, marker="|", c="k")
+        ax.scatter(t.numpy(), i.numpy(), s=8, marker="|", c="k")
         extra = f", threshold {RASTER_THRESHOLD}" if variant == "snntorch" else ""
         ax.set_title(f"{name}, {variant}{extra}\n(2 layers, rate {float(out.mean()):.2f} spikes/step)", fontsize=9)
         ax.set_xlabel("time step")
@@ -98,8 +98,8 @@ def figure_phased(path: Path, steps: int) -> dict:
         k = gate.openness(t)                      # [steps, 5]
     fig, axes = plt.subplots(5, 1, figsize=(8, 4.6), sharex=True)
     for j, ax in enumerate(axes):
-        ax.fill_between(t, k[:, j], step=None, alpha=0.4)
-        ax.plot(t, k[:, j], lw=1)
+        ax.fill_between(t.numpy(), k[:, j].numpy(), alpha=0.4)
+        ax.plot(t.numpy(), k[:, j].numpy(), lw=1)
         ax.set_ylim(0, 1.05)
         ax.set_yticks([0, 1])
         ax.text(1.01, 0.5, f"tau {float(gate.tau[j].detach()):.1f}", transform=ax.transAxes, fontsize=8, va="center")

@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 import pytest
+import torch
 
 TUTORIALS = Path(__file__).resolve().parents[2] / "docs" / "tutorials"
 
@@ -32,7 +33,11 @@ def _embedded_figures(name: str) -> set[str]:
 
 
 def _run(name: str, tmp_path: Path) -> dict:
-    results = _load(name).main(["--quick", "--out", str(tmp_path)])
+    threads = torch.get_num_threads()
+    try:
+        results = _load(name).main(["--quick", "--out", str(tmp_path)])
+    finally:
+        torch.set_num_threads(threads)              # the scripts run on one thread; give the rest back
     embedded = _embedded_figures(name)
     assert embedded, f"{name}.md embeds no figure"
     written = {p.name for p in tmp_path.glob("*.png") if p.stat().st_size > 0}
