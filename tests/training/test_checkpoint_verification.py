@@ -205,6 +205,18 @@ def test_resume_refuses_options_that_define_the_run(run_copy, capsys, key, value
     assert fragment in capsys.readouterr().err
 
 
+def test_resume_checks_a_config_file_like_flags(run_copy, tmp_path, capsys):
+    # the saved config used to win over --config silently: a file asking for another neuron trained LIF
+    conflicting = tmp_path / "other.yaml"
+    conflicting.write_text("lr: 0.1\nmodel_options:\n  neuron: if\n")
+    assert main(["train", "--resume", str(run_copy), "--config", str(conflicting)]) == 2
+    err = capsys.readouterr().err
+    assert "--lr 0.1 here, 0.05 in the checkpoint" in err or "--neuron 'if' here, 'lif' in the checkpoint" in err
+    harmless = tmp_path / "same.yaml"
+    harmless.write_text(f"out: {tmp_path / 'again'}\nreport: false\nhidden: 32\n")
+    assert main(["train", "--resume", str(run_copy), "--config", str(harmless)]) == 0   # finished: evaluates only
+
+
 def test_resume_accepts_the_options_that_may_change(run_copy, tmp_path):
     # out, report and the same value of a fixed option: no conflict (the finished run only evaluates)
     assert main(["train", "--resume", str(run_copy), "--out", str(tmp_path / "again"), "--report", "false",

@@ -12,7 +12,7 @@ import os
 import sys
 from typing import get_type_hints
 
-from ..training.config import TrainConfig, make_config
+from ..training.config import TrainConfig, load_config_file, make_config, split_model_options
 from ._flags import add_config_flags, config_overrides
 
 HELP = {
@@ -110,9 +110,14 @@ def run(args: argparse.Namespace) -> int:
                       if getattr(args, key, None) is not None and key not in overrides})
     # a resumed run keeps its own config, under the flags given now (only those that may change)
     saved = resumed_config(args.resume, args.allow_nonfinite)
+    config_file = args.config
     if args.resume:
+        if config_file:   # a file's keys on a resume are checked like flags (the saved config used to win silently)
+            run_keys, options = split_model_options(load_config_file(config_file))
+            overrides = {**run_keys, **options, **overrides}
+            config_file = None
         _check_resume_overrides(overrides, saved, args.resume)
-    cfg = make_config(args.config, {**saved, **overrides})
+    cfg = make_config(config_file, {**saved, **overrides})
     metrics = train(cfg, resume=args.resume, allow_nonfinite=args.allow_nonfinite)
     if os.environ.get("RANK", "0") == "0":  # under torchrun only rank 0 reports
         print(f"test_accuracy {metrics['test_accuracy']:.4f}")
