@@ -4,11 +4,13 @@ the phased time gate, and bad input."""
 from __future__ import annotations
 
 import math
+import warnings
 
 import pytest
 import torch
+from torch import nn
 
-from spikesmith import functional, layer
+from spikesmith import functional, layer, reset_check
 from spikesmith.surrogate import ATan
 
 DT = torch.float64
@@ -73,7 +75,8 @@ def test_multi_step_in_two_chunks_continues_the_state():
     x = spikes(T, N, I)
     whole = rnn(x)
     functional.reset_net(rnn)
-    assert torch.equal(torch.cat([rnn(x[:5]), rnn(x[5:])]), whole)
+    with reset_check.continuing():              # one sequence in two calls, on purpose
+        assert torch.equal(torch.cat([rnn(x[:5]), rnn(x[5:])]), whole)
 
 
 # --------------------------------------------------------------------------- shapes, reset, grads
@@ -95,8 +98,9 @@ def test_stacked_layers_shapes_and_state(rnn_cls, cell_cls):
 def test_reset_net_clears_the_state(rnn_cls, cell_cls, variant):
     rnn = scaled(rnn_cls(I, H, num_layers=2, variant=variant, **options(variant)))
     x = spikes(T, N, I)
-    first = rnn(x)
-    cont = rnn(x)                              # continues from the end state of the first call
+    with reset_check.continuing():
+        first = rnn(x)
+        cont = rnn(x)                          # continues from the end state of the first call
     functional.reset_net(rnn)
     for cell in rnn.cells:
         assert all(getattr(cell, n) is None for n in cell.spec.state_names) and cell.step_index == 0
@@ -128,7 +132,7 @@ def test_in_a_sequential_with_set_step_mode_and_detach_net():
 def test_a_new_batch_size_without_reset_is_a_clear_error():
     rnn = layer.SpikingGRU(I, H)
     rnn(torch.rand(T, N, I))
-    with pytest.raises(ValueError, match="reset_net"):
+    with pytest.warns(reset_check.ForgottenResetWarning), pytest.raises(ValueError, match="reset_net"):
         rnn(torch.rand(T, N + 1, I))
 
 
@@ -457,3 +461,23 @@ def test_a_layer_that_cannot_fit_in_memory_is_refused_with_the_estimate(make):
 def test_bad_time_gate_options(options, error, match):
     with pytest.raises(error, match=match):
         layer.SpikingLSTMCell(I, H, time_gate="phased", time_gate_options=options)
+
+
+# ----------------------------------------------------------------------- the forgotten-reset check
+@pytest.mark.parametrize("cls", [layer.SpikingLSTM, layer.SpikingGRU])
+def test_a_forgotten_reset_warns_once_and_a_reset_does_not(cls):
+    from spikesmith.reset_check import ForgottenResetWarning
+
+    torch.manual_seed(0)
+    net = nn.Sequential(cls(3, 5, num_layers=2), nn.Linear(5, 2))
+    x = torch.rand(4, 2, 3)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ForgottenResetWarning)
+        for _ in range(3):                      # ordinary BPTT: a reset between batches, silent
+            net(x).sum().backward()
+            functional.reset_net(net)
+    net(x).sum().backward()                      # ... then no reset: the next call starts from a spent graph
+    with pytest.warns(ForgottenResetWarning, match="reset_net") as record:
+        net(x)
+        net(x)
+    assert len([w for w in record if issubclass(w.category, ForgottenResetWarning)]) == 1   # once per network

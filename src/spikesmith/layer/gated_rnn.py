@@ -25,7 +25,7 @@ from typing import Any, Mapping, Optional, Union
 import torch
 from torch import Tensor, nn
 
-from .. import _config
+from .. import _config, reset_check
 from ..dynamics import scan
 from ..module import MemoryModule, StepModule, check_dims
 from ..neuron.base import SurrogateFunction, get_surrogate
@@ -247,9 +247,19 @@ class _SpikingGatedCell(MemoryModule):
         return self.send(out_seq)
 
     def forward(self, x: Tensor) -> Tensor:
-        if self.step_mode == "s":
-            return self.single_step_forward(x)
-        return self.multi_step_forward(x)
+        return self.checked_forward(x, self.step_mode)
+
+    def checked_forward(self, x: Tensor, mode: str) -> Tensor:
+        """One call in step mode ``mode``, under the forgotten-reset check neurons run
+        (:mod:`spikesmith.reset_check`): a state carried from an earlier batch with its graph warns."""
+        run = self.single_step_forward if mode == "s" else self.multi_step_forward
+        if not reset_check.active():
+            return run(x)
+        first = self.spec.state_names[0]
+        reset_check.before_call(self, getattr(self, first), mode)
+        out = run(x)
+        reset_check.after_call(self, getattr(self, first), mode, 1 if mode == "s" else x.shape[0], out)
+        return out
 
     def extra_repr(self) -> str:
         text = f"{self.input_size}, {self.hidden_size}, variant={self.variant!r}"
@@ -321,13 +331,13 @@ class _SpikingGatedRNN(StepModule):
     def single_step_forward(self, x: Tensor) -> Tensor:
         _check_input(x, self, self.input_size, "s", self.cells[0].weight_ih)
         for cell in self.cells:
-            x = cell.single_step_forward(x)
+            x = cell.checked_forward(x, "s")
         return x
 
     def multi_step_forward(self, x_seq: Tensor) -> Tensor:
         _check_input(x_seq, self, self.input_size, "m", self.cells[0].weight_ih)
         for cell in self.cells:
-            x_seq = cell.multi_step_forward(x_seq)
+            x_seq = cell.checked_forward(x_seq, "m")
         return x_seq
 
     def forward(self, x: Tensor) -> Tensor:
