@@ -193,6 +193,8 @@ def first_nonfinite(value: Any, label: str) -> Optional[tuple[str, int, int]]:
     """``(name, non-finite count, size)`` of the first floating tensor in ``value`` (nested dicts,
     lists and tuples) that holds NaN or Inf; None when every one is finite."""
     if isinstance(value, torch.Tensor):
+        if value.layout in (torch.sparse_csr, torch.sparse_coo):        # the stored values only
+            value = value.values() if value.layout == torch.sparse_csr else value.coalesce().values()
         if value.is_floating_point() or value.is_complex():
             bad = int((~torch.isfinite(value)).sum())
             if bad:
