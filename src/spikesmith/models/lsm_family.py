@@ -112,8 +112,8 @@ class LSMConfig(ModelOptions):
     def arguments(self, data: ModelInput) -> dict[str, Any]:
         steps = data.sample_shape[0] if data.temporal else None
         return {"in_features": data.features, "num_classes": data.num_classes, "steps": steps,
-                "grid": list(parse_grid(self.grid)), "lam": self.lam,
-                "read_times": list(parse_read_times(self.read_times)), "readout": self.readout,
+                "grid": _grid_text(parse_grid(self.grid)), "lam": self.lam,
+                "read_times": ",".join(map(str, parse_read_times(self.read_times))), "readout": self.readout,
                 "ridge_alpha": self.ridge_alpha, "reservoir_seed": self.reservoir_seed,
                 "input_fraction": self.input_fraction, "input_weight": self.input_weight,
                 "weight_scale": self.weight_scale, "synapses": self.synapses, "hold": self.hold}
