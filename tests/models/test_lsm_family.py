@@ -16,7 +16,8 @@ from spikesmith.data import dataset_available, dataset_info, get_dataset
 from spikesmith.models import (LiquidStateMachine, LSMClassifier, LSMConfig, ModelInput, build_model, config_class,
                                model_names, model_options)
 from spikesmith.run import train as run
-from spikesmith.training import liquid_report, load_checkpoint, make_config
+from spikesmith.run import liquid_report
+from spikesmith.training import load_checkpoint, make_config
 
 QUICK = {"dataset": "delayed_recall", "train_subset": 120, "test_subset": 60, "batch_size": 64, "epochs": 2,
          "report": False, "device": "cpu", "model": "lsm", "grid": "6x3x3"}

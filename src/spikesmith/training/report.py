@@ -18,7 +18,8 @@ from .setup import describe_model, log, make_encoder
 
 
 #: model class -> ``section(model, cfg, info, x_test, y_test, metrics, device)`` returning
-#: ``(extra_figures, extra_lines)`` for ``viz.write_report``: a family's own report pieces
+#: ``(extra_figures, extra_lines)`` for ``viz.write_report``: a family's own report pieces, registered
+#: by the layer that draws them (``run.liquid_report`` for the liquid state machine)
 REPORT_SECTIONS: TypeRegistry = TypeRegistry("report section")
 
 
@@ -136,6 +137,3 @@ def make_report(model, out_dir, cfg: TrainConfig, info, x_test, y_test, final: d
                         raster=raster or None, traces=traces, patterns=patterns, image_shape=image_shape,
                         summary={k: v for k, v in summary.items() if v is not None})
     return path
-
-
-from . import liquid_report  # noqa: E402,F401  (registers the liquid state machine's section)

@@ -13,6 +13,9 @@ Memory capacity (as ``bench/lsm_memory.py``): one input stream u(bin) i.i.d. uni
 held ``MEMORY_BIN_STEPS`` steps and injected as a current ``MEMORY_GAIN`` u on the first input
 channel; the state is read at the end of every bin; ``analysis.memory_curve`` over delays 0 ...
 ``MEMORY_MAX_DELAY`` bins. The ANN twin has no liquid: its section is the readout's accuracy only.
+
+It lives in the run layer, which may use ``analysis`` (the measures); ``training.report`` finds it
+through ``REPORT_SECTIONS``, keyed by the model's type.
 """
 
 from __future__ import annotations
@@ -21,9 +24,9 @@ import torch
 
 from ..analysis.liquid import memory_curve, separation, separation_curve
 from ..models.lsm_family import LSMClassifier
-from .report import REPORT_SECTIONS
-from .setup import make_encoder
-from .trainer import model_input
+from ..training.report import REPORT_SECTIONS
+from ..training.setup import make_encoder
+from ..training.trainer import model_input
 
 SEPARATION_PAIRS = 96
 MEMORY_BINS, MEMORY_BIN_STEPS, MEMORY_GAIN, MEMORY_MAX_DELAY = 1000, 10, 0.15, 20
