@@ -70,6 +70,18 @@ def test_a_bad_option_is_an_error_that_names_it(options, message):
     assert message in str(err.value)
 
 
+def test_train_help_lists_the_options_with_their_defaults(capsys, monkeypatch):
+    monkeypatch.setenv("COLUMNS", "250")
+    with pytest.raises(SystemExit) as err:
+        main(["train", "--model", "lsm", "--help"])
+    assert err.value.code == 0
+    section = capsys.readouterr().out.split("options of model lsm")[1]
+    for flag in ("--grid GRID", "--lam LAM", "--read-times", "--readout", "--ridge-alpha", "--reservoir-seed",
+                 "--input-fraction", "--input-weight", "--weight-scale", "--synapses", "--hold"):
+        assert flag in section, flag
+    assert "(default: 15x3x3)" in section and "one of ridge | logistic" in section
+
+
 def test_a_bad_flag_exits_2_naming_the_option(tmp_path, capsys):
     assert main(["train", "--dataset", "delayed_recall", "--model", "lsm", "--grid", "4x4",
                  "--out", str(tmp_path / "x")]) == 2

@@ -77,7 +77,7 @@ class LSMConfig(ModelOptions):
     ann_twin = "the readout on the raw input"
 
     grid: str = option(_grid_text(LSM_DEFAULTS["grid"]), "the liquid's 3-D grid of LIF neurons, XxYxZ "
-                                                         "(80% excitatory)")
+                                                         "(4 in 5 excitatory)")
     lam: float = option(LSM_DEFAULTS["lam"], "connection length lambda, in grid units: P(a->b) = C exp(-(D/lam)^2)")
     read_times: str = option("-1", f"steps at which the liquid state is read, up to {MAX_READ_TIMES}, comma "
                                    f"separated, negative from the end (of the held input)")
