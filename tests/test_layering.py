@@ -43,7 +43,7 @@ ALLOWED: dict[str, set[str]] = {
     "training": {"module", "neuron", "layer", "functional", "kernels", "models", "data", "encoding",
                  "viz", "monitor"},
     "run": {"module", "neuron", "layer", "functional", "kernels", "models", "data", "encoding", "viz",
-            "monitor", "training", "learning", "conversion", "events"},
+            "monitor", "training", "learning", "conversion", "events", "analysis"},
     "loading": {"module", "neuron", "layer", "functional", "models", "conversion", "learning",
                 "training", "run"},
 }

@@ -16,6 +16,7 @@ goes through the same three steps:
 from __future__ import annotations
 
 import os
+import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -62,7 +63,9 @@ def read_file(path: os.PathLike | str, map_location: str = "cpu",
     path = Path(path)
     require_file(path, "checkpoint")
     try:
-        ckpt = torch.load(path, map_location=map_location, weights_only=True)
+        with warnings.catch_warnings():     # a liquid's CSR weights: torch's "sparse is in beta" note
+            warnings.filterwarnings("ignore", message=".*[Ss]parse CSR tensor support is in beta.*")
+            ckpt = torch.load(path, map_location=map_location, weights_only=True)
     except Exception as err:  # torch raises several types for damaged files
         raise ValueError(f"checkpoint {path} cannot be read ({type(err).__name__}: {err}); it is damaged or not "
                          f"a checkpoint") from None
@@ -193,6 +196,8 @@ def first_nonfinite(value: Any, label: str) -> Optional[tuple[str, int, int]]:
     """``(name, non-finite count, size)`` of the first floating tensor in ``value`` (nested dicts,
     lists and tuples) that holds NaN or Inf; None when every one is finite."""
     if isinstance(value, torch.Tensor):
+        if value.layout in (torch.sparse_csr, torch.sparse_coo):        # the stored values only
+            value = value.values() if value.layout == torch.sparse_csr else value.coalesce().values()
         if value.is_floating_point() or value.is_complex():
             bad = int((~torch.isfinite(value)).sum())
             if bad:

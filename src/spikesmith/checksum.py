@@ -104,7 +104,21 @@ def _feed_mapping(h, value: Mapping, where: str) -> None:
         _feed(h, value[key], f"{where}[{key!r}]")
 
 
+#: sparse layouts as their parts, each a dense tensor (the liquid state machine stores its recurrent
+#: weights as CSR); a layout added here gets its own tag, so no strided tensor's digest changes
+_SPARSE_PARTS: dict[Any, tuple[bytes, Callable[[torch.Tensor], tuple]]] = {
+    torch.sparse_csr: (b"csr", lambda t: (t.crow_indices(), t.col_indices(), t.values())),
+    torch.sparse_coo: (b"coo", lambda t: (lambda c: (c.indices(), c.values()))(t.coalesce())),
+}
+
+
 def _feed_tensor(h, value: torch.Tensor, where: str) -> None:
+    if value.layout in _SPARSE_PARTS:
+        tag, parts = _SPARSE_PARTS[value.layout]
+        h.update(_token(b"S", tag + f"{list(value.shape)}".encode()))
+        for part in parts(value.detach()):
+            _feed_tensor(h, part, where)
+        return
     if value.layout != torch.strided or value.is_quantized:
         raise TypeError(f"cannot checksum {where}: a {value.layout} tensor; store it dense")
     t = value.detach().to("cpu").contiguous().reshape(-1)

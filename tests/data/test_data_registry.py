@@ -37,8 +37,9 @@ def test_aliases(alias):
 
 def test_every_name_has_metadata():
     infos = {name: dataset_info(name) for name in dataset_names()}
-    assert set(infos) == {"fashion_mnist", "mnist", "digits", "sfmnist"}
-    assert all(info.num_classes == 10 for info in infos.values())
+    assert set(infos) == {"fashion_mnist", "mnist", "digits", "sfmnist", "delayed_recall", "temporal_xor"}
+    assert all(infos[name].num_classes == 10 for name in ("fashion_mnist", "mnist", "digits", "sfmnist"))
+    assert infos["delayed_recall"].num_classes == 4 and infos["temporal_xor"].num_classes == 2
     assert infos["fashion_mnist"].input_shape == (1, 28, 28) and not infos["fashion_mnist"].temporal
     assert infos["fashion_mnist"].num_inputs == 784 and infos["fashion_mnist"].time_steps is None
     assert infos["fashion_mnist"].class_names[9] == "Ankle boot"

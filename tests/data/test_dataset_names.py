@@ -25,7 +25,8 @@ def test_a_static_dataset_is_not_an_event_dataset():
     assert not is_event_dataset("digits") and not is_event_dataset("no-such-set") and not is_event_dataset(None)
     with pytest.raises(ValueError, match="not an event-camera dataset; event datasets: nfmnist, nmnist, dvsgesture"):
         event_info("digits", T=4)
-    with pytest.raises(ValueError, match=r"unknown dataset 'cifar'; known datasets: digits, dvsgesture \(aliases: dvs128_gesture"):
+    with pytest.raises(ValueError, match=r"unknown dataset 'cifar'; known datasets: delayed_recall \(aliases: delayed_pattern_recall\), "
+                                         r"digits, dvsgesture \(aliases: dvs128_gesture"):
         event_info("cifar", T=4)
 
 

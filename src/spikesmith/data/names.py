@@ -16,6 +16,8 @@ DATASETS.register("fashion_mnist", "image", aliases=("fmnist", "fashion-mnist", 
 DATASETS.register("mnist", "image")
 DATASETS.register("digits", "image")
 DATASETS.register("sfmnist", "sequence", aliases=("sequential_fashion_mnist",))
+DATASETS.register("delayed_recall", "sequence", aliases=("delayed_pattern_recall",))   # generated: temporal_tasks
+DATASETS.register("temporal_xor", "sequence")                                          # generated: temporal_tasks
 DATASETS.register("nfmnist", "event", aliases=("neuromorphic_fashion_mnist",))
 DATASETS.register("nmnist", "event", aliases=("n-mnist",))
 DATASETS.register("dvsgesture", "event", aliases=("dvs128_gesture", "dvs_gesture", "dvs-gesture"))

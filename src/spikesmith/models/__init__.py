@@ -13,7 +13,8 @@ from .gated_rnn import SGRU, SLSTM, SGRUConfig, SLSTMConfig  # noqa: E402
 from .resnet import SEWBasicBlock, SpikingResNet, SpikingResNetConfig  # noqa: E402
 from .rsnn import RSNN, RSNNConfig  # noqa: E402
 from .vgg import SpikingVGG, SpikingVGGConfig  # noqa: E402
-from .lsm import LiquidOutput, LiquidStateMachine  # noqa: E402  (not a `spikesmith train` family yet)
+from .lsm import LiquidOutput, LiquidStateMachine  # noqa: E402
+from .lsm_family import LSMClassifier, LSMConfig  # noqa: E402  (--model lsm)
 from .lsm_readout import LogisticReadout, RidgeReadout  # noqa: E402
 
 __all__ = ["ACTIVATIONS", "CSNN", "CSNNConfig", "FCSNN", "FCSNNConfig", "MODELS", "ModelInput", "ModelOptions",
@@ -23,4 +24,4 @@ __all__ = ["ACTIVATIONS", "CSNN", "CSNNConfig", "FCSNN", "FCSNNConfig", "MODELS"
 
 from .dbn import DBN  # noqa: E402
 
-__all__ += ["DBN", "LiquidOutput", "LiquidStateMachine", "LogisticReadout", "RidgeReadout"]
+__all__ += ["DBN", "LSMClassifier", "LSMConfig", "LiquidOutput", "LiquidStateMachine", "LogisticReadout", "RidgeReadout"]

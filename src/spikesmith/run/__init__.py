@@ -20,5 +20,6 @@ from .gradient import train
 from .conversion import ConvertConfig, convert_checkpoint
 from .stdp import run_stdp
 from .stdp_config import STDPConfig, make_stdp_config
+from . import liquid_report  # noqa: F401,E402  (registers the liquid state machine's report section)
 
 __all__ = ["ConvertConfig", "Run", "STDPConfig", "convert_checkpoint", "default_out_dir", "make_stdp_config", "resumed_config", "run_stdp", "train"]

@@ -21,6 +21,7 @@ from ..training.distributed import DistContext
 from ..training.setup import build, describe_model, load_split, make_optimizer, make_schedule, pick_device, resolve_defaults
 from ..training.trainer import evaluate, materialize, train_epoch
 from . import resume as resume_rules
+from .readout_fit import FEATURE_READOUTS, fit_feature_readout
 from .skeleton import Run
 
 
@@ -58,6 +59,8 @@ def _train(cfg: TrainConfig, resume: Optional[str], ctx: DistContext, allow_nonf
         # and max-pool backward copy NHWC to NCHW) 1.1-1.3x slower, hence off by default; the neuron
         # kernels keep either layout, and checkpoints load into either
         model.to(memory_format=torch.channels_last)
+    if model in FEATURE_READOUTS:                                   # a fixed network: only its readout is fitted
+        return _fit_readout_run(run, cfg, ctx, model, model_args, info, device, x_train, y_train, x_test, y_test)
     ckpt = run.restore_weights(model, cfg.model, model_args)       # resume
     model = ctx.wrap(model)
     steps_per_epoch = num_batches(x_train.shape[0], cfg.batch_size, ctx.world_size)
@@ -132,6 +135,50 @@ def _train(cfg: TrainConfig, resume: Optional[str], ctx: DistContext, allow_nonf
 
     return run.finish(metrics, f"test accuracy {100 * final['accuracy']:.2f}% after {len(history)} epochs, "
                                f"{train_time / 60:.1f} min of training", report=report)
+
+
+def _fit_readout_run(run: Run, cfg: TrainConfig, ctx: DistContext, model: nn.Module, model_args: dict, info,
+                     device, x_train, y_train, x_test, y_test) -> dict:
+    """The loop of a model in ``run.readout_fit.FEATURE_READOUTS`` (the liquid state machine): its
+    fixed network's features computed once, its readout fitted on them (ridge: closed form, the one
+    "epoch"; logistic: ``epochs`` passes), then the same checkpoint, test pass, metrics and report as
+    a gradient run."""
+    if run.resume:
+        raise ValueError(f"--model {cfg.model} fits its readout in one pass over fixed features, so there is "
+                         f"nothing to resume from {run.resume}; start the run again without --resume")
+    if ctx.world_size > 1:
+        raise ValueError(f"--model {cfg.model} fits its readout on one process; run it without torchrun")
+    n_trained = sum(p.numel() for p in model.parameters() if p.requires_grad)
+    run.log(f"{cfg.dataset}: {x_train.shape[0]} train / {x_test.shape[0]} test, model {cfg.model} "
+            f"({describe_model(cfg)}, readout {FEATURE_READOUTS.get(model)(model)}), {n_trained:,} trained "
+            f"parameters (the readout only), device {device}")
+    t0 = time.time()
+    history = fit_feature_readout(model, x_train, y_train, x_test, y_test, cfg, info.temporal, device,
+                                  info.num_classes, run.log)
+    train_time = time.time() - t0
+    run.save_checkpoint(model, cfg.model, model_args, epoch=len(history) - 1, history=history, optimizer={},
+                        scheduler=None, train_time_s=train_time, test_accuracy=history[-1]["test_accuracy"])
+    run.write_history(history)
+    final = evaluate(model, x_test, y_test, cfg, info.temporal, device, info.num_classes)
+    metrics = {
+        "test_accuracy": final["accuracy"],
+        "test_loss": final["loss"],
+        "best_test_accuracy": final["accuracy"],
+        "train_accuracy": history[-1]["train_accuracy"],
+        "epochs_run": len(history),
+        "history": history,
+        "firing_rates": final["firing_rates"],
+        "train_time_s": train_time,
+        **run.stamp(cfg.model, model_args),
+    }
+
+    def report() -> Path:
+        from ..training.report import make_report
+
+        return make_report(model, run.out_dir, cfg, info, x_test, y_test, final, metrics, device)
+
+    return run.finish(metrics, f"test accuracy {100 * final['accuracy']:.2f}% (readout fitted in "
+                               f"{train_time / 60:.1f} min)", report=report)
 
 
 def _check_schedule(cfg: TrainConfig, ckpt: dict, sched, resume: Optional[str]) -> None:

@@ -11,9 +11,16 @@ from torch import nn
 
 from .. import functional
 from ..neuron import BaseNode
+from ..typeregistry import TypeRegistry
 from .config import TrainConfig
 from .stats import SPIKING_STACKS
 from .setup import describe_model, log, make_encoder
+
+
+#: model class -> ``section(model, cfg, info, x_test, y_test, metrics, device)`` returning
+#: ``(extra_figures, extra_lines)`` for ``viz.write_report``: a family's own report pieces, registered
+#: by the layer that draws them (``run.liquid_report`` for the liquid state machine)
+REPORT_SECTIONS: TypeRegistry = TypeRegistry("report section")
 
 
 def _spiking_layers(model: nn.Module) -> list[tuple[str, nn.Module]]:
@@ -118,7 +125,14 @@ def make_report(model, out_dir, cfg: TrainConfig, info, x_test, y_test, final: d
                "test_accuracy": metrics["test_accuracy"], "epochs": metrics["epochs_run"],
                "wall_time_s": metrics["train_time_s"], "T": None if cfg.ann else cfg.T,
                "encoder": None if cfg.ann else cfg.encoder}
-    path = write_report(out_dir, history=metrics["history"], firing_rates=final["firing_rates"] or None,
+    figures, lines = [], []
+    section = REPORT_SECTIONS.get(model, None)
+    if section is not None:
+        try:
+            figures, lines = section(model, cfg, info, x_test, y_test, metrics, device)
+        except Exception as err:  # a report must never lose a finished run
+            log(f"report: skipped the {type(model).__name__} section ({type(err).__name__}: {err})")
+    path = write_report(out_dir, extra_figures=figures, extra_lines=lines, history=metrics["history"], firing_rates=final["firing_rates"] or None,
                         confusion=final["confusion"].numpy(), class_names=list(info.class_names),
                         raster=raster or None, traces=traces, patterns=patterns, image_shape=image_shape,
                         summary={k: v for k, v in summary.items() if v is not None})

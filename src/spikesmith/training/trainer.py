@@ -26,14 +26,20 @@ from .setup import make_encoder
 from .stats import FiringRateMeter
 
 
-def forward(model: nn.Module, x: Tensor, cfg: TrainConfig, encoder: nn.Module, temporal: bool) -> Tensor:
-    """Model output as ``T x N x classes`` (``1 x N x classes`` for the ANN twin)."""
+def model_input(x: Tensor, cfg: TrainConfig, encoder: nn.Module, temporal: bool) -> Tensor:
+    """A batch ``N x ...`` as the model takes it: ``T x N x ...`` (temporal data moved time-first,
+    static data encoded), or ``N x ...`` as it is for the ANN twin of a static dataset."""
     if not x.is_floating_point():
         x = x.float()  # event-count frames are stored as integers
     if cfg.ann and not temporal:
-        return model(x).unsqueeze(0)
-    x_seq = x.transpose(0, 1).contiguous() if temporal else encoder(x)
-    return model(x_seq)
+        return x
+    return x.transpose(0, 1).contiguous() if temporal else encoder(x)
+
+
+def forward(model: nn.Module, x: Tensor, cfg: TrainConfig, encoder: nn.Module, temporal: bool) -> Tensor:
+    """Model output as ``T x N x classes`` (``1 x N x classes`` for the ANN twin)."""
+    out = model(model_input(x, cfg, encoder, temporal))
+    return out.unsqueeze(0) if cfg.ann and not temporal else out
 
 
 def materialize(model: nn.Module, x: Tensor, cfg: TrainConfig, temporal: bool) -> bool:

@@ -132,6 +132,8 @@ def write_report(
     patterns: Any = None,
     image_shape: Sequence[int] | None = None,
     summary: Mapping[str, Any] | None = None,
+    extra_figures: Sequence[tuple[str, str, Callable[[Path], Any]]] = (),
+    extra_lines: Sequence[str] = (),
 ) -> Path:
     """Draw the given pieces into ``out_dir/report/`` and write its ``README.md``; returns the README path.
 
@@ -147,6 +149,8 @@ def write_report(
     - ``summary``: ``{dataset, model, test_accuracy (fraction), epochs, wall_time_s, ...}``; test
       accuracy and epochs fall back on ``history`` / ``confusion`` when missing. Other keys are
       listed as they are.
+    - ``extra_figures``: ``(heading, file name, draw(path))`` of a model's own figures (the liquid
+      state machine's), drawn like the rest; ``extra_lines``: Markdown lines after the summary.
     """
     if summary is not None and not isinstance(summary, Mapping):
         raise ValueError(f"summary must be a dict or None, got {type(summary).__name__}")
@@ -209,6 +213,9 @@ def write_report(
             plot_class_patterns(weight, shape, p, class_names=class_names)
         draw("Class patterns", "class_patterns.png", _patterns)
 
+    for heading, file_name, fn in extra_figures:
+        draw(heading, file_name, fn)
+
     lines = ["# Training report", "",
              f"Written {datetime.now(timezone.utc).strftime('%Y-%m-%d %H:%M UTC')}.", ""]
     rows = _summary_rows(summary or {}, history, confusion)
@@ -216,6 +223,7 @@ def write_report(
         lines += ["## Summary", "", "| | |", "|---|---|"]
         lines += [f"| {_md(k)} | {v} |" for k, v in rows]
         lines.append("")
+    lines += list(extra_lines) + ([""] if extra_lines else [])
     if _given(firing_rates):
         try:
             means = {k: float(v.mean()) for k, v in layer_rates(firing_rates, "firing_rates").items()}
