@@ -100,8 +100,13 @@ def class_patterns(model: nn.Module, x: torch.Tensor, cfg: TrainConfig, temporal
     return torch.stack(rows).cpu().numpy()
 
 
-def make_report(model, out_dir, cfg: TrainConfig, info, x_test, y_test, final: dict, metrics: dict, device) -> Any:
+def make_report(model, out_dir, cfg: TrainConfig, info, x_test, y_test, final: dict, metrics: dict, device,
+                figures=(), summary: dict | None = None) -> Any:
+    """``out_dir/report/``; ``figures`` (``(heading, file name, draw)``) and ``summary`` (more rows of
+    the summary table) are what a model family's run phases add (``run.phases``)."""
     from ..viz import write_report
+
+    extra_summary = dict(summary or {})
 
     x = x_test[:64].to(device)
     raster = traces = patterns = None
@@ -117,9 +122,9 @@ def make_report(model, out_dir, cfg: TrainConfig, info, x_test, y_test, final: d
     summary = {"dataset": cfg.dataset, "model": f"{cfg.model} ({'ANN' if cfg.ann else describe_model(cfg)})",
                "test_accuracy": metrics["test_accuracy"], "epochs": metrics["epochs_run"],
                "wall_time_s": metrics["train_time_s"], "T": None if cfg.ann else cfg.T,
-               "encoder": None if cfg.ann else cfg.encoder}
+               "encoder": None if cfg.ann else cfg.encoder, **extra_summary}
     path = write_report(out_dir, history=metrics["history"], firing_rates=final["firing_rates"] or None,
                         confusion=final["confusion"].numpy(), class_names=list(info.class_names),
                         raster=raster or None, traces=traces, patterns=patterns, image_shape=image_shape,
-                        summary={k: v for k, v in summary.items() if v is not None})
+                        summary={k: v for k, v in summary.items() if v is not None}, figures=figures)
     return path

@@ -132,6 +132,7 @@ def write_report(
     patterns: Any = None,
     image_shape: Sequence[int] | None = None,
     summary: Mapping[str, Any] | None = None,
+    figures: Sequence[tuple[str, str, Callable[[Path], Any]]] = (),
 ) -> Path:
     """Draw the given pieces into ``out_dir/report/`` and write its ``README.md``; returns the README path.
 
@@ -147,12 +148,14 @@ def write_report(
     - ``summary``: ``{dataset, model, test_accuracy (fraction), epochs, wall_time_s, ...}``; test
       accuracy and epochs fall back on ``history`` / ``confusion`` when missing. Other keys are
       listed as they are.
+    - ``figures``: more figures, each ``(heading, file name, draw)``: ``draw(path)`` writes the PNG
+      (a model family's own, e.g. a DBN's receptive fields); drawn last, skipped alone if one fails.
     """
     if summary is not None and not isinstance(summary, Mapping):
         raise ValueError(f"summary must be a dict or None, got {type(summary).__name__}")
     report_dir = Path(out_dir) / "report"
     report_dir.mkdir(parents=True, exist_ok=True)
-    figures: list[tuple[str, str]] = []  # (heading, file name)
+    extra_figures, figures = list(figures), []  # figures drawn: (heading, file name)
     skipped: list[str] = []
 
     def draw(heading: str, file_name: str, fn: Callable[[Path], Any]) -> None:
@@ -208,6 +211,8 @@ def write_report(
                 shape = _square_shape(int(w.shape[1]))
             plot_class_patterns(weight, shape, p, class_names=class_names)
         draw("Class patterns", "class_patterns.png", _patterns)
+    for heading, file_name, fn in extra_figures:
+        draw(heading, file_name, fn)
 
     lines = ["# Training report", "",
              f"Written {datetime.now(timezone.utc).strftime('%Y-%m-%d %H:%M UTC')}.", ""]
