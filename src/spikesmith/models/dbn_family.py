@@ -110,7 +110,9 @@ class DBNConfig(ModelOptions):
                              f"{tuple(data.sample_shape)}; use fashion_mnist, mnist or digits")
         return {"sizes": [data.features, *parse_hidden(self.hidden)], "n_classes": data.num_classes,
                 "k": self.cd_k, "persistent": self.persistent, "cd_lr": self.pretrain_lr,
-                "sparsity_target": self.sparsity, "neuron": self.neuron, "tau": self.tau, "balance": self.balance}
+                "sparsity_target": self.sparsity, "neuron": self.neuron, "balance": self.balance,
+                # no tau for if: checkpoints drop the tau of a neuron without one (models.saved_arguments)
+                **({"tau": self.tau} if self.neuron == "lif" else {})}
 
     @property
     def neuron_name(self) -> Optional[str]:

@@ -15,7 +15,6 @@ import torch
 from torch import nn
 
 from ..training.batches import num_batches
-from ..training.checkpoint import unwrap
 from ..training.config import TrainConfig
 from ..training.distributed import DistContext
 from ..training.setup import build, describe_model, load_split, make_optimizer, make_schedule, pick_device, resolve_defaults
