@@ -46,7 +46,7 @@ def test_dbn_is_registered_with_its_options_and_phases():
 def test_the_family_sets_its_run_defaults_under_the_command_line():
     cfg = make_config(overrides={"dataset": "fashion_mnist", "model": "dbn"})
     # DBNConfig.run_defaults win over the dataset's recipe (made for the csnn: lr 3e-3, 5 epochs)
-    assert (cfg.T, cfg.encoder, cfg.lr, cfg.epochs, cfg.batch_size) == (200, "direct", 1e-3, 10, 64)
+    assert (cfg.T, cfg.encoder, cfg.lr, cfg.epochs, cfg.batch_size) == (200, "direct", 3e-3, 10, 64)
     assert cfg.model_options["hidden"] == "500,500" and cfg.model_options["neuron"] == "if"
     cfg = make_config(overrides={"dataset": "digits", "model": "dbn", "T": "50", "encoder": "poisson",
                                  "hidden": "100"})
@@ -140,7 +140,7 @@ def test_the_report_has_the_receptive_fields_and_reconstructions(trained):
         assert (report / name).stat().st_size > 1000, name
     readme = (report / "README.md").read_text()
     assert "![Receptive fields of the first RBM](receptive_fields.png)" in readme
-    assert "![Reconstructions](reconstructions.png)" in readme and "Snn test accuracy" in readme
+    assert "![Reconstructions](reconstructions.png)" in readme and "| Spiking net test accuracy |" in readme
 
 
 def test_the_rate_twin_trains_without_conversion(tmp_path):

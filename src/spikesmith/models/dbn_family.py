@@ -72,7 +72,7 @@ class DBNConfig(ModelOptions):
     default_encoder: ClassVar[str] = "direct"
     ann_twin: ClassVar[Optional[str]] = "rate DBN"
     #: run options this family sets under the config file and the command line (see the module docstring)
-    run_defaults: ClassVar[dict] = {"T": SNN_T, "encoder": "direct", "epochs": 10, "lr": 1e-3, "batch_size": 64}
+    run_defaults: ClassVar[dict] = {"T": SNN_T, "encoder": "direct", "epochs": 10, "lr": 3e-3, "batch_size": 64}
 
     hidden: str = option("500,500", "hidden layer widths, comma-separated (the visible layer is the input)")
     cd_k: int = option(CDOptions.k, "Gibbs steps per contrastive-divergence update (CD-k)")

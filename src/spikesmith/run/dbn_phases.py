@@ -6,7 +6,8 @@
                  T, then the spiking net tested with the run's encoder beside the rate DBN:
                  ``snn_test_accuracy``, ``agreement`` (fraction of test samples where both predict
                  the same class), ``thresholds``, ``snn_eval_time_s`` and the spiking firing rates
-    figures      the first RBM's receptive fields; inputs, their first-RBM and whole-stack reconstructions
+    figures      the first RBM's receptive fields; inputs, their first-RBM and whole-stack reconstructions;
+                 the summary names both accuracies
 
 ``test_accuracy`` of the run stays the rate DBN's; a run of the ANN twin (``ann=True``) skips the
 conversion. The spiking test draws its encoder and batches as ``training.evaluate`` does, so
@@ -127,6 +128,14 @@ class DBNPhases(RunPhases):
         return {"snn_test_accuracy": result["accuracy"], "snn_test_loss": result["loss"],
                 "agreement": result["agreement"], "snn_T": cfg.T, "snn_encoder": cfg.encoder,
                 "thresholds": thresholds, "snn_eval_time_s": elapsed, "firing_rates": result["firing_rates"]}
+
+    def summary(self, cfg, metrics) -> dict:
+        if "snn_test_accuracy" not in metrics:
+            return {"model": f"{cfg.model} (the rate DBN alone, its ANN twin)"}
+        return {"model": f"{cfg.model}: test accuracy of the rate DBN; spiking: its {metrics['snn_T']}-step "
+                         f"{cfg.model_options.get('neuron')} conversion, encoder {metrics['snn_encoder']}",
+                "spiking_net_test_accuracy": metrics["snn_test_accuracy"],
+                "agreement (spiking vs rate)": f"{100 * metrics['agreement']:.2f} %"}
 
     def figures(self, model, x_test, info) -> list[Figure]:
         from ..viz import plot_receptive_fields, plot_reconstructions

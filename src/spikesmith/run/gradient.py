@@ -140,13 +140,9 @@ def _train(cfg: TrainConfig, resume: Optional[str], ctx: DistContext, allow_nonf
     def report() -> Path:                                          # report
         from ..training.report import make_report
 
-        figures = phases.figures(model, x_test, info)
-        extra = {k: metrics[k] for k in ("snn_test_accuracy",) if k in metrics}
-        if "agreement" in metrics:
-            extra["agreement (spiking vs rate)"] = f"{100 * metrics['agreement']:.2f} %"
         return make_report(model, run.out_dir, cfg, info, x_test, y_test,
-                           {**final, "firing_rates": metrics["firing_rates"]}, metrics, device, figures=figures,
-                           summary=extra)
+                           {**final, "firing_rates": metrics["firing_rates"]}, metrics, device,
+                           figures=phases.figures(model, x_test, info), summary=phases.summary(cfg, metrics))
 
     summary = f"test accuracy {100 * final['accuracy']:.2f}%"
     if "snn_test_accuracy" in metrics:

@@ -7,7 +7,7 @@ subclasses are found through their bases), next to the code that knows what to d
     before the epochs   ``prepare``: unsupervised pre-training, say (a fresh run only, not a resumed one);
     the epochs          ``supervised``: the module and config they train and test (default: the model);
     after the epochs    ``finish``: a conversion and its evaluation, extra entries for ``metrics.json``;
-    the report          ``figures``: extra figures for ``report/``.
+    the report          ``figures`` and ``summary``: extra figures and summary rows for ``report/``.
 
 ``run.gradient`` asks ``phases_for(model)`` once and calls each; the default does nothing, so a
 family without an entry trains exactly as before. The deep belief network's phases are
@@ -50,6 +50,10 @@ class RunPhases:
     def figures(self, model: nn.Module, x_test: Tensor, info: Any) -> list[Figure]:
         """Extra figures for the report."""
         return []
+
+    def summary(self, cfg: TrainConfig, metrics: dict) -> dict:
+        """Rows of the report's summary table, over the plain ones (``{key: value}``)."""
+        return {}
 
 
 PHASES: TypeRegistry[RunPhases] = TypeRegistry("run phases")
