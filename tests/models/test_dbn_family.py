@@ -54,6 +54,18 @@ def test_the_family_sets_its_run_defaults_under_the_command_line():
     assert make_config(overrides={"dataset": "fashion_mnist"}).T == 4        # another family: untouched
 
 
+def test_train_help_lists_the_options_and_the_run_defaults(capsys, monkeypatch):
+    monkeypatch.setenv("COLUMNS", "250")
+    with pytest.raises(SystemExit):
+        main(["train", "--model", "dbn", "--help"])
+    section = capsys.readouterr().out.split("options of model dbn")[1]
+    for flag in ("--hidden HIDDEN", "--cd-k", "--persistent", "--pretrain-epochs", "--sparsity", "--neuron",
+                 "--balance"):
+        assert flag in section, flag
+    assert "one of if | lif (default: if)" in section
+    assert "run options model dbn sets unless given: --T 200, --encoder direct, --epochs 10" in section
+
+
 @pytest.mark.parametrize("options, message", [
     ({"hidden": "500,x"}, "DBN: hidden must list positive layer widths separated by commas, got '500,x'"),
     ({"hidden": "0"}, "DBN: hidden must list positive layer widths"),
