@@ -6,7 +6,8 @@
 One reader for every kind, chosen by the checkpoint's format tag (``CHECKPOINT_FORMATS``):
 
 - trained (``spikesmith train``, SNN or ANN twin): the registry model of ``model_name`` built with
-  the stored ``model_args``; its config is a :class:`~spikesmith.training.TrainConfig`;
+  the stored ``model_args``; its config is a :class:`~spikesmith.training.TrainConfig` (a ``--model
+  dbn`` run gives its spiking network, ``models.SpikingDBN``, with the trained rate DBN as ``net.dbn``);
 - STDP (``spikesmith stdp``): Diehl & Cook or the hybrid network (``STDP_MODELS``), with the
   neurons' labels; its config is a :class:`~spikesmith.run.STDPConfig`;
 - converted (``spikesmith convert``): the :class:`~spikesmith.conversion.ConvertedSNN` at its T;

@@ -43,7 +43,7 @@ def test_neuron_spec_checks_names_and_arguments_once():
 
 # ------------------------------------------------------------------------------- family configs
 def test_every_family_registers_a_config_with_arguments():
-    assert set(MODELS) == {"csnn", "fcsnn", "lsm", "resnet", "rsnn", "sgru", "slstm", "vgg"}
+    assert set(MODELS) == {"csnn", "dbn", "fcsnn", "lsm", "resnet", "rsnn", "sgru", "slstm", "vgg"}
     image = ModelInput((1, 12, 12), 3)
     for name in MODELS:
         cfg = config_class(name)()
@@ -73,7 +73,7 @@ def test_option_that_does_not_apply_names_the_model_and_who_takes_it():
                                          r"\(models that accept it: csnn\); fcsnn's options: hidden, readout"):
         model_options("fcsnn", {"channels": 4})
     with pytest.raises(ValueError, match=r"option 'neuron' does not apply to model 'rsnn' "
-                                         r"\(models that accept it: csnn, fcsnn, resnet, vgg\)"):
+                                         r"\(models that accept it: csnn, dbn, fcsnn, resnet, vgg\)"):
         model_options("rsnn", {"neuron": "plif"})
     with pytest.raises(ValueError, match="no model accepts it"):
         model_options("csnn", {"widht": 2})

@@ -238,11 +238,11 @@ def test_preset_model_options_apply_to_the_preset_model_only():
 @pytest.mark.parametrize("overrides, fragment", [
     ({"model": "fcsnn", "channels": 4}, r"option 'channels' does not apply to model 'fcsnn' \(models that accept "
                                         r"it: csnn\)"),
-    ({"model": "rsnn", "neuron": "plif"}, r"option 'neuron' does not apply to model 'rsnn'.*csnn, fcsnn, resnet, vgg"),
+    ({"model": "rsnn", "neuron": "plif"}, r"option 'neuron' does not apply to model 'rsnn'.*csnn, dbn, fcsnn, resnet, vgg"),
     ({"model": "fcsnn", "neuron": "if", "tau": 3},
      r"FCSNN: option 'tau' does not apply to neuron 'if'.*alif, lif, plif"),
     ({"model": "csnn", "neuron": "izhikevich", "tau": "2"}, r"does not apply to neuron 'izhikevich'"),
-    ({"model": "alexnet"}, r"unknown model 'alexnet'; known models: csnn, fcsnn, lsm, resnet, rsnn, sgru, slstm, vgg"),
+    ({"model": "alexnet"}, r"unknown model 'alexnet'; known models: csnn, dbn, fcsnn, lsm, resnet, rsnn, sgru, slstm, vgg"),
 ])
 def test_an_option_that_does_not_apply_is_an_error(overrides, fragment):
     with pytest.raises(ValueError, match=fragment):

@@ -68,7 +68,11 @@ def model_help(name: str | None) -> str:
     group = p.add_argument_group(f"options of model {model}" + (f" ({doc[0].rstrip('.')})" if doc else ""))
     for key in cls.option_names():
         group.add_argument("--" + key.replace("_", "-"), metavar=key.upper(), help=_help_text(fields[key]))
-    return p.format_help()
+    text = p.format_help()
+    if cls.run_defaults:        # run options the family sets (ModelOptions.run_defaults); flags still win
+        text += (f"run options model {model} sets unless given: "
+                 + ", ".join(f"--{k.replace('_', '-')} {v}" for k, v in cls.run_defaults.items()) + "\n")
+    return text
 
 
 class _HelpAction(argparse.Action):

@@ -131,8 +131,13 @@ def free_energy(v: Tensor, params: RBMParams) -> Tensor:
 
 
 def sample_bernoulli(p: Tensor, generator: Optional[torch.Generator]) -> Tensor:
-    """Binary samples: 1 where U < p, U ~ Uniform[0, 1) drawn from ``generator``."""
-    return (torch.rand(p.shape, generator=generator, dtype=p.dtype, device=p.device) < p).to(p.dtype)
+    """Binary samples: 1 where U < p, U ~ Uniform[0, 1) drawn from ``generator`` (on its own device,
+    then moved: an RBM's CPU generator also samples for a network moved to CUDA)."""
+    if generator is not None and generator.device != p.device:
+        u = torch.rand(p.shape, generator=generator, dtype=p.dtype).to(p.device)
+    else:
+        u = torch.rand(p.shape, generator=generator, dtype=p.dtype, device=p.device)
+    return (u < p).to(p.dtype)
 
 
 def gibbs_step(h: Tensor, params: RBMParams, generator: Optional[torch.Generator]) -> tuple[Tensor, Tensor, Tensor, Tensor]:

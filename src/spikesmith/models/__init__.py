@@ -23,5 +23,7 @@ __all__ = ["ACTIVATIONS", "CSNN", "CSNNConfig", "FCSNN", "FCSNNConfig", "MODELS"
            "make_activation", "make_neuron", "model_names", "model_options", "option", "saved_arguments"]
 
 from .dbn import DBN  # noqa: E402
+from .dbn_family import DBNConfig, SpikingDBN  # noqa: E402
 
-__all__ += ["DBN", "LSMClassifier", "LSMConfig", "LiquidOutput", "LiquidStateMachine", "LogisticReadout", "RidgeReadout"]
+__all__ += ["DBN", "DBNConfig", "LSMClassifier", "LSMConfig", "LiquidOutput", "LiquidStateMachine", "LogisticReadout",
+            "RidgeReadout", "SpikingDBN"]

@@ -43,7 +43,12 @@ from .. import layer, neuron
 from ..functional import reset_net
 from ..learning.rbm import RBM, CDOptions
 
-__all__ = ["DBN", "encode", "spiking_logits", "THRESHOLDS", "SPIKING_NEURONS"]
+__all__ = ["DBN", "encode", "spiking_logits", "THRESHOLDS", "SPIKING_NEURONS", "PRETRAIN_EPOCHS", "SNN_T", "LIF_TAU"]
+
+#: the defaults of pre-training, of the spiking net's time steps and of its LIF time constant
+PRETRAIN_EPOCHS = 5
+SNN_T = 200
+LIF_TAU = 100.0
 
 
 def _positive_int(value, what: str) -> int:
@@ -232,7 +237,7 @@ class DBN(nn.Module):
             h = rbm.hidden_probs(h)
         return h
 
-    def pretrain(self, data: Union[Tensor, Iterable], epochs: int = 5, batch_size: int = 64,
+    def pretrain(self, data: Union[Tensor, Iterable], epochs: int = PRETRAIN_EPOCHS, batch_size: int = 64,
                  progress: bool = True) -> list[list]:
         """Greedy layer-wise CD training: RBM l on the hidden probabilities of the RBMs below it.
 
@@ -288,20 +293,25 @@ class DBN(nn.Module):
 
     # ------------------------------------------------------------------ conversion
     @torch.no_grad()
-    def to_snn(self, calibration: Tensor, T: int = 200, threshold: str = "fit", neuron: str = "if",
-               tau: float = 100.0) -> nn.Sequential:
+    def balanced_thresholds(self, calibration: Tensor, T: int = SNN_T, threshold: str = "fit") -> list[float]:
+        """Each hidden layer's V_th, picked by ``threshold`` (one of ``THRESHOLDS``) from the rate
+        network's pre-activations on ``calibration`` inputs ``[M, sizes[0]]`` for a net run ``T`` steps."""
+        pick = _choose(THRESHOLDS, threshold, "threshold")
+        T = _positive_int(T, "T (time steps)")
+        return [float(pick(z, T)) for z in self.features(calibration)]
+
+    @torch.no_grad()
+    def to_snn(self, calibration: Tensor, T: int = SNN_T, threshold: str = "fit", neuron: str = "if",
+               tau: float = LIF_TAU) -> nn.Sequential:
         """The spiking network (module docstring): Linear -> IF (or LIF) per hidden layer, then the top
         Linear; ``nn.Sequential`` in step mode ``'m'``, input ``[T, N, sizes[0]]``, output
         ``[T, N, n_classes]`` (average over T for the logits). ``calibration``: inputs ``[M, sizes[0]]``
         whose pre-activations choose each layer's V_th (``threshold``: one of ``THRESHOLDS``); ``T``:
         the steps the network will run, used by the fit's rounding."""
-        pick = _choose(THRESHOLDS, threshold, "threshold")
+        _choose(THRESHOLDS, threshold, "threshold")
         build = _choose(SPIKING_NEURONS, neuron, "neuron")
-        T = _positive_int(T, "T (time steps)")
-        zs = self.features(calibration)
         modules: list[nn.Module] = []
-        for fc, z in zip(self.hidden, zs):
-            v_th = pick(z, T)
+        for fc, v_th in zip(self.hidden, self.balanced_thresholds(calibration, T, threshold)):
             lin = layer.Linear(fc.in_features, fc.out_features, step_mode="m")
             lin.weight.copy_(fc.weight)
             lin.bias.copy_(fc.bias + v_th / 2)
@@ -311,6 +321,18 @@ class DBN(nn.Module):
         top.bias.copy_(self.classifier.bias)
         modules.append(top)
         return nn.Sequential(*modules)
+
+    @torch.no_grad()
+    def reconstruct(self, x: Tensor, depth: Optional[int] = None) -> Tensor:
+        """Mean-field reconstruction through the first ``depth`` RBMs (default: all): up by p(h|v),
+        then down by p(v|h); ``[N, sizes[0]] -> [N, sizes[0]]``."""
+        depth = len(self.rbms) if depth is None else depth
+        if isinstance(depth, bool) or not isinstance(depth, int) or not 1 <= depth <= len(self.rbms):
+            raise ValueError(f"DBN.reconstruct: depth must be an int in [1, {len(self.rbms)}], got {depth!r}")
+        h = self._up(self._flat(x, "reconstruct"), depth)
+        for rbm in reversed(self.rbms[:depth]):
+            h = rbm.visible_probs(h)
+        return h
 
 
 class _MappedBatches:

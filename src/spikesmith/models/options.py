@@ -86,6 +86,9 @@ class ModelOptions:
     #: what the ANN twin is, for logs and reports, where it is not the spiking net with an activation
     #: in place of each neuron (``"nn.LSTM"``); None: ``'ANN <activation>'``
     ann_twin: ClassVar[Optional[str]] = None
+    #: run options (``TrainConfig`` keys) the family sets over the dataset's recipe and under the
+    #: config file and the command line, e.g. the T of a net that needs many steps
+    run_defaults: ClassVar[dict] = {}
 
     @classmethod
     def owner(cls) -> str:

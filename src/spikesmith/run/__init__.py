@@ -21,5 +21,7 @@ from .conversion import ConvertConfig, convert_checkpoint
 from .stdp import run_stdp
 from .stdp_config import STDPConfig, make_stdp_config
 from . import liquid_report  # noqa: F401,E402  (registers the liquid state machine's report section)
+from .phases import PHASES, RunPhases, phases_for
+from . import dbn_phases  # noqa: E402,F401  (registers the run phases of --model dbn)
 
-__all__ = ["ConvertConfig", "Run", "STDPConfig", "convert_checkpoint", "default_out_dir", "make_stdp_config", "resumed_config", "run_stdp", "train"]
+__all__ = ["ConvertConfig", "PHASES", "Run", "RunPhases", "phases_for", "STDPConfig", "convert_checkpoint", "default_out_dir", "make_stdp_config", "resumed_config", "run_stdp", "train"]

@@ -15,12 +15,12 @@ import torch
 from torch import nn
 
 from ..training.batches import num_batches
-from ..training.checkpoint import unwrap
 from ..training.config import TrainConfig
 from ..training.distributed import DistContext
 from ..training.setup import build, describe_model, load_split, make_optimizer, make_schedule, pick_device, resolve_defaults
 from ..training.trainer import evaluate, materialize, train_epoch
 from . import resume as resume_rules
+from .phases import phases_for
 from .readout_fit import FEATURE_READOUTS, fit_feature_readout
 from .skeleton import Run
 
@@ -62,9 +62,13 @@ def _train(cfg: TrainConfig, resume: Optional[str], ctx: DistContext, allow_nonf
     if model in FEATURE_READOUTS:                                   # a fixed network: only its readout is fitted
         return _fit_readout_run(run, cfg, ctx, model, model_args, info, device, x_train, y_train, x_test, y_test)
     ckpt = run.restore_weights(model, cfg.model, model_args)       # resume
-    model = ctx.wrap(model)
+    phases = phases_for(model)                                     # the family's phases (run.phases)
+    phase_metrics = dict(ckpt.get("phase_metrics") or {}) if ckpt is not None else \
+        phases.prepare(model, x_train, y_train, cfg, run, device)  # e.g. pre-training, before the first epoch
+    trained, epoch_cfg = phases.supervised(model, cfg)             # what the epochs train and test
+    net = ctx.wrap(trained)
     steps_per_epoch = num_batches(x_train.shape[0], cfg.batch_size, ctx.world_size)
-    opt = make_optimizer(cfg, model)
+    opt = make_optimizer(epoch_cfg, net)
     sched = make_schedule(cfg, opt, steps_per_epoch)
     history: list[dict] = []
     first_epoch = 0
@@ -78,7 +82,7 @@ def _train(cfg: TrainConfig, resume: Optional[str], ctx: DistContext, allow_nonf
         first_epoch = int(ckpt["epoch"]) + 1
         elapsed_before = float(ckpt.get("train_time_s", 0.0))
         run.log(f"resuming from {resume} after epoch {first_epoch}")
-    n_params = sum(p.numel() for p in model.parameters())
+    n_params = sum(p.numel() for p in net.parameters())
     run.log(f"{cfg.dataset}: {x_train.shape[0]} train / {x_test.shape[0]} test, model {cfg.model} "
             f"({describe_model(cfg) + ('' if cfg.ann else ', ' + (f'T={info.input_shape[0]} from the data' if temporal else f'T={cfg.T}, encoder {cfg.encoder}'))}), "
             f"{n_params:,} parameters, device {device}")
@@ -87,11 +91,11 @@ def _train(cfg: TrainConfig, resume: Optional[str], ctx: DistContext, allow_nonf
     train_time = elapsed_before
     for epoch in range(first_epoch, cfg.epochs):                   # loop
         t0 = time.time()
-        tr = train_epoch(model, opt, sched, x_train, y_train, cfg, temporal, device, epoch, ctx.rank, ctx.world_size,
-                         show=ctx.is_main)
+        tr = train_epoch(net, opt, sched, x_train, y_train, epoch_cfg, temporal, device, epoch, ctx.rank,
+                         ctx.world_size, show=ctx.is_main)
         tr = ctx.reduce_metrics(tr)
         train_time += time.time() - t0
-        te = evaluate(model, x_test, y_test, cfg, temporal, device, info.num_classes, ctx.rank, ctx.world_size)
+        te = evaluate(net, x_test, y_test, epoch_cfg, temporal, device, info.num_classes, ctx.rank, ctx.world_size)
         te = ctx.reduce_metrics(te)
         row = {"epoch": epoch + 1, "train_loss": tr["loss"], "train_accuracy": tr["accuracy"], "test_loss": te["loss"],
                "test_accuracy": te["accuracy"], "lr": opt.param_groups[0]["lr"], "epoch_time_s": time.time() - t0,
@@ -101,9 +105,10 @@ def _train(cfg: TrainConfig, resume: Optional[str], ctx: DistContext, allow_nonf
         history.append(row)
         run.log(f"epoch {epoch + 1}/{cfg.epochs}: train loss {tr['loss']:.4f} acc {100 * tr['accuracy']:.2f}% | "
                 f"test loss {te['loss']:.4f} acc {100 * te['accuracy']:.2f}% | {row['epoch_time_s']:.1f} s")
-        run.save_checkpoint(model, cfg.model, model_args, epoch=epoch, history=history,     # checkpoint
-                            optimizer=opt.state_dict(), scheduler=sched.state_dict() if sched else None,
-                            train_time_s=train_time, test_accuracy=te["accuracy"])
+        state = {"epoch": epoch, "history": history, "optimizer": opt.state_dict(),
+                 "scheduler": sched.state_dict() if sched else None, "train_time_s": train_time,
+                 "test_accuracy": te["accuracy"], "phase_metrics": phase_metrics}
+        run.save_checkpoint(model, cfg.model, model_args, **state)                          # checkpoint
         run.write_history(history)
         if writer is not None:
             _log_tensorboard(writer, row, te["firing_rates"], epoch + 1)
@@ -112,8 +117,13 @@ def _train(cfg: TrainConfig, resume: Optional[str], ctx: DistContext, allow_nonf
             run.log(f"stopping after epoch {epoch + 1}: the next epoch would pass the time limit of {cfg.time_limit} min")
             break
 
-    final = evaluate(model, x_test, y_test, cfg, temporal, device, info.num_classes, ctx.rank, ctx.world_size)
+    final = evaluate(net, x_test, y_test, epoch_cfg, temporal, device, info.num_classes, ctx.rank, ctx.world_size)
     final = ctx.reduce_metrics(final)
+    finished = phases.finish(model, x_train, x_test, y_test, cfg, run, device, info.num_classes)   # e.g. conversion
+    if finished:             # the checkpoint holds what the phase changed (a DBN's balanced thresholds)
+        last = state if history[first_epoch:] else {k: ckpt[k] for k in ckpt if k in _EPOCH_STATE}
+        phase_metrics = {**phase_metrics, **{k: v for k, v in finished.items() if k != "firing_rates"}}
+        run.save_checkpoint(model, cfg.model, model_args, **{**last, "phase_metrics": phase_metrics})
     metrics = {                                                    # metrics
         "test_accuracy": final["accuracy"],
         "test_loss": final["loss"],
@@ -123,6 +133,8 @@ def _train(cfg: TrainConfig, resume: Optional[str], ctx: DistContext, allow_nonf
         "firing_rates": final["firing_rates"],
         "train_time_s": train_time,
         **({"skipped_batches": sum(h.get("skipped_batches", 0) for h in history)} if cfg.nonfinite_loss == "skip" else {}),
+        **phase_metrics,
+        **({"firing_rates": finished["firing_rates"]} if "firing_rates" in finished else {}),
         **run.stamp(cfg.model, model_args),
     }
     if writer is not None:
@@ -131,10 +143,19 @@ def _train(cfg: TrainConfig, resume: Optional[str], ctx: DistContext, allow_nonf
     def report() -> Path:                                          # report
         from ..training.report import make_report
 
-        return make_report(unwrap(model), run.out_dir, cfg, info, x_test, y_test, final, metrics, device)
+        return make_report(model, run.out_dir, cfg, info, x_test, y_test,
+                           {**final, "firing_rates": metrics["firing_rates"]}, metrics, device,
+                           figures=phases.figures(model, x_test, info), summary=phases.summary(cfg, metrics))
 
-    return run.finish(metrics, f"test accuracy {100 * final['accuracy']:.2f}% after {len(history)} epochs, "
-                               f"{train_time / 60:.1f} min of training", report=report)
+    summary = f"test accuracy {100 * final['accuracy']:.2f}%"
+    if "snn_test_accuracy" in metrics:
+        summary += f" (spiking: {100 * metrics['snn_test_accuracy']:.2f}%)"
+    return run.finish(metrics, f"{summary} after {len(history)} epochs, {train_time / 60:.1f} min of training",
+                      report=report)
+
+
+#: the entries of a checkpoint that say where the epochs stand (saved again after a run's last phase)
+_EPOCH_STATE = ("epoch", "history", "optimizer", "scheduler", "train_time_s", "test_accuracy")
 
 
 def _fit_readout_run(run: Run, cfg: TrainConfig, ctx: DistContext, model: nn.Module, model_args: dict, info,

@@ -227,9 +227,20 @@ def model_config(model: str, options: dict[str, Any]):
     return model_options(model, {k: _coerce(k, v, types[k]) if k in types else v for k, v in options.items()})
 
 
+def family_run_defaults(model: Optional[str]) -> dict[str, Any]:
+    """The run options model ``model``'s family sets (``ModelOptions.run_defaults``): over the
+    dataset's recipe, under the config file and the command line."""
+    if model is None:
+        return {}
+    from ..models import config_class
+
+    return dict(config_class(model).run_defaults)
+
+
 def make_config(file: Optional[str] = None, overrides: Optional[dict[str, Any]] = None,
                 preset: bool = True) -> TrainConfig:
-    """Defaults, then the dataset's preset, then the config file, then the overrides; every key checked."""
+    """Defaults, then the dataset's preset, then the model family's run defaults, then the config file,
+    then the overrides; every key checked."""
     values, options = {}, {}
     for layer in (load_config_file(file) if file else {}, overrides or {}):
         run_keys, layer_options = split_model_options(layer)
@@ -249,7 +260,9 @@ def make_config(file: Optional[str] = None, overrides: Optional[dict[str, Any]] 
         recipe_options = recipe.pop("model_options", {})
         if values.get("model") in (None, recipe.get("model")):
             options = {**recipe_options, **options}
-        values = {**recipe, **values}
+        values = {**recipe, **family_run_defaults(values.get("model") or recipe.get("model")), **values}
+    else:
+        values = {**family_run_defaults(values.get("model")), **values}
     if values.get("model") is not None:
         options = resolve_model_options(values["model"], options)
     cfg = TrainConfig(**values, model_options=options)

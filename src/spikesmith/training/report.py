@@ -107,8 +107,13 @@ def class_patterns(model: nn.Module, x: torch.Tensor, cfg: TrainConfig, temporal
     return torch.stack(rows).cpu().numpy()
 
 
-def make_report(model, out_dir, cfg: TrainConfig, info, x_test, y_test, final: dict, metrics: dict, device) -> Any:
+def make_report(model, out_dir, cfg: TrainConfig, info, x_test, y_test, final: dict, metrics: dict, device,
+                figures=(), summary: dict | None = None) -> Any:
+    """``out_dir/report/``; ``figures`` (``(heading, file name, draw)``) and ``summary`` (more rows of
+    the summary table) are what a model family's run phases add (``run.phases``)."""
     from ..viz import write_report
+
+    extra_summary = dict(summary or {})
 
     x = x_test[:64].to(device)
     raster = traces = patterns = None
@@ -124,15 +129,17 @@ def make_report(model, out_dir, cfg: TrainConfig, info, x_test, y_test, final: d
     summary = {"dataset": cfg.dataset, "model": f"{cfg.model} ({'ANN' if cfg.ann else describe_model(cfg)})",
                "test_accuracy": metrics["test_accuracy"], "epochs": metrics["epochs_run"],
                "wall_time_s": metrics["train_time_s"], "T": None if cfg.ann else cfg.T,
-               "encoder": None if cfg.ann else cfg.encoder}
-    figures, lines = [], []
+               "encoder": None if cfg.ann else cfg.encoder, **extra_summary}
+    figures, lines = list(figures), []
     section = REPORT_SECTIONS.get(model, None)
     if section is not None:
         try:
-            figures, lines = section(model, cfg, info, x_test, y_test, metrics, device)
+            more, lines = section(model, cfg, info, x_test, y_test, metrics, device)
+            figures += list(more)
         except Exception as err:  # a report must never lose a finished run
             log(f"report: skipped the {type(model).__name__} section ({type(err).__name__}: {err})")
-    path = write_report(out_dir, extra_figures=figures, extra_lines=lines, history=metrics["history"], firing_rates=final["firing_rates"] or None,
+    path = write_report(out_dir, extra_figures=figures, extra_lines=lines, history=metrics["history"],
+                        firing_rates=final["firing_rates"] or None,
                         confusion=final["confusion"].numpy(), class_names=list(info.class_names),
                         raster=raster or None, traces=traces, patterns=patterns, image_shape=image_shape,
                         summary={k: v for k, v in summary.items() if v is not None})

@@ -149,8 +149,9 @@ def write_report(
     - ``summary``: ``{dataset, model, test_accuracy (fraction), epochs, wall_time_s, ...}``; test
       accuracy and epochs fall back on ``history`` / ``confusion`` when missing. Other keys are
       listed as they are.
-    - ``extra_figures``: ``(heading, file name, draw(path))`` of a model's own figures (the liquid
-      state machine's), drawn like the rest; ``extra_lines``: Markdown lines after the summary.
+    - ``extra_figures``: ``(heading, file name, draw(path))`` of a model family's own figures (the
+      liquid state machine's, a DBN's receptive fields), drawn last, each skipped alone if it fails;
+      ``extra_lines``: Markdown lines after the summary.
     """
     if summary is not None and not isinstance(summary, Mapping):
         raise ValueError(f"summary must be a dict or None, got {type(summary).__name__}")
@@ -212,7 +213,6 @@ def write_report(
                 shape = _square_shape(int(w.shape[1]))
             plot_class_patterns(weight, shape, p, class_names=class_names)
         draw("Class patterns", "class_patterns.png", _patterns)
-
     for heading, file_name, fn in extra_figures:
         draw(heading, file_name, fn)
 
