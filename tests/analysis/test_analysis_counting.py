@@ -177,3 +177,18 @@ class _TorchAdaptive(nn.Module):
 
     def forward(self, x):
         return self.pool(x.flatten(0, 1)).unflatten(0, x.shape[:2])
+
+
+def test_layers_the_counter_cannot_count_are_said_not_silently_left_out():
+    # a spiking LSTM holds its weights itself (no nn.Linear): its operations used to be missing from the
+    # totals without a word (spikesmith profile of --model slstm counted only the readout)
+    import warnings
+
+    net = nn.Sequential(layer.SpikingLSTM(3, 4), nn.Linear(4, 2))
+    with pytest.warns(RuntimeWarning, match=r"SpikingLSTMCell '0\.cells\.0'.*totals are too low"):
+        prof = Profiler(net)
+    assert [name for name, _ in prof.uncounted] == ["0.cells.0"]
+    prof.remove()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)
+        Profiler(_linear_net()).remove()

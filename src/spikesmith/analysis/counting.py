@@ -26,6 +26,7 @@ those layers are executed -- and counted -- once per sample, ``steps`` says so.
 from __future__ import annotations
 
 import math
+import warnings
 from dataclasses import dataclass, field
 from typing import Iterable, Optional, Union
 
@@ -44,6 +45,19 @@ _AVG = (nn.AvgPool1d, nn.AvgPool2d, nn.AvgPool3d, nn.AdaptiveAvgPool1d, nn.Adapt
 _POOL_DIMS = ((nn.AvgPool1d, 1), (nn.AvgPool2d, 2), (nn.AvgPool3d, 3), (nn.AdaptiveAvgPool1d, 1),
               (nn.AdaptiveAvgPool2d, 2), (nn.AdaptiveAvgPool3d, 3))
 _CONV_FN = {1: F.conv1d, 2: F.conv2d, 3: F.conv3d}
+
+def uncounted_weights(model: nn.Module) -> list[tuple[str, nn.Module]]:
+    """``(name, module)`` of every module that owns a weight matrix (a parameter of 2 or more
+    dimensions) and that no counted role covers (an ``nn.LSTM``, a spiking LSTM cell...): a profile of
+    the model leaves their operations out."""
+    found = []
+    for name, m in model.named_modules():
+        if ROLES.get(m, None) in ("synapse",):
+            continue
+        if any(p.dim() >= 2 for p in m.parameters(recurse=False)):
+            found.append((name or type(m).__name__, m))
+    return found
+
 
 ROLES: TypeRegistry[str] = TypeRegistry("counted layer role")
 """What the counter does with each class (found along the MRO; classes no entry covers are not counted):
@@ -193,6 +207,14 @@ class Profiler:
         if not self._syn:
             raise ValueError(f"Profiler: {type(model).__name__} has no Linear or Conv layer to count; "
                              f"the analysis counts nn.Linear and nn.Conv1d/2d/3d (and spikesmith.layer's)")
+        self.uncounted = uncounted_weights(model)
+        if self.uncounted:
+            names = ", ".join(f"{type(m).__name__} {n!r}" for n, m in self.uncounted[:4])
+            more = f" and {len(self.uncounted) - 4} more" if len(self.uncounted) > 4 else ""
+            warnings.warn(f"Profiler: {names}{more} hold weights in a layer the counter does not know, so "
+                          f"their operations are missing and the totals are too low; register the class in "
+                          f"spikesmith.analysis.counting.ROLES once it can be counted", RuntimeWarning,
+                          stacklevel=2)
 
     # ------------------------------------------------------------------ hooks
     def _on_call(self, module, args):
