@@ -306,3 +306,22 @@ def test_dynamic_liquid_first_spike_has_efficacy_u_and_the_run_is_seeded():
     assert not torch.equal(out.spikes, LiquidStateMachine(n_inputs=2, seed=4, weight_scale=1 / 15)(x).spikes)
     with pytest.raises(ValueError, match="synapses must be one of"):
         LiquidStateMachine(n_inputs=2, synapses="markram")
+
+
+def test_the_block_summed_ridge_fit_equals_the_direct_formula():
+    # the fit sums z^T z block by block (4096 rows) in float64 around the first row instead of forming the
+    # standardised features: same weights as the textbook solve, for float32 input with a large offset
+    # (cancellation) and a constant feature (std 1, weight 0), over more rows than one block
+    g = torch.Generator().manual_seed(0)
+    x = (torch.randn(5000, 6, generator=g, dtype=torch.float64) * torch.tensor([1, 2, 0.5, 3, 1, 0.0])
+         + torch.tensor([100.0, -3, 0, 7, 1e3, 5])).float()
+    y = torch.randn(5000, 3, generator=g, dtype=torch.float64)
+    fit = RidgeReadout(alpha=0.5).fit(x, y)
+    xd = x.double()
+    mean, std = xd.mean(0), xd.std(0, unbiased=False)
+    std = torch.where(std > 0, std, torch.ones_like(std))
+    z = (xd - mean) / std
+    direct = torch.linalg.solve(z.T @ z + 0.5 * torch.eye(6, dtype=torch.float64), z.T @ (y - y.mean(0))).T
+    torch.testing.assert_close(fit.weight, direct, rtol=1e-7, atol=1e-9)
+    assert float(fit.std[5]) == 1.0 and torch.equal(fit.weight[:, 5], torch.zeros(3, dtype=torch.float64))
+    torch.testing.assert_close(fit(x), z @ direct.T + y.mean(0), rtol=1e-7, atol=1e-8)

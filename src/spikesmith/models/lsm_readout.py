@@ -17,7 +17,7 @@ from torch import Tensor, nn
 __all__ = ["LogisticReadout", "RidgeReadout", "standardise"]
 
 
-def _check_features(x: Tensor, owner: str, n_features: Optional[int] = None) -> Tensor:
+def _check_features(x: Tensor, owner: str, n_features: Optional[int] = None, keep_float: bool = False) -> Tensor:
     if not isinstance(x, Tensor) or x.dim() != 2:
         shape = tuple(x.shape) if isinstance(x, Tensor) else type(x).__name__
         raise ValueError(f"{owner}: features must be [n_samples, n_features], got {shape}; flatten read-out "
@@ -26,14 +26,38 @@ def _check_features(x: Tensor, owner: str, n_features: Optional[int] = None) -> 
         raise ValueError(f"{owner}: trained on {n_features} features, got {x.shape[1]}")
     if x.is_complex() or not bool(torch.isfinite(x).all()):
         raise ValueError(f"{owner}: features must be real and finite (no NaN or inf)")
-    return x.to(torch.float64)
+    return x if x.is_floating_point() and keep_float else x.to(torch.float64)
 
 
 def standardise(x: Tensor) -> tuple[Tensor, Tensor]:
-    """(mean, std) over samples; a constant feature gets std 1 (it is then all zeros)."""
-    mean = x.mean(0)
-    std = x.std(0, unbiased=False)
+    """(mean, std) over samples, float64; a constant feature gets std 1 (it is then all zeros)."""
+    mean, covariance = _moments(x, gram=False)
+    std = covariance.clamp_min(0).sqrt()
     return mean, torch.where(std > 0, std, torch.ones_like(std))
+
+
+#: rows per block when features are summed: the float64 copy of a block is all the extra memory
+_BLOCK_ROWS = 4096
+
+
+def _moments(x: Tensor, gram: bool = True, y: Optional[Tensor] = None):
+    """Mean (float64) and, over samples, the covariance matrix (``gram``) or the variances of ``x``,
+    summed block by block in float64 around the first row (so a constant feature has variance 0
+    exactly, and no float64 copy of the whole ``x`` is made); with ``y`` also ``sum (x - x0)^T y``."""
+    n = x.shape[0]
+    shift = x[0].double()
+    total = torch.zeros(x.shape[1], dtype=torch.float64)
+    second = torch.zeros((x.shape[1],) * (2 if gram else 1), dtype=torch.float64)
+    cross = None if y is None else torch.zeros(x.shape[1], y.shape[1], dtype=torch.float64)
+    for start in range(0, n, _BLOCK_ROWS):
+        block = x[start:start + _BLOCK_ROWS].double() - shift
+        total += block.sum(0)
+        second += block.T @ block if gram else (block * block).sum(0)
+        if cross is not None:
+            cross += block.T @ y[start:start + _BLOCK_ROWS]
+    centre = total / n
+    spread = second / n - (torch.outer(centre, centre) if gram else centre * centre)
+    return (centre + shift, spread) if cross is None else (centre + shift, spread, cross)
 
 
 class RidgeReadout(nn.Module):
@@ -48,7 +72,7 @@ class RidgeReadout(nn.Module):
 
     def fit(self, x: Tensor, y: Tensor) -> "RidgeReadout":
         """x [n, features]; y [n] or [n, outputs] (integer class labels: give one-hot targets)."""
-        x = _check_features(x, "RidgeReadout.fit")
+        x = _check_features(x, "RidgeReadout.fit", keep_float=True)
         if not isinstance(y, Tensor) or not bool(torch.isfinite(y.double()).all()):
             raise ValueError("RidgeReadout.fit: targets must be a finite tensor [n] or [n, outputs]")
         y = y.to(torch.float64)
@@ -56,11 +80,16 @@ class RidgeReadout(nn.Module):
             y = y[:, None]
         if y.shape[0] != x.shape[0]:
             raise ValueError(f"RidgeReadout.fit: {x.shape[0]} samples but {y.shape[0]} targets")
-        self.mean, self.std = standardise(x)
-        z = (x - self.mean) / self.std
+        # z = (x - mean) / std is never formed: z^T z = n D^-1 cov D^-1 and z^T (y - y_mean) =
+        # D^-1 (x - x0)^T (y - y_mean) are summed block by block (see _moments), so the fit needs the
+        # features once plus a features x features matrix, not float64 copies of them
         y_mean = y.mean(0)
-        gram = z.T @ z + self.alpha * torch.eye(z.shape[1], dtype=z.dtype)
-        self.weight = torch.linalg.solve(gram, z.T @ (y - y_mean)).T           # [outputs, features]
+        mean, covariance, cross = _moments(x, gram=True, y=y - y_mean)
+        std = covariance.diagonal().clamp_min(0).sqrt()
+        std = torch.where(std > 0, std, torch.ones_like(std))
+        self.mean, self.std = mean, std
+        gram = x.shape[0] * covariance / torch.outer(std, std) + self.alpha * torch.eye(x.shape[1], dtype=torch.float64)
+        self.weight = torch.linalg.solve(gram, cross / std[:, None]).T          # [outputs, features]
         self.bias = y_mean
         return self
 

@@ -43,10 +43,11 @@ _TEST_ENCODER_SALT = 12345
 @torch.no_grad()
 def feature_matrix(model: nn.Module, x_all: Tensor, cfg: TrainConfig, temporal: bool, device,
                    encoder_seed: int) -> Tensor:
-    """``model.features`` of every sample, ``N x width`` float64 on the CPU (in batches)."""
+    """``model.features`` of every sample, ``N x width`` float32 on the CPU (in batches; the readout's
+    sums run in float64 block by block, so a float64 copy of all features is never needed)."""
     encoder = make_encoder(cfg, seed=encoder_seed)
     dummy = torch.zeros(x_all.shape[0], dtype=torch.long)
-    rows = [model.features(model_input(x.to(device), cfg, encoder, temporal)).double().cpu()
+    rows = [model.features(model_input(x.to(device), cfg, encoder, temporal)).float().cpu()
             for x, _ in iterate_batches(x_all, dummy, max(cfg.batch_size, 256), shuffle=False, pad=False)]
     return torch.cat(rows)
 
@@ -82,7 +83,8 @@ def fit_feature_readout(model: nn.Module, x_train: Tensor, y_train: Tensor, x_te
             model.readout.bias.copy_(ridge.bias.to(model.readout.bias))
         history.append(_row(model, 1, f_train, y_train, f_test, y_test, cfg, time.time() - t0))
         return history
-    z = ((f_train - mean) / std).float().to(model.feature_mean.device)
+    z = torch.cat([((block.double() - mean) / std).float() for block in f_train.split(4096)])
+    z = z.to(model.feature_mean.device)
     labels = y_train.to(z.device)
     params = list(model.readout.parameters())
     opt = torch.optim.Adam(params, lr=cfg.lr, weight_decay=cfg.weight_decay)
