@@ -5,12 +5,8 @@ from _conv_helpers import trained_cnn
 
 
 @pytest.fixture(autouse=True, scope="module")
-def _one_thread():
-    """The networks here are tiny: one intra-op thread avoids oversubscription on a busy machine."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+def _one_thread(one_thread):
+    """The networks here are tiny: the shared one-thread fixture for every test of the folder."""
 
 
 @pytest.fixture(autouse=True)

@@ -6,12 +6,7 @@ import torch
 from spikesmith.learning.event_cd import EventCDOptions, EventCDRBM, LayerState, event_cd_update, lif_step, run_phase
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _one_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 def test_lif_step_by_hand_with_refractory_period():

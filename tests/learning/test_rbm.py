@@ -10,13 +10,7 @@ from spikesmith.learning import RBM
 from spikesmith.learning.rbm import CDOptions, RBMParams, cd_step, free_energy, initial_state
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _one_thread():
-    """Tiny matrices: one intra-op thread avoids oversubscription on a busy machine."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 def _params_2x2():

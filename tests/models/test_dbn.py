@@ -10,17 +10,11 @@ from spikesmith.models import DBN
 from spikesmith.models.dbn import encode, spiking_logits
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _one_thread():
-    """Small networks: one intra-op thread avoids oversubscription on a busy machine."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 @pytest.fixture(scope="module")
-def digits(_one_thread):
+def digits(one_thread):
     datasets = pytest.importorskip("sklearn.datasets")
     d = datasets.load_digits()
     x = torch.tensor(d.data / 16.0, dtype=torch.float32)
