@@ -33,35 +33,11 @@ FAULTS = ("missing", "nan", "inf", "empty", "wrong shape", "scalar", "negative",
 
 
 def _graphs():
-    import nir
-    import numpy as np
+    """The fuzz tests' two graphs (tests/export/test_nir_fuzz.py), built fresh."""
+    sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "tests" / "export"))
+    import test_nir_fuzz as fuzz  # the tests' builders, not a copy
 
-    r = np.random.default_rng(0)
-    dense = nir.NIRGraph(nodes={
-        "in": nir.Input(np.array([4])),
-        "fc": nir.Affine(r.normal(size=(3, 4)).astype(np.float32), np.zeros(3, np.float32)),
-        "lif": nir.LIF(tau=np.full(3, 0.01), r=np.full(3, 10.0), v_leak=np.zeros(3), v_threshold=np.ones(3),
-                       v_reset=np.zeros(3)),
-        "fc2": nir.Linear(r.normal(size=(2, 3)).astype(np.float32)),
-        "cuba": nir.CubaLIF(tau_syn=np.full(2, 0.005), tau_mem=np.full(2, 0.01), r=np.ones(2), v_leak=np.zeros(2),
-                            v_threshold=np.ones(2), v_reset=np.zeros(2), w_in=np.ones(2)),
-        "out": nir.Output(np.array([2]))},
-        edges=[("in", "fc"), ("fc", "lif"), ("lif", "fc2"), ("fc2", "cuba"), ("cuba", "out")],
-        metadata={"spikesmith_dt": DT})
-    conv = nir.NIRGraph(nodes={
-        "in": nir.Input(np.array([2, 6, 6])),
-        "conv": nir.Conv2d(input_shape=(6, 6), weight=r.normal(size=(3, 2, 3, 3)).astype(np.float32), stride=1,
-                           padding=1, dilation=1, groups=1, bias=np.zeros(3, np.float32)),
-        "if": nir.IF(r=np.full((3, 6, 6), 1000.0), v_threshold=np.ones((3, 6, 6)), v_reset=np.zeros((3, 6, 6))),
-        "pool": nir.SumPool2d(kernel_size=np.array([2, 2]), stride=np.array([2, 2]), padding=np.array([0, 0])),
-        "flat": nir.Flatten(input_type={"input": np.array([3, 3, 3])}, start_dim=0, end_dim=-1),
-        "fc": nir.Linear(r.normal(size=(5, 27)).astype(np.float32)),
-        "li": nir.LI(tau=np.full(5, 0.01), r=np.ones(5), v_leak=np.zeros(5)),
-        "out": nir.Output(np.array([5]))},
-        edges=[("in", "conv"), ("conv", "if"), ("if", "pool"), ("pool", "flat"), ("flat", "fc"), ("fc", "li"),
-               ("li", "out")],
-        metadata={"spikesmith_dt": DT})
-    return {"dense": (dense, (4,)), "conv": (conv, (2, 6, 6))}
+    return {name: (make(), shape) for name, (make, shape) in fuzz.GRAPHS.items()}
 
 
 _CACHE: dict = {}
