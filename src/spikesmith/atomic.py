@@ -1,7 +1,7 @@
 """Atomic file writes, the one implementation the whole package uses.
 
 Everything the project writes (checkpoints, metrics, logs, reports, plots, caches, event files,
-downloads) goes to a temporary file in the target's folder (``.NAME.XXXX.tmp``), is flushed and
+downloads) goes to a temporary file in the target's folder (``.NAME.<random>.tmp``), is flushed and
 fsynced, and is then renamed over the target; the folder is fsynced after the rename, so the new
 name survives a power cut. A reader sees the old file (or none) or the complete new one, never half
 of one; a write that fails leaves the target untouched and removes its temporary file.
