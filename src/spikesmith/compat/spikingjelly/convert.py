@@ -32,9 +32,9 @@ from typing import Optional
 import torch
 from torch import nn
 
-from .. import layer as sf_layer
-from .. import neuron as sf_neuron
-from .. import surrogate as sf_surrogate
+from ... import layer as sf_layer
+from ... import neuron as sf_neuron
+from ... import surrogate as sf_surrogate
 
 _NEURONS = {"IFNode", "LIFNode", "ParametricLIFNode", "SimpleIFNode", "SimpleLIFNode"}
 _LAYERS = {
