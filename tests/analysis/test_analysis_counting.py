@@ -6,7 +6,7 @@ import pytest
 import torch
 from torch import nn
 
-from spikesmith import layer, neuron
+from spikesmith import functional, layer, neuron
 from spikesmith.analysis import EnergyCosts, Profiler, plot_profile, positions_fanout, profile
 from spikesmith.models import build_model
 
@@ -179,16 +179,68 @@ class _TorchAdaptive(nn.Module):
         return self.pool(x.flatten(0, 1)).unflatten(0, x.shape[:2])
 
 
+class _OwnWeights(nn.Module):
+    """A layer that holds its weight matrix itself and multiplies with F.linear: nothing counts it."""
+
+    def __init__(self):
+        super().__init__()
+        self.weight = nn.Parameter(torch.randn(4, 3))
+
+    def forward(self, x):
+        return torch.nn.functional.linear(x, self.weight)
+
+
 def test_layers_the_counter_cannot_count_are_said_not_silently_left_out():
-    # a spiking LSTM holds its weights itself (no nn.Linear): its operations used to be missing from the
-    # totals without a word (spikesmith profile of --model slstm counted only the readout)
+    # a layer with its own weight matrix used to be missing from the totals without a word (as the
+    # spiking LSTM was before its cells reported their products)
     import warnings
 
-    net = nn.Sequential(layer.SpikingLSTM(3, 4), nn.Linear(4, 2))
-    with pytest.warns(RuntimeWarning, match=r"SpikingLSTMCell '0\.cells\.0'.*totals are too low"):
+    net = nn.Sequential(_OwnWeights(), nn.Linear(4, 2))
+    with pytest.warns(RuntimeWarning, match=r"_OwnWeights '0'.*totals are too low"):
         prof = Profiler(net)
-    assert [name for name, _ in prof.uncounted] == ["0.cells.0"]
+    assert [name for name, _ in prof.uncounted] == ["0"]
     prof.remove()
     with warnings.catch_warnings():
         warnings.simplefilter("error", RuntimeWarning)
         Profiler(_linear_net()).remove()
+        Profiler(nn.Sequential(layer.SpikingLSTM(3, 4), nn.Linear(4, 2))).remove()
+
+
+@pytest.mark.parametrize("variant", ["spikingjelly", "snntorch"])
+def test_a_spiking_lstm_counts_both_matrix_products_of_every_step(variant):
+    # --model slstm's profile counted only the readout: the cells multiply inside their stack, without hooks
+    torch.manual_seed(0)
+    T, N, I, H = 6, 3, 5, 4
+    cell_stack = layer.SpikingLSTM(I, H, variant=variant)
+    net = nn.Sequential(cell_stack, nn.Linear(H, 2))
+    x = (torch.rand(T, N, I) < 0.4).float()
+    p = profile(net, x)
+    ih, hh = _row(p, "0.cells.0.ih"), _row(p, "0.cells.0.hh")
+    assert ih.steps == T and hh.steps == T
+    assert ih.acs == float(x.sum()) / N * 4 * H and ih.macs == 0        # each input spike reaches 4H gate rows
+    assert ih.dense_macs == T * 4 * H * I and hh.dense_macs == T * 4 * H * H   # the LSTM twin runs every step
+
+    # what the recurrent product read: the state before each step (zero at the first)
+    cell = cell_stack.cells[0]
+    seen = []
+    cell.product_observer = lambda _x, h: seen.append(h.clone())
+    functional.reset_net(net)
+    with torch.no_grad():
+        net(x)
+    cell.product_observer = None
+    h_in = torch.stack(seen)
+    assert float(h_in[0].abs().sum()) == 0
+    values = h_in[h_in != 0]
+    if values.numel() and bool((values == values[0]).all()):
+        assert hh.input == "spikes" and hh.acs == float((h_in != 0).sum()) / N * 4 * H
+    else:
+        assert "analog" in hh.input and hh.macs > 0
+
+
+def test_a_gated_cell_is_watched_by_one_profiler_at_a_time_and_let_go_after():
+    net = nn.Sequential(layer.SpikingLSTM(3, 4), nn.Linear(4, 2))
+    with Profiler(net):
+        assert net[0].cells[0].product_observer is not None
+        with pytest.raises(RuntimeError, match="already watched by another Profiler"):
+            Profiler(net)
+    assert net[0].cells[0].product_observer is None

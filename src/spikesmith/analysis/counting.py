@@ -2,7 +2,10 @@
 
 Every ``nn.Linear`` and ``nn.Conv1d/2d/3d`` of the network (spikesmith's step-mode layers, plain torch
 layers, layers inside ``SeqToANNContainer``) records what it receives; every spiking neuron records
-what it emits. Nothing about the network's structure is assumed, so sequential networks, the
+what it emits; a gated spiking cell (``layer.SpikingLSTMCell`` / ``SpikingGRUCell``) counts its two
+matrix products each step, input-to-gates (``name.ih``) and previous-output-to-gates (``name.hh``),
+like two Linear layers (the element-wise gate arithmetic is not counted, as neuron updates are not).
+Nothing about the network's structure is assumed, so sequential networks, the
 reference models and networks with their own ``forward`` are counted alike.
 
 What an input costs, per sample:
@@ -35,6 +38,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from ..layer.container import MultiStepContainer, SeqToANNContainer
+from ..layer.gated_rnn import _SpikingGatedCell
 from ..module import StepModule
 from ..neuron import BaseNode
 from ..typeregistry import TypeRegistry
@@ -52,7 +56,7 @@ def uncounted_weights(model: nn.Module) -> list[tuple[str, nn.Module]]:
     the model leaves their operations out."""
     found = []
     for name, m in model.named_modules():
-        if ROLES.get(m, None) in ("synapse",):
+        if ROLES.get(m, None) in ("synapse", "gated cell"):
             continue
         if any(p.dim() >= 2 for p in m.parameters(recurse=False)):
             found.append((name or type(m).__name__, m))
@@ -65,17 +69,21 @@ ROLES: TypeRegistry[str] = TypeRegistry("counted layer role")
 - ``'synapse'``: records its input (``nn.Linear`` and ``nn.Conv1d/2d/3d``: the hooks read their geometry);
 - ``'neuron'``: records its output spikes (when it emits spikes);
 - ``'pool'``: an average pool, whose output of spikes is counted as pooled spikes;
-- ``'time-folding'``: a container that runs its layers on ``[T, N, ...]`` (the model is multi-step).
+- ``'time-folding'``: a container that runs its layers on ``[T, N, ...]`` (the model is multi-step);
+- ``'gated cell'``: a gated spiking cell, whose ``product_observer`` reports the inputs of its two
+  matrix products every step (its stack calls it without forward hooks).
 """
 for _role, _classes in {"synapse": (nn.Linear,) + _CONV, "neuron": (BaseNode,), "pool": _AVG,
-                        "time-folding": (SeqToANNContainer, MultiStepContainer)}.items():
+                        "time-folding": (SeqToANNContainer, MultiStepContainer),
+                        "gated cell": (_SpikingGatedCell,)}.items():
     for _cls in _classes:
         ROLES.register(_cls, _role)
 del _role, _classes, _cls
 
 
 def has_spiking_neurons(model: nn.Module) -> bool:
-    return any(isinstance(m, BaseNode) and m.emits_spikes for m in model.modules())
+    return any((isinstance(m, BaseNode) and m.emits_spikes) or ROLES.get(m, None) == "gated cell"
+               for m in model.modules())
 
 
 def is_multi_step(model: nn.Module) -> bool:
@@ -142,6 +150,7 @@ class _Syn:
     numel: float = 0.0
     events: float = 0.0
     event_numel: float = 0.0
+    steps_dense: bool = False      # the equivalent ANN runs it every step (a recurrent product), not once
 
 
 @dataclass
@@ -188,6 +197,10 @@ class Profiler:
         self._order: list = []
         self._pooled: dict[int, float] = {}
         self._fanout: dict = {}
+        for name, m in model.named_modules():
+            if ROLES.get(m, None) == "gated cell" and m.product_observer is not None:
+                raise RuntimeError(f"Profiler: {name!r} is already watched by another Profiler; remove() that "
+                                   f"one first (or leave its with-block)")
         self._handles = [model.register_forward_pre_hook(self._on_call)]
         seen = set()
         for name, m in model.named_modules():
@@ -204,6 +217,8 @@ class Profiler:
                 self._handles.append(m.register_forward_hook(self._on_neuron))
             elif role == "pool":
                 self._handles.append(m.register_forward_hook(self._on_pool))
+            elif role == "gated cell":
+                self._watch_gated_cell(name, m)
         if not self._syn:
             raise ValueError(f"Profiler: {type(model).__name__} has no Linear or Conv layer to count; "
                              f"the analysis counts nn.Linear and nn.Conv1d/2d/3d (and spikesmith.layer's)")
@@ -232,6 +247,44 @@ class Profiler:
             self.steps = max(self.steps, 1)
         self._pooled.clear()
 
+    def _watch_gated_cell(self, name: str, cell: nn.Module) -> None:
+        """Count a gated cell's products ``name.ih`` and ``name.hh`` through its ``product_observer``."""
+        ih, hh = self._syn[(id(cell), "ih")], self._syn[(id(cell), "hh")] = (
+            _Syn(f"{name}.ih", cell, steps_dense=True), _Syn(f"{name}.hh", cell, steps_dense=True))
+        rows = cell.weight_ih.shape[0]
+
+        def observe(x: Tensor, h: Tensor) -> None:
+            self._count_product(ih, ("s", (id(cell), "ih")), x, rows)
+            self._count_product(hh, ("s", (id(cell), "hh")), h, rows)
+
+        cell.product_observer = observe
+        self._handles.append(_Detach(cell))
+
+    def _count_product(self, acc: "_Syn", key, x: Tensor, out_features: int) -> None:
+        """One step's ``[N, in] @ W^T`` with ``W`` of ``out_features`` rows, counted as a Linear's."""
+        self._first_seen(key)
+        x = x.detach()
+        in_features = x.shape[-1]
+        total = float(x.numel() // in_features)
+        acc.mac_per_row = float(in_features * out_features)
+        acc.elements = int(in_features)
+        counts, kind = self._counts(x)
+        if counts is not None:
+            acc.acs += float(counts.sum()) * out_features
+        self._tally(acc, x, total, 1.0, kind, counts)
+
+    def _tally(self, acc: "_Syn", x: Tensor, total: float, per: float, kind: str, counts) -> None:
+        acc.kinds.add(kind)
+        acc.rows += total
+        acc.rows_per_step = per
+        acc.numel += x.numel()
+        acc.nonzero += float((x != 0).sum())
+        if counts is None:
+            acc.macs += total * acc.mac_per_row
+        else:
+            acc.events += float(counts.sum())
+            acc.event_numel += x.numel()
+
     def _first_seen(self, key):
         if key not in self._order:
             self._order.append(key)
@@ -240,7 +293,9 @@ class Profiler:
         """(applications in this call, applications per sample per step) for input ``x``."""
         lead = x.shape[: x.dim() - feature_dims]
         total = float(math.prod(lead)) if len(lead) else 1.0
-        multi = isinstance(module, StepModule) and module.step_mode == "m"
+        multi = module.step_mode == "m" if isinstance(module, StepModule) else (
+            # a plain torch layer of a multi-step model given [T, N, ...] (e.g. a readout of every step)
+            self.time_first and len(lead) >= 2)
         per = total / float(lead[0] * lead[1]) if multi and len(lead) >= 2 else (
             total / float(lead[0]) if len(lead) >= 1 else 1.0)
         return total, per
@@ -329,16 +384,7 @@ class Profiler:
                     self._fanout[key] = positions_fanout(module, spatial)
                 per_position = counts.reshape(-1, *spatial).sum(0)
                 acc.acs += float((per_position * self._fanout[key]).sum()) * (module.out_channels // module.groups)
-        acc.kinds.add(kind)
-        acc.rows += total
-        acc.rows_per_step = per
-        acc.numel += x.numel()
-        acc.nonzero += float((x != 0).sum())
-        if counts is None:
-            acc.macs += total * acc.mac_per_row
-        else:
-            acc.events += float(counts.sum())
-            acc.event_numel += x.numel()
+        self._tally(acc, x, total, per, kind, counts)
 
     def _on_neuron(self, module, args, out):
         s = out[0] if isinstance(out, tuple) else out
@@ -364,13 +410,13 @@ class Profiler:
                 a = self._syn[key]
                 per_sample = 1.0 / self.samples
                 acs, macs = a.acs * per_sample, a.macs * per_sample
-                dense = a.mac_per_row * a.rows_per_step
                 steps = a.rows * per_sample / a.rows_per_step if a.rows_per_step else 0.0
+                dense = a.mac_per_row * a.rows_per_step * (steps if a.steps_dense else 1.0)
                 ev = a.events / a.event_numel if a.event_numel else None
                 order = ["spikes", "pooled spikes", "analog"]
                 rows.append(LayerStats(
-                    name=a.name, module=type(a.module).__name__, kind="linear" if isinstance(a.module, nn.Linear)
-                    else "conv", input="+".join(k for k in order if k in a.kinds), steps=round(steps, 6),
+                    name=a.name, module=type(a.module).__name__,
+                    kind="linear" if isinstance(a.module, nn.Linear) or a.steps_dense else "conv", input="+".join(k for k in order if k in a.kinds), steps=round(steps, 6),
                     elements=a.elements, rate=ev, sparsity=1.0 - a.nonzero / a.numel if a.numel else None,
                     acs=acs, macs=macs, dense_macs=dense, energy_pj=acs * c.ac_pj + macs * c.mac_pj,
                     ann_energy_pj=dense * c.mac_pj))
@@ -393,6 +439,16 @@ class Profiler:
 
     def __exit__(self, *exc) -> None:
         self.remove()
+
+
+class _Detach:
+    """A handle that takes the profiler's observer off a gated cell (as ``RemovableHandle.remove``)."""
+
+    def __init__(self, cell: nn.Module):
+        self.cell = cell
+
+    def remove(self) -> None:
+        self.cell.product_observer = None
 
 
 @torch.no_grad()

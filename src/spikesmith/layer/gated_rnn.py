@@ -20,7 +20,7 @@ from __future__ import annotations
 import inspect
 import math
 import os
-from typing import Any, Mapping, Optional, Union
+from typing import Any, Callable, Mapping, Optional, Union
 
 import torch
 from torch import Tensor, nn
@@ -169,6 +169,9 @@ class _SpikingGatedCell(MemoryModule):
             self.time_gate = None
         else:
             self.time_gate = _time_gate(time_gate, self.hidden_size, time_gate_options or {}, name)
+        #: ``observe(x, h)`` called with the inputs of each step's two matrix products, or None (what
+        #: ``analysis.Profiler`` sets while it counts; the cells run inside their stack, without hooks)
+        self.product_observer: Optional[Callable[[Tensor, Tensor], None]] = None
         for state_name in spec.state_names:
             self.register_memory(state_name, None)
         self.register_memory("step_index", 0)
@@ -194,7 +197,7 @@ class _SpikingGatedCell(MemoryModule):
     def gate_params(self) -> GateParams:
         candidate = self.candidate_surrogate or self.surrogate_function
         return GateParams(self.weight_ih, self.weight_hh, self.bias_ih, self.bias_hh, self.surrogate_function,
-                          candidate, self.threshold, self.reset_mechanism, self.signed)
+                          candidate, self.threshold, self.reset_mechanism, self.signed, self.product_observer)
 
     def step(self, x: Tensor, state: State, step_index: int) -> tuple[Tensor, State]:
         """One step on explicit state: returns (output before ``signed_output``, new state)."""

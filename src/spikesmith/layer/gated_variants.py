@@ -74,6 +74,8 @@ class GateParams(NamedTuple):
     threshold: float
     reset: str
     signed: bool
+    #: called as ``observe(x, h)`` with the two inputs of the step's matrix products (the profiler's hook)
+    observe: Optional[Callable[[Tensor, Tensor], None]] = None
 
 
 @dataclass(frozen=True)
@@ -97,6 +99,8 @@ class GatedVariant:
 
 # --------------------------------------------------------------------------- shared pieces
 def _projections(x: Tensor, h: Tensor, p: GateParams) -> tuple[Tensor, Tensor]:
+    if p.observe is not None:
+        p.observe(x, h)
     return F.linear(x, p.weight_ih, p.bias_ih), F.linear(h, p.weight_hh, p.bias_hh)
 
 
