@@ -20,7 +20,7 @@ from .gradient import train
 from .conversion import ConvertConfig, convert_checkpoint
 from .stdp import run_stdp
 from .stdp_config import STDPConfig, make_stdp_config
-from . import liquid_report  # noqa: F401,E402  (registers the liquid state machine's report section)
+from . import liquid_report  # noqa: F401,E402  (registers the run phases of --model lsm: its report)
 from .phases import PHASES, RunPhases, phases_for
 from . import dbn_phases  # noqa: E402,F401  (registers the run phases of --model dbn)
 

@@ -32,6 +32,7 @@ from ..training.config import TrainConfig, model_config
 from ..training.setup import make_encoder
 from ..training.stats import FiringRateMeter
 from ..training.trainer import forward
+from ..training.report import ReportSection
 from .phases import PHASES, Figure, RunPhases
 
 __all__ = ["CALIBRATION_SAMPLES", "DBNPhases", "compare"]
@@ -129,7 +130,10 @@ class DBNPhases(RunPhases):
                 "agreement": result["agreement"], "snn_T": cfg.T, "snn_encoder": cfg.encoder,
                 "thresholds": thresholds, "snn_eval_time_s": elapsed, "firing_rates": result["firing_rates"]}
 
-    def summary(self, cfg, metrics) -> dict:
+    def report(self, model, cfg, info, x_test, y_test, metrics, device) -> ReportSection:
+        return ReportSection(figures=self._figures(model, x_test, info), summary=self._summary(cfg, metrics))
+
+    def _summary(self, cfg, metrics) -> dict:
         if "snn_test_accuracy" not in metrics:
             return {"model": f"{cfg.model} (the rate DBN alone, its ANN twin)"}
         return {"model": f"{cfg.model}: test accuracy of the rate DBN; spiking: its {metrics['snn_T']}-step "
@@ -137,7 +141,7 @@ class DBNPhases(RunPhases):
                 "spiking_net_test_accuracy": metrics["snn_test_accuracy"],
                 "agreement (spiking vs rate)": f"{100 * metrics['agreement']:.2f} %"}
 
-    def figures(self, model, x_test, info) -> list[Figure]:
+    def _figures(self, model, x_test, info) -> list[Figure]:
         from ..viz import plot_receptive_fields, plot_reconstructions
 
         shape = _image_shape(info)

@@ -145,7 +145,7 @@ def _train(cfg: TrainConfig, resume: Optional[str], ctx: DistContext, allow_nonf
 
         return make_report(model, run.out_dir, cfg, info, x_test, y_test,
                            {**final, "firing_rates": metrics["firing_rates"]}, metrics, device,
-                           figures=phases.figures(model, x_test, info), summary=phases.summary(cfg, metrics))
+                           section=lambda: phases.report(model, cfg, info, x_test, y_test, metrics, device))
 
     summary = f"test accuracy {100 * final['accuracy']:.2f}%"
     if "snn_test_accuracy" in metrics:
@@ -196,7 +196,9 @@ def _fit_readout_run(run: Run, cfg: TrainConfig, ctx: DistContext, model: nn.Mod
     def report() -> Path:
         from ..training.report import make_report
 
-        return make_report(model, run.out_dir, cfg, info, x_test, y_test, final, metrics, device)
+        phases = phases_for(model)
+        return make_report(model, run.out_dir, cfg, info, x_test, y_test, final, metrics, device,
+                           section=lambda: phases.report(model, cfg, info, x_test, y_test, metrics, device))
 
     return run.finish(metrics, f"test accuracy {100 * final['accuracy']:.2f}% (readout fitted in "
                                f"{train_time / 60:.1f} min)", report=report)

@@ -14,8 +14,8 @@ held ``MEMORY_BIN_STEPS`` steps and injected as a current ``MEMORY_GAIN`` u on t
 channel; the state is read at the end of every bin; ``analysis.memory_curve`` over delays 0 ...
 ``MEMORY_MAX_DELAY`` bins. The ANN twin has no liquid: its section is the readout's accuracy only.
 
-It lives in the run layer, which may use ``analysis`` (the measures); ``training.report`` finds it
-through ``REPORT_SECTIONS``, keyed by the model's type.
+It lives in the run layer, which may use ``analysis`` (the measures); the run finds it as the
+report of the model's ``run.phases.PHASES`` entry, keyed by the model's type.
 """
 
 from __future__ import annotations
@@ -24,7 +24,8 @@ import torch
 
 from ..analysis.liquid import memory_curve, separation, separation_curve
 from ..models.lsm_family import LSMClassifier
-from ..training.report import REPORT_SECTIONS
+from ..training.report import ReportSection
+from .phases import PHASES, RunPhases
 from ..training.setup import make_encoder
 from ..training.trainer import model_input
 
@@ -33,7 +34,7 @@ MEMORY_BINS, MEMORY_BIN_STEPS, MEMORY_GAIN, MEMORY_MAX_DELAY = 1000, 10, 0.15, 2
 
 
 @torch.no_grad()
-def liquid_section(model: LSMClassifier, cfg, info, x_test, y_test, metrics, device):
+def liquid_section(model: LSMClassifier, cfg, info, x_test, y_test, metrics, device) -> ReportSection:
     from ..viz.liquid import plot_liquid_raster, plot_memory_curve, plot_readout_accuracy, plot_separation_curve
 
     accuracy = {"train": metrics["train_accuracy"], "test": metrics["test_accuracy"]}
@@ -44,7 +45,7 @@ def liquid_section(model: LSMClassifier, cfg, info, x_test, y_test, metrics, dev
              f"| Train accuracy | {100 * accuracy['train']:.2f} % |",
              f"| Test accuracy | {100 * accuracy['test']:.2f} % |"]
     if model.is_ann:
-        return figures, lines
+        return ReportSection(figures, lines)
     liquid = model.liquid
     encoder = make_encoder(cfg, seed=cfg.seed)
     x = model_input(x_test[:SEPARATION_PAIRS].to(device), cfg, encoder, info.temporal).flatten(2)
@@ -85,7 +86,14 @@ def liquid_section(model: LSMClassifier, cfg, info, x_test, y_test, metrics, dev
                   f"{MEMORY_BIN_STEPS} steps) |",
                   f"| Separation | state distance {float(means[0]):.3g} to {float(means[-1]):.3g} over input "
                   f"distance {float(centres[0]):.3g} to {float(centres[-1]):.3g} |", ""]
-    return figures, lines
+    return ReportSection(figures, lines)
 
 
-REPORT_SECTIONS.register(LSMClassifier, liquid_section)
+class LiquidPhases(RunPhases):
+    """The liquid state machine's run: its readout is fitted by ``run.readout_fit``; this adds the report."""
+
+    def report(self, model, cfg, info, x_test, y_test, metrics, device) -> ReportSection:
+        return liquid_section(model, cfg, info, x_test, y_test, metrics, device)
+
+
+PHASES.register(LSMClassifier, LiquidPhases())

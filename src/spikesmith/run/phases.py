@@ -7,11 +7,13 @@ subclasses are found through their bases), next to the code that knows what to d
     before the epochs   ``prepare``: unsupervised pre-training, say (a fresh run only, not a resumed one);
     the epochs          ``supervised``: the module and config they train and test (default: the model);
     after the epochs    ``finish``: a conversion and its evaluation, extra entries for ``metrics.json``;
-    the report          ``figures`` and ``summary``: extra figures and summary rows for ``report/``.
+    the report          ``report``: extra figures, lines and summary rows for ``report/``.
 
 ``run.gradient`` asks ``phases_for(model)`` once and calls each; the default does nothing, so a
 family without an entry trains exactly as before. The deep belief network's phases are
-``run.dbn_phases`` (``--model dbn``).
+``run.dbn_phases`` (``--model dbn``); the liquid state machine's (``--model lsm``, whose fixed
+network's readout is fitted in place of the epochs, ``run.readout_fit``) add its report only,
+``run.liquid_report``.
 """
 
 from __future__ import annotations
@@ -22,9 +24,10 @@ from typing import Any, Callable
 from torch import Tensor, nn
 
 from ..training.config import TrainConfig
+from ..training.report import ReportSection
 from ..typeregistry import TypeRegistry
 
-__all__ = ["PHASES", "Figure", "RunPhases", "phases_for"]
+__all__ = ["PHASES", "Figure", "ReportSection", "RunPhases", "phases_for"]
 
 #: a figure for the report: (heading, file name in report/, a function that draws it to the path given)
 Figure = tuple[str, str, Callable[[Path], Any]]
@@ -47,13 +50,10 @@ class RunPhases:
         """After the epochs, before the final checkpoint; returns entries for ``metrics.json``."""
         return {}
 
-    def figures(self, model: nn.Module, x_test: Tensor, info: Any) -> list[Figure]:
-        """Extra figures for the report."""
-        return []
-
-    def summary(self, cfg: TrainConfig, metrics: dict) -> dict:
-        """Rows of the report's summary table, over the plain ones (``{key: value}``)."""
-        return {}
+    def report(self, model: nn.Module, cfg: TrainConfig, info: Any, x_test: Tensor, y_test: Tensor, metrics: dict,
+               device: Any) -> ReportSection:
+        """What the family adds to ``report/``: figures, lines and summary rows."""
+        return ReportSection()
 
 
 PHASES: TypeRegistry[RunPhases] = TypeRegistry("run phases")

@@ -4,23 +4,31 @@ test sample, the confusion matrix and the output layer's class patterns (``out/r
 from __future__ import annotations
 
 import math
-from typing import Any
+from dataclasses import dataclass, field
+from typing import Any, Callable, Optional
 
 import torch
 from torch import nn
 
 from .. import functional
 from ..neuron import BaseNode
-from ..typeregistry import TypeRegistry
 from .config import TrainConfig
 from .stats import SPIKING_STACKS
 from .setup import describe_model, log, make_encoder
 
 
-#: model class -> ``section(model, cfg, info, x_test, y_test, metrics, device)`` returning
-#: ``(extra_figures, extra_lines)`` for ``viz.write_report``: a family's own report pieces, registered
-#: by the layer that draws them (``run.liquid_report`` for the liquid state machine)
-REPORT_SECTIONS: TypeRegistry = TypeRegistry("report section")
+@dataclass
+class ReportSection:
+    """What a model family adds to its run's report (``run.phases.RunPhases.report``):
+
+    figures: ``(heading, file name in report/, draw(path))``;
+    lines: markdown lines for the report, before the standard sections;
+    summary: more rows of the summary table (``{key: value}``, over the plain ones).
+    """
+
+    figures: list = field(default_factory=list)
+    lines: list = field(default_factory=list)
+    summary: dict = field(default_factory=dict)
 
 
 def _spiking_layers(model: nn.Module) -> list[tuple[str, nn.Module]]:
@@ -108,12 +116,18 @@ def class_patterns(model: nn.Module, x: torch.Tensor, cfg: TrainConfig, temporal
 
 
 def make_report(model, out_dir, cfg: TrainConfig, info, x_test, y_test, final: dict, metrics: dict, device,
-                figures=(), summary: dict | None = None) -> Any:
-    """``out_dir/report/``; ``figures`` (``(heading, file name, draw)``) and ``summary`` (more rows of
-    the summary table) are what a model family's run phases add (``run.phases``)."""
+                section: Optional[Callable[[], ReportSection]] = None) -> Any:
+    """``out_dir/report/``; ``section()`` gives what the model family's run phases add (``run.phases``).
+    A section that fails is logged and left out: a report must never lose a finished run."""
     from ..viz import write_report
 
-    extra_summary = dict(summary or {})
+    extra = ReportSection()
+    if section is not None:
+        try:
+            extra = section()
+        except Exception as err:  # a report must never lose a finished run
+            log(f"report: skipped the {type(model).__name__} section ({type(err).__name__}: {err})")
+    extra_summary = dict(extra.summary)
 
     x = x_test[:64].to(device)
     raster = traces = patterns = None
@@ -130,15 +144,7 @@ def make_report(model, out_dir, cfg: TrainConfig, info, x_test, y_test, final: d
                "test_accuracy": metrics["test_accuracy"], "epochs": metrics["epochs_run"],
                "wall_time_s": metrics["train_time_s"], "T": None if cfg.ann else cfg.T,
                "encoder": None if cfg.ann else cfg.encoder, **extra_summary}
-    figures, lines = list(figures), []
-    section = REPORT_SECTIONS.get(model, None)
-    if section is not None:
-        try:
-            more, lines = section(model, cfg, info, x_test, y_test, metrics, device)
-            figures += list(more)
-        except Exception as err:  # a report must never lose a finished run
-            log(f"report: skipped the {type(model).__name__} section ({type(err).__name__}: {err})")
-    path = write_report(out_dir, extra_figures=figures, extra_lines=lines, history=metrics["history"],
+    path = write_report(out_dir, extra_figures=list(extra.figures), extra_lines=list(extra.lines), history=metrics["history"],
                         firing_rates=final["firing_rates"] or None,
                         confusion=final["confusion"].numpy(), class_names=list(info.class_names),
                         raster=raster or None, traces=traces, patterns=patterns, image_shape=image_shape,
