@@ -10,6 +10,7 @@ snnTorch itself is not imported (``from_snntorch`` imports it only to recognise 
 """
 
 from . import functional, spikegen, surrogate, utils
+from .convert import from_snntorch
 from .alpha import Alpha
 from .lapicque import Lapicque
 from .leaky import Leaky
@@ -18,5 +19,5 @@ from .rleaky import RLeaky
 from .rsynaptic import RSynaptic
 from .synaptic import Synaptic
 
-__all__ = ["Alpha", "LIF", "Lapicque", "Leaky", "RLeaky", "RSynaptic", "SpikingNeuron", "Synaptic", "functional",
+__all__ = ["Alpha", "LIF", "Lapicque", "Leaky", "RLeaky", "RSynaptic", "SpikingNeuron", "Synaptic", "from_snntorch", "functional",
            "spikegen", "surrogate", "utils"]

@@ -1,0 +1,186 @@
+"""``from_snntorch(net)``: swap the snnTorch neurons inside a built network for spikesmith's.
+
+The network keeps its own class and ``forward``: each snnTorch ``Leaky``, ``Synaptic``, ``Alpha``,
+``Lapicque``, ``RLeaky`` or ``RSynaptic`` child is replaced, under the same attribute name, by the
+``spikesmith.compat.snntorch`` neuron of the same name with the same options, thresholds, decays,
+recurrent weights and learnable flags (copied, not shared: build the optimizer after converting).
+snnTorch's spike functions are mapped onto ``compat.snntorch.surrogate`` by factory name and
+parameters; any other callable is kept. Any other snnTorch module is refused, before anything
+changes, in one ``TypeError`` naming its path and the nearest spikesmith module.
+
+snnTorch is not imported here: its classes are looked up in ``sys.modules`` (a network that holds
+snnTorch modules has imported it).
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import Callable, Optional
+
+import torch
+from torch import nn
+
+from .alpha import Alpha
+from .lapicque import Lapicque
+from .leaky import Leaky
+from .rleaky import RLeaky
+from .rsynaptic import RSynaptic
+from .surrogate import FACTORIES
+from .synaptic import Synaptic
+
+#: snnTorch modules with no counterpart here -> the nearest spikesmith module
+_NEAREST = {
+    "SLSTM": "spikesmith.layer.SpikingLSTMCell (a spiking LSTM cell; its gates differ: retrain)",
+    "SConv2dLSTM": "spikesmith.layer.SpikingLSTMCell on flattened features (no convolutional spiking LSTM yet)",
+    "LeakyParallel": "spikesmith.neuron.LIFNode(step_mode='m') (a whole sequence per call)",
+    "StateLeaky": "spikesmith.neuron.NonSpikingLIFNode (a leaky integrator without spikes)",
+    "LinearLeaky": "spikesmith.compat.snntorch.Leaky (rebuild it by hand: its leak is linear)",
+    "DeltaLeaky": "spikesmith.compat.snntorch.Leaky (rebuild it by hand)",
+    "AssociativeLeaky": "spikesmith.compat.snntorch.Leaky (rebuild it by hand)",
+    "BatchNormTT1d": "spikesmith.layer.BatchNorm1d (one statistic for all steps, not one per step)",
+    "BatchNormTT2d": "spikesmith.layer.BatchNorm2d (one statistic for all steps, not one per step)",
+}
+_DEFAULT_NEAREST = "spikesmith.compat.snntorch.Leaky or spikesmith.neuron.LIFNode"
+
+
+def _is_snntorch(module: nn.Module) -> bool:
+    """A snnTorch module, or a user's subclass of one."""
+    return any(cls.__module__.split(".")[0] == "snntorch" for cls in type(module).__mro__)
+
+
+def _spike_fn(fn: Callable) -> Callable:
+    """snnTorch's ``surrogate.<factory>(...)`` closure -> ours with the same parameters; else ``fn``."""
+    if getattr(fn, "__module__", None) != "snntorch.surrogate" or not getattr(fn, "__closure__", None):
+        return fn
+    factory = FACTORIES.get(fn.__qualname__.split(".<locals>")[0])
+    if factory is None:
+        return fn
+    values = {name: cell.cell_contents for name, cell in zip(fn.__code__.co_freevars, fn.__closure__)}
+    if "func" in values:
+        values = {"custom_surrogate_function": values.pop("func")}
+    return factory(**values)
+
+
+def _clone(value: torch.Tensor) -> torch.Tensor:
+    return value.detach().clone()
+
+
+def _learn(module: nn.Module, name: str) -> bool:
+    return isinstance(getattr(module, name, None), nn.Parameter)
+
+
+def _common(m: nn.Module) -> dict:
+    return dict(threshold=_clone(m.threshold), spike_grad=None if m.surrogate_disable else _spike_fn(m.spike_grad),
+                surrogate_disable=bool(m.surrogate_disable), init_hidden=bool(m.init_hidden),
+                inhibition=bool(m.inhibition), learn_threshold=_learn(m, "threshold"),
+                reset_mechanism=m.reset_mechanism, state_quant=m.state_quant, output=bool(m.output))
+
+
+def _recurrent(m: nn.Module) -> dict:
+    return dict(all_to_all=m.all_to_all, linear_features=m.linear_features, conv2d_channels=m.conv2d_channels,
+                kernel_size=m.kernel_size, learn_recurrent=m.learn_recurrent,
+                V=_clone(m.V) if not m.all_to_all else 1.0)
+
+
+def _build(m: nn.Module, cls: type) -> nn.Module:
+    common = _common(m)
+    if cls is Leaky:
+        return Leaky(_clone(m.beta), learn_beta=_learn(m, "beta"), reset_delay=m.reset_delay,
+                     graded_spikes_factor=_clone(m.graded_spikes_factor),
+                     learn_graded_spikes_factor=_learn(m, "graded_spikes_factor"), **common)
+    if cls is Synaptic:
+        return Synaptic(_clone(m.alpha), _clone(m.beta), learn_alpha=_learn(m, "alpha"), learn_beta=_learn(m, "beta"),
+                        reset_delay=m.reset_delay, **common)
+    if cls is Alpha:
+        return Alpha(_clone(m.alpha), _clone(m.beta), learn_alpha=_learn(m, "alpha"), learn_beta=_learn(m, "beta"),
+                     **common)
+    if cls is Lapicque:
+        return Lapicque(beta=0.5, learn_beta=_learn(m, "beta"), **common)   # R, C, dt, beta copied below
+    if cls is RLeaky:
+        return RLeaky(_clone(m.beta), learn_beta=_learn(m, "beta"), reset_delay=m.reset_delay, **_recurrent(m),
+                      **common)
+    return RSynaptic(_clone(m.alpha), _clone(m.beta), learn_alpha=_learn(m, "alpha"), learn_beta=_learn(m, "beta"),
+                     **_recurrent(m), **common)
+
+
+def _copy_tensors(src: nn.Module, dst: nn.Module) -> None:
+    """Every parameter and buffer of ``src`` (its own and its recurrent layer's) onto ``dst``."""
+    for name, value in src.state_dict(keep_vars=True).items():
+        if "." in name:
+            continue
+        if isinstance(value, nn.Parameter):
+            setattr(dst, name, nn.Parameter(_clone(value), requires_grad=value.requires_grad))
+        else:
+            dst.register_buffer(name, _clone(value))
+    if isinstance(getattr(dst, "recurrent", None), nn.Module):
+        if not src.all_to_all:
+            dst.recurrent.V = dst.V
+        else:
+            dst.recurrent.load_state_dict(src.recurrent.state_dict())
+            for mine, theirs in zip(dst.recurrent.parameters(), src.recurrent.parameters()):
+                mine.requires_grad_(theirs.requires_grad)
+    tensors = [t for t in src.state_dict().values() if t.is_floating_point()]
+    if tensors and isinstance(getattr(dst, "recurrent", None), nn.Module):
+        dst.recurrent.to(tensors[0].device)
+
+
+def _classes() -> dict[type, type]:
+    """snnTorch's neuron classes -> ours (empty when snnTorch was never imported)."""
+    snn = sys.modules.get("snntorch")
+    if snn is None:
+        return {}
+    ours = (Leaky, Synaptic, Alpha, Lapicque, RLeaky, RSynaptic)
+    return {getattr(snn, cls.__name__): cls for cls in ours if hasattr(snn, cls.__name__)}
+
+
+def _convert_one(m: nn.Module, cls: type) -> nn.Module:
+    with torch.random.fork_rng(devices=[]):        # building a recurrent layer must not move the user's RNG
+        out = _build(m, cls)
+    _copy_tensors(m, out)
+    out.train(m.training)
+    return out
+
+
+def _problem(m: nn.Module, where: str, table: dict[type, type]) -> Optional[str]:
+    name = type(m).__name__
+    base = next((cls for cls in type(m).__mro__[1:] if cls in table), None)
+    if base is not None:
+        return (f"{where}: {name} subclasses snntorch.{base.__name__} with its own class, which is not converted "
+                f"automatically; build spikesmith.compat.snntorch.{base.__name__} and port your changes to it")
+    nearest = next((_NEAREST[cls.__name__] for cls in type(m).__mro__ if cls.__name__ in _NEAREST), _DEFAULT_NEAREST)
+    return f"{where}: snntorch {name} has no spikesmith counterpart; nearest: {nearest}"
+
+
+def from_snntorch(net: nn.Module) -> nn.Module:
+    """Replace the snnTorch neurons in ``net`` (in place) by spikesmith's snnTorch-compatible ones.
+
+    >>> net = MyNet()                    # fc1, snn.Leaky(beta=0.95), fc2, snn.Leaky(beta=0.95)
+    >>> net = from_snntorch(net)         # the same object, class and forward; spikes equal snnTorch's
+
+    Returns ``net`` (or the converted neuron when ``net`` is itself a snnTorch neuron). Raises
+    ``TypeError`` naming every snnTorch module that cannot be converted, before changing anything.
+    """
+    if not isinstance(net, nn.Module):
+        raise TypeError(f"from_snntorch: net must be an nn.Module, got {type(net).__name__}")
+    table = _classes()
+    plan, problems = [], []
+    for where, parent in net.named_modules():
+        for name, child in parent.named_children():
+            if not _is_snntorch(child):
+                continue
+            path = f"{where}.{name}" if where else name
+            cls = table.get(type(child))
+            if cls is None:
+                problems.append(_problem(child, f"module '{path}'", table))
+            else:
+                plan.append((parent, name, child, cls))
+    if _is_snntorch(net) and type(net) not in table:
+        problems.append(_problem(net, "the root module", table))
+    if problems:
+        lines = "\n  ".join(problems)
+        raise TypeError(f"from_snntorch: {len(problems)} snnTorch module(s) cannot be converted:\n  {lines}")
+    if _is_snntorch(net):
+        return _convert_one(net, table[type(net)])
+    for parent, name, child, cls in plan:
+        setattr(parent, name, _convert_one(child, cls))
+    return net
