@@ -146,7 +146,7 @@ def main() -> None:
                 losses.append(float(loss.detach()))
             if step == 0 or step == args.train_steps - 1:
                 print(f"train step {step + 1}: loss snnTorch {losses[0]:.6f}, compat {losses[1]:.6f}")
-        worst = max(float((p - q).abs().max()) for p, q in zip(theirs.parameters(), ours.parameters()))
+        worst = max(float((p - q).detach().abs().max()) for p, q in zip(theirs.parameters(), ours.parameters()))
         x, _ = next(_batches(images, labels, 1))
         x_theirs, x_ours = _rate(snn_spikegen, x, 99)
         with torch.no_grad():

@@ -7,7 +7,8 @@ A neuron has named states (``state_names``, in the order ``forward`` takes them)
   state left out continues from the stored one, and ``mem = lif.init_leaky()`` gives zeros;
 - ``init_hidden=True``: ``spk = lif(x)`` (``spk, mem = ...`` with ``output=True``); passing a state is
   an error;
-- a state whose shape is not the input's starts from zeros (snnTorch's rule: nothing raises);
+- a state whose shape is not the input's starts from zeros (snnTorch's rule: nothing raises), and so
+  does one on another device (states are plain attributes, not buffers: ``.to()`` does not move them);
 - ``threshold``, ``graded_spikes_factor``, ``beta`` (and ``alpha``, ...) are buffers, or parameters with
   ``learn_threshold`` / ``learn_beta`` ..., under snnTorch's ``state_dict`` names, so a snnTorch
   ``state_dict`` loads strict.
@@ -126,8 +127,8 @@ class SpikingNeuron(MemoryModule):
 
     @staticmethod
     def _sized(value, x: Tensor) -> Tensor:
-        if not isinstance(value, Tensor) or value.shape != x.shape:
-            return torch.zeros_like(x)
+        if not isinstance(value, Tensor) or value.shape != x.shape or value.device != x.device:
+            return torch.zeros_like(x)          # snnTorch's rule, and a state left on another device
         return value
 
     def reset_mem(self):
