@@ -78,7 +78,8 @@ def test_rleaky_one_to_one_hand_trace():
 
 
 def test_lapicque_from_beta_hand_trace():
-    # beta only: R = 1, C = 1 / log(1/beta); U = X / C + (1 - 1/C) U = X log(1/beta)... with beta = e^-1:
+    # beta only: R = 1, C = dt / (R log(1/beta)) = 1 for beta = 1/e, so U = X + (1 - 1/C) U - R(t) thr = X - R(t):
+    # X = 2, 0.5 -> U = 2 (spike), 0.5 - 1
     neuron = ss.Lapicque(beta=math.exp(-1.0))
     torch.testing.assert_close(neuron.C.double(), torch.tensor(1.0, dtype=D), rtol=1e-6, atol=0)
     spk, mem = _run(neuron, _t(2.0, 0.5).reshape(2, 1))
@@ -92,7 +93,7 @@ def test_init_hidden_and_output_return_rules():
     spikes = [hidden(step) for step in x]
     assert all(isinstance(s, torch.Tensor) for s in spikes)
     assert [float(s) for s in spikes] == [1.0, 0.0]
-    torch.testing.assert_close(hidden.mem, _t(0.95 - 1.0 + 0.0).reshape(1) + 0.0, rtol=0, atol=1e-15)
+    torch.testing.assert_close(hidden.mem, _t(0.5 * 1.5 + 0.2 - 1.0), rtol=0, atol=1e-15)
     with_output = ss.Leaky(beta=0.5, init_hidden=True, output=True)
     spk, mem = with_output(x[0])
     assert float(spk) == 1.0 and float(mem) == 1.5
@@ -269,6 +270,7 @@ def _neuron_cases():
             ("Leaky", dict(beta=0.8, inhibition=True, reset_mechanism=mechanism)),
             ("Leaky", dict(beta=0.8, spike_grad="fast_sigmoid", learn_beta=True, learn_threshold=True,
                            reset_mechanism=mechanism)),
+            ("Leaky", dict(beta=0.8, surrogate_disable=True, reset_mechanism=mechanism)),
         ]
     return cases
 
@@ -293,11 +295,14 @@ def _build_pair(snn, name, kw):
     f"{k}={v}" for k, v in v.items() if k in ("reset_mechanism", "reset_delay", "all_to_all", "R", "inhibition",
                                               "learn_beta")))
 def test_neurons_equal_snntorch_spike_for_spike(snn, name, kw, init_hidden):
-    theirs, ours = _build_pair(snn, name, dict(kw, init_hidden=init_hidden, output=init_hidden and name != "Lapicque"))
+    kw = dict(kw, init_hidden=init_hidden, output=init_hidden and name != "Lapicque")
+    theirs, ours = _build_pair(snn, name, kw)
     assert theirs.state_dict().keys() == ours.state_dict().keys()
     ours.load_state_dict(theirs.state_dict())
     dtype = torch.float32 if "linear_features" in kw else D      # snnTorch's recurrent layers need float32 spikes
     theirs, ours = theirs.to(dtype), ours.to(dtype)
+    converted = from_snntorch(_build_pair(snn, name, kw)[0].to(dtype))   # the same neuron, converted
+    assert type(converted) is type(ours)
     x = (torch.randn(20, 4, 6, generator=torch.Generator().manual_seed(1)) * 0.9 + 0.3).to(dtype)
     x.requires_grad_()
     x_ours = x.detach().clone().requires_grad_()
@@ -305,11 +310,11 @@ def test_neurons_equal_snntorch_spike_for_spike(snn, name, kw, init_hidden):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         for step in range(x.shape[0]):
-            a, b = theirs(x[step]), ours(x_ours[step])
-            a, b = (a if isinstance(a, tuple) else (a,)), (b if isinstance(b, tuple) else (b,))
-            assert len(a) == len(b)
-            for u, v in zip(a, b):
-                assert torch.equal(u.to(v.dtype), v), (name, step)
+            a, b, c = theirs(x[step]), ours(x_ours[step]), converted(x[step].detach())
+            a, b, c = ((r if isinstance(r, tuple) else (r,)) for r in (a, b, c))
+            assert len(a) == len(b) == len(c)
+            for u, v, w in zip(a, b, c):
+                assert torch.equal(u.to(v.dtype), v) and torch.equal(w, v), (name, step)
             total_theirs = total_theirs + a[0].sum() + a[-1].sum()
             total_ours = total_ours + b[0].sum() + b[-1].sum()
     total_theirs.backward()

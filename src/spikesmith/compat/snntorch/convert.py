@@ -3,7 +3,8 @@
 The network keeps its own class and ``forward``: each snnTorch ``Leaky``, ``Synaptic``, ``Alpha``,
 ``Lapicque``, ``RLeaky`` or ``RSynaptic`` child is replaced, under the same attribute name, by the
 ``spikesmith.compat.snntorch`` neuron of the same name with the same options, thresholds, decays,
-recurrent weights and learnable flags (copied, not shared: build the optimizer after converting).
+recurrent weights and learnable flags (copied, not shared: build the optimizer after converting); the
+hidden state starts fresh.
 snnTorch's spike functions are mapped onto ``compat.snntorch.surrogate`` by factory name and
 parameters; any other callable is kept. Any other snnTorch module is refused, before anything
 changes, in one ``TypeError`` naming its path and the nearest spikesmith module.
@@ -112,16 +113,16 @@ def _copy_tensors(src: nn.Module, dst: nn.Module) -> None:
             setattr(dst, name, nn.Parameter(_clone(value), requires_grad=value.requires_grad))
         else:
             dst.register_buffer(name, _clone(value))
-    if isinstance(getattr(dst, "recurrent", None), nn.Module):
-        if not src.all_to_all:
-            dst.recurrent.V = dst.V
-        else:
-            dst.recurrent.load_state_dict(src.recurrent.state_dict())
-            for mine, theirs in zip(dst.recurrent.parameters(), src.recurrent.parameters()):
-                mine.requires_grad_(theirs.requires_grad)
-    tensors = [t for t in src.state_dict().values() if t.is_floating_point()]
-    if tensors and isinstance(getattr(dst, "recurrent", None), nn.Module):
-        dst.recurrent.to(tensors[0].device)
+    if not isinstance(getattr(dst, "recurrent", None), nn.Module):
+        return
+    if not src.all_to_all:
+        dst.recurrent.V = dst.V
+        return
+    weight = src.recurrent.weight
+    dst.recurrent.to(device=weight.device, dtype=weight.dtype)
+    dst.recurrent.load_state_dict(src.recurrent.state_dict())
+    for mine, theirs in zip(dst.recurrent.parameters(), src.recurrent.parameters()):
+        mine.requires_grad_(theirs.requires_grad)
 
 
 def _classes() -> dict[type, type]:
@@ -151,6 +152,18 @@ def _problem(m: nn.Module, where: str, table: dict[type, type]) -> Optional[str]
     return f"{where}: snntorch {name} has no spikesmith counterpart; nearest: {nearest}"
 
 
+def _find(module: nn.Module, where: str, table: dict, plan: list, problems: list) -> None:
+    """The snnTorch modules under ``module`` (not looking inside them): to convert, or refused."""
+    for name, child in module.named_children():
+        path = f"{where}.{name}" if where else name
+        if not _is_snntorch(child):
+            _find(child, path, table, plan, problems)
+        elif type(child) in table:
+            plan.append((module, name, child, table[type(child)]))
+        else:
+            problems.append(_problem(child, f"module '{path}'", table))
+
+
 def from_snntorch(net: nn.Module) -> nn.Module:
     """Replace the snnTorch neurons in ``net`` (in place) by spikesmith's snnTorch-compatible ones.
 
@@ -163,24 +176,20 @@ def from_snntorch(net: nn.Module) -> nn.Module:
     if not isinstance(net, nn.Module):
         raise TypeError(f"from_snntorch: net must be an nn.Module, got {type(net).__name__}")
     table = _classes()
-    plan, problems = [], []
-    for where, parent in net.named_modules():
-        for name, child in parent.named_children():
-            if not _is_snntorch(child):
-                continue
-            path = f"{where}.{name}" if where else name
-            cls = table.get(type(child))
-            if cls is None:
-                problems.append(_problem(child, f"module '{path}'", table))
-            else:
-                plan.append((parent, name, child, cls))
-    if _is_snntorch(net) and type(net) not in table:
-        problems.append(_problem(net, "the root module", table))
+    if _is_snntorch(net):
+        if type(net) not in table:
+            raise TypeError(f"from_snntorch: 1 snnTorch module cannot be converted:\n  "
+                            f"{_problem(net, 'the root module', table)}")
+        return _convert_one(net, table[type(net)])
+    plan: list = []
+    problems: list[str] = []
+    _find(net, "", table, plan, problems)
     if problems:
         lines = "\n  ".join(problems)
         raise TypeError(f"from_snntorch: {len(problems)} snnTorch module(s) cannot be converted:\n  {lines}")
-    if _is_snntorch(net):
-        return _convert_one(net, table[type(net)])
+    converted: dict[int, nn.Module] = {}          # a neuron used in two places stays one neuron
     for parent, name, child, cls in plan:
-        setattr(parent, name, _convert_one(child, cls))
+        if id(child) not in converted:
+            converted[id(child)] = _convert_one(child, cls)
+        setattr(parent, name, converted[id(child)])
     return net
