@@ -180,6 +180,10 @@ def test_bad_arguments_name_the_fix():
         ss.Leaky(beta=0.5, spike_grad=3)
     with pytest.raises(TypeError, match="utils.reset"):
         ss.Leaky.reset_hidden()
+    with pytest.raises(ValueError, match="beta is NaN"):
+        ss.Leaky(beta=float("nan"))
+    with pytest.raises(TypeError, match="mem must be a tensor"):
+        ss.Leaky(beta=0.5)(torch.ones(2), 1.0)
     with pytest.warns(UserWarning, match="reset_delay=False"):
         ss.RSynaptic(alpha=0.5, beta=0.4, linear_features=2, reset_delay=False)
 
@@ -214,6 +218,10 @@ def test_spikegen_hand_traces():
         spikegen.rate(torch.ones(2))
     with pytest.raises(ValueError, match=r"\[0, 1\]"):
         spikegen.latency(torch.tensor([2.0]), num_steps=3)
+    with pytest.raises(ValueError, match="positive int"):
+        spikegen.rate(torch.ones(2), num_steps=2.5)
+    with pytest.raises(ValueError, match="NaN"):
+        spikegen.latency(torch.tensor([float("nan"), 0.5]), num_steps=3)
 
 
 def test_losses_and_accuracy_by_hand():
@@ -228,6 +236,10 @@ def test_losses_and_accuracy_by_hand():
     torch.testing.assert_close(SF.ce_rate_loss()(spk, targets), want_rate.reshape(1))
     wanted = torch.tensor([[0.0, 2.0, 0.0], [2.0, 0.0, 0.0]])
     torch.testing.assert_close(SF.mse_count_loss()(spk, targets), nn.functional.mse_loss(counts, wanted) / 2)
+    with pytest.raises(ValueError, match=r"class indices in \[0, 3\)"):
+        SF.ce_count_loss()(spk, torch.tensor([1, 3]))
+    with pytest.raises(ValueError, match="num_classes"):
+        SF.ce_count_loss(population_code=True)
 
 
 def test_from_snntorch_without_snntorch_modules_changes_nothing():

@@ -34,6 +34,10 @@ class _Loss:
     def __init__(self, reduction="mean", weight=None, population_code=False, num_classes=False):
         if reduction not in ("mean", "sum", "none"):
             raise ValueError(f"{type(self).__name__}: reduction must be 'mean', 'sum' or 'none', got {reduction!r}")
+        if population_code and (isinstance(num_classes, bool) or not isinstance(num_classes, int)
+                                or num_classes < 1):
+            raise ValueError(f"{type(self).__name__}: population_code=True needs num_classes, a positive int "
+                             f"(the number of classes), got {num_classes!r}")
         if population_code and weight is not None:
             raise ValueError(f"{type(self).__name__}: weight is not supported with population_code=True; drop "
                              f"one of them")
@@ -51,6 +55,13 @@ class _Loss:
         if not isinstance(spk_out, Tensor) or spk_out.dim() != 3:
             raise ValueError(f"{self.__name__} expects output spikes [T, N, C] (3 dims), got "
                              f"{list(getattr(spk_out, 'shape', []))}")
+        classes = self.num_classes if self.population_code else spk_out.size(-1)
+        if not isinstance(targets, Tensor) or targets.dim() != 1 or targets.numel() != spk_out.size(1):
+            raise ValueError(f"{self.__name__} expects targets [N] with N = {spk_out.size(1)} class indices, got "
+                             f"{list(getattr(targets, 'shape', [type(targets).__name__]))}")
+        if targets.is_floating_point() or (targets.numel() and not 0 <= int(targets.min()) <= int(targets.max()) < classes):
+            raise ValueError(f"{self.__name__}: targets must be integer class indices in [0, {classes}), got "
+                             f"{targets.dtype} values in [{targets.min().item()}, {targets.max().item()}]")
         return self._reduce(self._compute(spk_out, targets))
 
 

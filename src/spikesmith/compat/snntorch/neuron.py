@@ -36,6 +36,8 @@ def as_tensor_param(module: nn.Module, name: str, value, learn: bool) -> None:
         raise TypeError(f"{type(module).__name__}: {name} must be a number or a tensor, got "
                         f"{type(value).__name__} {value!r}")
     value = torch.as_tensor(value)
+    if value.is_floating_point() and torch.isnan(value).any():
+        raise ValueError(f"{type(module).__name__}: {name} is NaN; give a number (e.g. {name}=0.9)")
     if learn:
         setattr(module, name, nn.Parameter(value))
     else:
@@ -107,6 +109,10 @@ class SpikingNeuron(MemoryModule):
             names = ", ".join(f"`{n}`" for n in self.state_names)
             raise TypeError(f"{type(self).__name__}: {names} must not be passed while init_hidden=True; call "
                             f"it with the input only, or build it with init_hidden=False")
+        for name, value in zip(self.state_names, given):
+            if value is not None and not isinstance(value, Tensor):
+                raise TypeError(f"{type(self).__name__}: {name} must be a tensor (the one the last call returned, "
+                                f"or reset_mem()'s zeros), got {type(value).__name__}")
         for name, value in zip(self.state_names, given):
             if value is not None:
                 object.__setattr__(self, name, value)

@@ -24,10 +24,30 @@ def rate_conv(data: Tensor) -> Tensor:
     return torch.bernoulli(torch.clamp(data, min=0, max=1))
 
 
+def _check_steps(fn: str, num_steps) -> None:
+    """num_steps: False / None / 0 (not given) or a positive int."""
+    if num_steps is False or num_steps is None:
+        return
+    if isinstance(num_steps, bool) or not isinstance(num_steps, int) or num_steps < 0:
+        raise ValueError(f"spikegen.{fn}: num_steps must be a positive int, got {num_steps!r}")
+
+
+def _check_data(fn: str, data) -> None:
+    if not isinstance(data, Tensor):
+        raise TypeError(f"spikegen.{fn}: data must be a torch.Tensor, got {type(data).__name__}")
+    if data.is_floating_point() and torch.isnan(data).any():
+        raise ValueError(f"spikegen.{fn}: data contains NaN; replace it first (torch.nan_to_num(data))")
+
+
 def rate(data: Tensor, num_steps=False, gain=1, offset=0, first_spike_time=0, time_var_input=False) -> Tensor:
     """Rate code: ``[num_steps, *data.shape]`` spikes, P(spike) = clamp(data gain + offset, 0, 1)."""
-    if not isinstance(data, Tensor):
-        raise TypeError(f"spikegen.rate: data must be a torch.Tensor, got {type(data).__name__}")
+    _check_data("rate", data)
+    _check_steps("rate", num_steps)
+    if not data.is_floating_point():
+        raise TypeError(f"spikegen.rate: data must be a floating-point tensor (probabilities), got {data.dtype}; "
+                        f"convert it with data.float() / 255 for images")
+    if time_var_input and data.dim() == 0:
+        raise ValueError("spikegen.rate: time_var_input=True needs data [T, ...] (at least 1 dim), got a scalar")
     if first_spike_time < 0 or num_steps < 0:
         raise ValueError(f"spikegen.rate: first_spike_time and num_steps must be >= 0, got {first_spike_time} "
                          f"and {num_steps}")
@@ -88,8 +108,10 @@ def latency(data: Tensor, num_steps=False, threshold=0.01, tau=1, first_spike_ti
 
     Elements below ``threshold`` spike at the last step (``clip=True``: never).
     """
-    if not isinstance(data, Tensor):
-        raise TypeError(f"spikegen.latency: data must be a torch.Tensor, got {type(data).__name__}")
+    _check_data("latency", data)
+    _check_steps("latency", num_steps)
+    if data.numel() == 0:
+        raise ValueError("spikegen.latency: data is empty; give at least one value")
     if torch.min(data) < 0 or torch.max(data) > 1:
         raise ValueError(f"spikegen.latency: data must lie in [0, 1], got [{float(torch.min(data))}, "
                          f"{float(torch.max(data))}]; scale it first (x / x.max())")
