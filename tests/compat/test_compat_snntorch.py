@@ -493,10 +493,15 @@ def _run_example(code: str, monkeypatch) -> dict:
     return scope
 
 
-def test_migration_worked_example_runs_and_equals_snntorch(snn, monkeypatch):
+def test_migration_worked_example_runs(monkeypatch):
+    ours = _run_example(_worked_example(), monkeypatch)
+    assert isinstance(ours["net"].lif1, ss.Leaky) and ours["spk"].shape == (25, 16, 10)
+    assert all(torch.isfinite(p).all() for p in ours["net"].parameters())
+
+
+def test_migration_worked_example_equals_snntorch(snn, monkeypatch):
     code = _worked_example()
     ours = _run_example(code, monkeypatch)
-    assert isinstance(ours["net"].lif1, ss.Leaky) and ours["spk"].sum() > 0
     theirs_code = (code.replace("import spikesmith.compat.snntorch as snn", "import snntorch as snn")
                    .replace("from spikesmith.compat.snntorch import spikegen", "from snntorch import spikegen"))
     assert theirs_code != code
