@@ -502,11 +502,39 @@ def test_migration_worked_example_runs(monkeypatch):
 def test_migration_worked_example_equals_snntorch(snn, monkeypatch):
     code = _worked_example()
     ours = _run_example(code, monkeypatch)
-    theirs_code = (code.replace("import spikesmith.compat.snntorch as snn", "import snntorch as snn")
-                   .replace("from spikesmith.compat.snntorch import spikegen", "from snntorch import spikegen"))
+    theirs_code = _snntorch_imports(code)
     assert theirs_code != code
     theirs = _run_example(theirs_code, monkeypatch)
     assert type(theirs["net"].lif1).__module__.startswith("snntorch")
     assert torch.equal(ours["spk"], theirs["spk"]) and torch.equal(ours["mem"], theirs["mem"])
     for p, q in zip(theirs["net"].parameters(), ours["net"].parameters()):
         assert torch.equal(p, q)
+
+
+def _snntorch_imports(code: str) -> str:
+    return (code.replace("import spikesmith.compat.snntorch as snn", "import snntorch as snn")
+            .replace("from spikesmith.compat.snntorch import spikegen", "from snntorch import spikegen"))
+
+
+def test_alias_runs_unmodified_snntorch_code_on_spikesmith(monkeypatch):
+    import sys
+
+    from spikesmith.compat import install_snntorch_alias, uninstall_snntorch_alias
+
+    real = sys.modules.get("snntorch")
+    code = _worked_example()
+    ours = _run_example(code, monkeypatch)
+    install_snntorch_alias()
+    try:
+        import snntorch
+        import snntorch.functional as alias_sf
+
+        assert snntorch is ss and alias_sf is SF
+        aliased = _run_example(_snntorch_imports(code), monkeypatch)
+        if real is not None:                      # a real snnTorch network still converts past the alias
+            assert isinstance(from_snntorch(nn.Sequential(real.Leaky(beta=0.5)))[0], ss.Leaky)
+    finally:
+        uninstall_snntorch_alias()
+    assert sys.modules.get("snntorch") is real
+    assert isinstance(aliased["net"].lif1, ss.Leaky)
+    assert torch.equal(aliased["spk"], ours["spk"])

@@ -6,10 +6,12 @@ The neurons (``Leaky``, ``Synaptic``, ``RLeaky``, ``RSynaptic``, ``Alpha``, ``La
 ``state_dict`` names and return values. ``from_snntorch(net)`` swaps the snnTorch neurons inside a built
 network for these. See ``docs/migration.md`` for the names and the few differences.
 
-snnTorch itself is not imported (``from_snntorch`` imports it only to recognise its modules).
+snnTorch itself is not imported. ``install_snntorch_alias()`` makes ``import snntorch`` give this package,
+so unmodified snnTorch scripts run on spikesmith.
 """
 
 from . import functional, spikegen, surrogate, utils
+from .alias import install_snntorch_alias, snntorch_alias_installed, uninstall_snntorch_alias
 from .convert import from_snntorch
 from .alpha import Alpha
 from .lapicque import Lapicque
@@ -19,5 +21,6 @@ from .rleaky import RLeaky
 from .rsynaptic import RSynaptic
 from .synaptic import Synaptic
 
-__all__ = ["Alpha", "LIF", "Lapicque", "Leaky", "RLeaky", "RSynaptic", "SpikingNeuron", "Synaptic", "from_snntorch", "functional",
-           "spikegen", "surrogate", "utils"]
+__all__ = ["Alpha", "LIF", "Lapicque", "Leaky", "RLeaky", "RSynaptic", "SpikingNeuron", "Synaptic", "from_snntorch",
+           "functional", "install_snntorch_alias", "snntorch_alias_installed", "spikegen", "surrogate",
+           "uninstall_snntorch_alias", "utils"]

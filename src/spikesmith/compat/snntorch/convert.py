@@ -9,18 +9,18 @@ snnTorch's spike functions are mapped onto ``compat.snntorch.surrogate`` by fact
 parameters; any other callable is kept. Any other snnTorch module is refused, before anything
 changes, in one ``TypeError`` naming its path and the nearest spikesmith module.
 
-snnTorch is not imported here: its classes are looked up in ``sys.modules`` (a network that holds
-snnTorch modules has imported it).
+snnTorch is not imported here: its classes are looked up among the imported modules (a network that
+holds snnTorch modules has imported it), past ``install_snntorch_alias``.
 """
 
 from __future__ import annotations
 
-import sys
 from typing import Callable, Optional
 
 import torch
 from torch import nn
 
+from .alias import real_snntorch
 from .alpha import Alpha
 from .lapicque import Lapicque
 from .leaky import Leaky
@@ -127,7 +127,7 @@ def _copy_tensors(src: nn.Module, dst: nn.Module) -> None:
 
 def _classes() -> dict[type, type]:
     """snnTorch's neuron classes -> ours (empty when snnTorch was never imported)."""
-    snn = sys.modules.get("snntorch")
+    snn = real_snntorch()
     if snn is None:
         return {}
     ours = (Leaky, Synaptic, Alpha, Lapicque, RLeaky, RSynaptic)
