@@ -13,7 +13,11 @@ trains snnTorch and the compat net for ``--train-steps`` steps of the tutorial's
 the output membrane at every step, Adam lr 5e-4) on fresh batches and prints the largest weight
 difference and the spikes that differ afterwards.
 
-Measured 2026-12-04 on a shared 2-core x86_64, 1 thread (see the issue 17 report for the figures).
+Measured 2026-12-04 on a shared 2-core x86_64 (load ~17), 1 thread, ``--batches 4 --train-steps 20``:
+512 images, snnTorch 1,000,190 hidden / 6,011 output spikes; compat the same, 0 differing (and 0 input
+spikes differing); the hand mapping onto LIFNode 669,820 / 8,181 differing; forward per batch snnTorch
+296 ms, compat 283 ms, own LIF 187 ms; after 20 Adam steps the largest weight difference is 0 and
+0 of 674,257 hidden / 7,655 output spikes differ.
 """
 
 from __future__ import annotations
@@ -111,13 +115,20 @@ def main() -> None:
 
     totals = {"snntorch": [0, 0], "compat": [0, 0], "own LIF": [0, 0]}
     differ = {"compat": [0, 0], "own LIF": [0, 0]}
-    input_differ, start = 0, time.perf_counter()
+    input_differ, seconds = 0, {"snntorch": 0.0, "compat": 0.0, "own LIF": 0.0}
+
+    def timed(name, net, x_seq):
+        start = time.perf_counter()
+        out = net(x_seq)
+        seconds[name] += time.perf_counter() - start
+        return out
+
     with torch.no_grad():
         for b, (x, _) in enumerate(_batches(images, labels, args.batches)):
             x_theirs, x_ours = _rate(snn_spikegen, x, args.seed + 1 + b)
             input_differ += _differ(x_theirs, x_ours)
-            want = theirs(x_theirs)
-            for name, got in (("compat", ours(x_ours)), ("own LIF", own(x_ours))):
+            want = timed("snntorch", theirs, x_theirs)
+            for name, got in (("compat", timed("compat", ours, x_ours)), ("own LIF", timed("own LIF", own, x_ours))):
                 for layer in range(2):
                     differ[name][layer] += _differ(got[layer], want[layer])
                     totals[name][layer] += int(got[layer].sum())
@@ -129,7 +140,8 @@ def main() -> None:
     for name, (hidden, output) in totals.items():
         diff = differ.get(name, ["-", "-"])
         print(f"{name:<10} {hidden:>14,} {output:>14,} {diff[0]:>14} {diff[1]:>14}")
-    print(f"forward of the three nets: {time.perf_counter() - start:.1f} s")
+    print("forward time per batch: " + ", ".join(f"{name} {1e3 * t / args.batches:.0f} ms"
+                                                  for name, t in seconds.items()))
 
     if args.train_steps:
         opts = [torch.optim.Adam(net.parameters(), lr=5e-4, betas=(0.9, 0.999)) for net in (theirs, ours)]
