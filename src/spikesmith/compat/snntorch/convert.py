@@ -83,25 +83,28 @@ def _recurrent(m: nn.Module) -> dict:
                 V=_clone(m.V) if not m.all_to_all else 1.0)
 
 
+def _decays(m: nn.Module, *names: str) -> dict:
+    """The decays (beta, alpha) as given to the constructor, with their learn_* flags."""
+    out = {name: _clone(getattr(m, name)) for name in names}
+    out.update({f"learn_{name}": _learn(m, name) for name in names})
+    return out
+
+
+#: our neuron class -> its constructor arguments read off the snnTorch neuron (besides ``_common``)
+_ARGUMENTS: dict[type, Callable[[nn.Module], dict]] = {
+    Leaky: lambda m: dict(_decays(m, "beta"), reset_delay=m.reset_delay,
+                          graded_spikes_factor=_clone(m.graded_spikes_factor),
+                          learn_graded_spikes_factor=_learn(m, "graded_spikes_factor")),
+    Synaptic: lambda m: dict(_decays(m, "alpha", "beta"), reset_delay=m.reset_delay),
+    Alpha: lambda m: _decays(m, "alpha", "beta"),
+    Lapicque: lambda m: dict(beta=0.5, learn_beta=_learn(m, "beta")),    # R, C, dt and beta are copied after
+    RLeaky: lambda m: dict(_decays(m, "beta"), reset_delay=m.reset_delay, **_recurrent(m)),
+    RSynaptic: lambda m: dict(_decays(m, "alpha", "beta"), **_recurrent(m)),   # snnTorch ignores its reset_delay
+}
+
+
 def _build(m: nn.Module, cls: type) -> nn.Module:
-    common = _common(m)
-    if cls is Leaky:
-        return Leaky(_clone(m.beta), learn_beta=_learn(m, "beta"), reset_delay=m.reset_delay,
-                     graded_spikes_factor=_clone(m.graded_spikes_factor),
-                     learn_graded_spikes_factor=_learn(m, "graded_spikes_factor"), **common)
-    if cls is Synaptic:
-        return Synaptic(_clone(m.alpha), _clone(m.beta), learn_alpha=_learn(m, "alpha"), learn_beta=_learn(m, "beta"),
-                        reset_delay=m.reset_delay, **common)
-    if cls is Alpha:
-        return Alpha(_clone(m.alpha), _clone(m.beta), learn_alpha=_learn(m, "alpha"), learn_beta=_learn(m, "beta"),
-                     **common)
-    if cls is Lapicque:
-        return Lapicque(beta=0.5, learn_beta=_learn(m, "beta"), **common)   # R, C, dt, beta copied below
-    if cls is RLeaky:
-        return RLeaky(_clone(m.beta), learn_beta=_learn(m, "beta"), reset_delay=m.reset_delay, **_recurrent(m),
-                      **common)
-    return RSynaptic(_clone(m.alpha), _clone(m.beta), learn_alpha=_learn(m, "alpha"), learn_beta=_learn(m, "beta"),
-                     **_recurrent(m), **common)
+    return cls(**_ARGUMENTS[cls](m), **_common(m))
 
 
 def _copy_tensors(src: nn.Module, dst: nn.Module) -> None:
@@ -130,8 +133,7 @@ def _classes() -> dict[type, type]:
     snn = real_snntorch()
     if snn is None:
         return {}
-    ours = (Leaky, Synaptic, Alpha, Lapicque, RLeaky, RSynaptic)
-    return {getattr(snn, cls.__name__): cls for cls in ours if hasattr(snn, cls.__name__)}
+    return {getattr(snn, cls.__name__): cls for cls in _ARGUMENTS if hasattr(snn, cls.__name__)}
 
 
 def _convert_one(m: nn.Module, cls: type) -> nn.Module:
