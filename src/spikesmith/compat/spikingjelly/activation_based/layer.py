@@ -1,0 +1,84 @@
+"""SpikingJelly's ``activation_based.layer``: spikesmith's layers under SpikingJelly's names.
+
+Stateless layers with ``step_mode`` (``Linear``, ``Conv1d/2d/3d``, ``BatchNorm1d/2d/3d``, pooling,
+``MaxUnpool1d/2d/3d``, ``Flatten``), ``Dropout`` / ``Dropout2d`` (one mask per sequence), the containers
+(``SeqToANNContainer``, ``MultiStepContainer``, ``StepModeContainer``, ``ElementWiseRecurrentContainer``,
+``LinearRecurrentContainer``) and ``SynapseFilter`` are spikesmith's, whose semantics are SpikingJelly's.
+``VotingLayer`` and ``GroupNorm`` come from ``spikesmith.layer`` when it has them. Names SpikingJelly has
+and spikesmith lacks raise an error naming the nearest spikesmith module.
+"""
+
+from __future__ import annotations
+
+from .... import layer as _sf_layer
+from ....layer import (  # noqa: F401  (re-exported under SpikingJelly's names)
+    AdaptiveAvgPool1d,
+    AdaptiveAvgPool2d,
+    AdaptiveAvgPool3d,
+    AvgPool1d,
+    AvgPool2d,
+    AvgPool3d,
+    BatchNorm1d,
+    BatchNorm2d,
+    BatchNorm3d,
+    Conv1d,
+    Conv2d,
+    Conv3d,
+    Dropout,
+    Dropout2d,
+    ElementWiseRecurrentContainer,
+    Flatten,
+    Linear,
+    LinearRecurrentContainer,
+    MaxPool1d,
+    MaxPool2d,
+    MaxPool3d,
+    MaxUnpool1d,
+    MaxUnpool2d,
+    MaxUnpool3d,
+    MultiStepContainer,
+    SeqToANNContainer,
+    StepModeContainer,
+    SynapseFilter,
+)
+from .._missing import missing_name
+
+#: Built by another part of issue 17 in ``spikesmith.layer``; taken from there when present.
+_FROM_SPIKESMITH_LATER = ("VotingLayer", "GroupNorm")
+
+_NEAREST = {
+    "TLastSeqToANNContainer": "SeqToANNContainer with the input moved time-first (x.movedim(-1, 0))",
+    "TLastMultiStepContainer": "MultiStepContainer with the input moved time-first (x.movedim(-1, 0))",
+    "Delay": "no counterpart yet; shift the sequence yourself (torch.cat of zeros and x_seq[:-d])",
+    "PrintShapeModule": "a forward hook printing x.shape",
+    "NeuNorm": "no counterpart yet",
+    "DropConnectLinear": "Linear followed by torch.nn.functional.dropout on its weight in your own module",
+    "ThresholdDependentBatchNorm2d": "BatchNorm2d",
+    "TemporalEffectiveBatchNorm2d": "BatchNorm2d",
+    "BatchNormThroughTime2d": "BatchNorm2d",
+    "Upsample": "spikesmith.layer.StepwiseLayer around torch.nn.Upsample",
+    "ConvTranspose2d": "spikesmith.layer.StepwiseLayer around torch.nn.ConvTranspose2d",
+    "WSConv2d": "Conv2d",
+    "WSLinear": "Linear",
+    "SpikingSelfAttention": "spikesmith.models (its transformer blocks)",
+}
+
+__all__ = [
+    "AdaptiveAvgPool1d", "AdaptiveAvgPool2d", "AdaptiveAvgPool3d", "AvgPool1d", "AvgPool2d", "AvgPool3d",
+    "BatchNorm1d", "BatchNorm2d", "BatchNorm3d", "Conv1d", "Conv2d", "Conv3d", "Dropout", "Dropout2d",
+    "ElementWiseRecurrentContainer", "Flatten", "Linear", "LinearRecurrentContainer", "MaxPool1d", "MaxPool2d",
+    "MaxPool3d", "MaxUnpool1d", "MaxUnpool2d", "MaxUnpool3d", "MultiStepContainer", "SeqToANNContainer",
+    "StepModeContainer", "SynapseFilter",
+]
+
+
+def __getattr__(name: str):
+    if name.startswith("__"):
+        raise AttributeError(name)
+    if name in _FROM_SPIKESMITH_LATER:
+        found = getattr(_sf_layer, name, None)
+        if found is None:
+            raise ImportError(f"spikingjelly.activation_based.layer.{name} maps onto spikesmith.layer.{name}, which "
+                              f"this spikesmith does not have yet")
+        return found
+    raise missing_name(__name__, name, _NEAREST, __all__ + list(_FROM_SPIKESMITH_LATER))
