@@ -5,7 +5,7 @@ SpikingJelly        spikesmith
 ``'cupy'``      ->  ``'auto'``  (the fused kernel of the input's device: C++ on the CPU, Triton on CUDA)
 ``'triton'``    ->  ``'auto'``  (the same; our ``'triton'`` is an error on CPU inputs, SpikingJelly code
                                  that names it must still run)
-spikesmith's own names (``'auto'``, ``'cpu'``) pass unchanged. Anything else is a ValueError naming both lists.
+spikesmith's own names (``'auto'``, ``'cpu'``) pass unchanged (``'triton'`` is read as SpikingJelly's). Anything else is a ValueError naming both lists.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from __future__ import annotations
 import sys
 import warnings
 
-from ...kernels.backend import BACKENDS
+from ...neuron import BACKENDS
 
 #: SpikingJelly backend name -> the spikesmith backend that runs it.
 SJ_BACKENDS = {"torch": "torch", "cupy": "auto", "triton": "auto"}
@@ -36,7 +36,7 @@ def outside_stacklevel() -> int:
 
 def map_backend(backend: str, owner: str) -> str:
     """The spikesmith backend for SpikingJelly's ``backend`` (a notice the first time one is mapped)."""
-    if backend in BACKENDS:
+    if backend in BACKENDS and SJ_BACKENDS.get(backend, backend) == backend:
         return backend
     if backend not in SJ_BACKENDS:
         raise ValueError(f"{owner}: unknown backend {backend!r}; SpikingJelly's names {sorted(SJ_BACKENDS)} and "

@@ -65,13 +65,19 @@ def missing_module_error(relative: str) -> ModuleNotFoundError:
     return error
 
 
-def missing_name(module: str, name: str, nearest: dict, available) -> AttributeError:
+class MissingCounterpartError(ImportError):
+    """A SpikingJelly name this package does not provide. An ImportError, not an AttributeError, so that
+    ``from ...layer import TLastSeqToANNContainer`` shows the hint instead of Python's 'cannot import name'."""
+
+
+def missing_name(module: str, name: str, nearest: dict, available) -> MissingCounterpartError:
     """The error for ``module.name`` (an SJ name we do not provide): ``nearest[name]`` when known."""
     sj_module = module.replace(PACKAGE, "spikingjelly", 1)
     hint = nearest.get(name)
     if hint is None:
         hint = f"one of {', '.join(sorted(available))}" if available else "spikesmith's own modules"
-    return AttributeError(f"{sj_module}.{name} has no counterpart in spikesmith.compat.spikingjelly; use {hint}")
+    return MissingCounterpartError(f"{sj_module}.{name} has no counterpart in spikesmith.compat.spikingjelly; use {hint}",
+                                   name=f"{sj_module}.{name}")
 
 
 #: The top-level SpikingJelly packages: a missing module below one of them gets the hint (our own

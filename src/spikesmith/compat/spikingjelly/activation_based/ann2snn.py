@@ -12,8 +12,8 @@ _SOURCE = __name__.rsplit(".", 2)[0] + ".ann2snn_converter"
 
 
 def __getattr__(name: str):
-    if name.startswith("__"):
-        raise AttributeError(name)
+    if name.startswith("_"):
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
     try:
         source = importlib.import_module(_SOURCE)
     except ImportError as error:

@@ -46,6 +46,6 @@ __all__ = ["PoissonEncoder", "StatelessEncoder"]
 
 
 def __getattr__(name: str):
-    if name.startswith("__"):
-        raise AttributeError(name)
+    if name.startswith("_"):
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
     raise missing_name(__name__, name, _NEAREST, __all__)

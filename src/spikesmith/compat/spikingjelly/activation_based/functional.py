@@ -101,6 +101,6 @@ __all__ = ["chunk_multi_step_forward", "detach_net", "first_spike_index", "multi
 
 
 def __getattr__(name: str):
-    if name.startswith("__"):
-        raise AttributeError(name)
+    if name.startswith("_"):
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
     raise missing_name(__name__, name, _NEAREST, __all__)

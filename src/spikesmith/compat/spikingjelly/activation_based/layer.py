@@ -73,8 +73,8 @@ __all__ = [
 
 
 def __getattr__(name: str):
-    if name.startswith("__"):
-        raise AttributeError(name)
+    if name.startswith("_"):
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
     if name in _FROM_SPIKESMITH_LATER:
         found = getattr(_sf_layer, name, None)
         if found is None:

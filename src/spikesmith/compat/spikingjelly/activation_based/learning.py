@@ -14,8 +14,8 @@ _NAMES = ("STDPLearner", "MSTDPLearner", "MSTDPETLearner", "stdp_linear_single_s
 
 
 def __getattr__(name: str):
-    if name.startswith("__"):
-        raise AttributeError(name)
+    if name.startswith("_"):
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
     try:
         source = importlib.import_module(_SOURCE)
     except ImportError as error:

@@ -140,6 +140,6 @@ __all__ = ["ATan", "Erf", "PiecewiseExp", "PiecewiseQuadratic", "Rect", "Sigmoid
 
 
 def __getattr__(name: str):
-    if name.startswith("__"):
-        raise AttributeError(name)
+    if name.startswith("_"):
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
     raise missing_name(__name__, name, _NEAREST, __all__)

@@ -53,8 +53,8 @@ __all__ = ["Dropout", "Dropout2d", "ElementWiseRecurrentContainer", "LinearRecur
 
 
 def __getattr__(name: str):
-    if name.startswith("__"):
-        raise AttributeError(name)
+    if name.startswith("_"):
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
     if name in _ab._FROM_SPIKESMITH_LATER:
         return getattr(_ab, name)
     raise missing_name(__name__, name, _ab._NEAREST, __all__)
