@@ -419,3 +419,24 @@ def test_learning_and_ann2snn_resolve_lazily():
             assert source in str(error) and "does not have" in str(error)
         else:
             assert found.__module__.endswith(source)
+
+
+def test_visualizing_returns_spikingjelly_shaped_figures(tmp_path):
+    """The visualizing tutorial: a spike raster with firing rates, a membrane heat map, one neuron's V and S."""
+    pytest.importorskip("matplotlib")
+    from spikesmith.compat.spikingjelly import visualizing
+
+    node = REAL.neuron.IFNode(step_mode="m", store_v_seq=True)
+    x = torch.rand(20, 6, generator=torch.Generator().manual_seed(22))
+    s = node(x)
+    fig, ax, ax_rate = visualizing.plot_1d_spikes(s.T, "IF spikes", "t", "neuron", figsize=(4, 3), dpi=50)
+    assert len(ax.collections) == 6 and ax_rate.get_title() == "firing rate"
+    fig.savefig(tmp_path / "spikes.png")
+    fig, ax = visualizing.plot_2d_heatmap(node.v_seq.T, "v", "t", "neuron", figsize=(4, 3), dpi=50)
+    assert ax.images[0].get_array().shape == (6, 20)
+    fig, ax_v, ax_s = visualizing.plot_one_neuron_v_s(node.v_seq[:, 0], s[:, 0], figsize=(4, 3), dpi=50)
+    assert len(ax_v.lines) == 3                               # V, the threshold and the reset
+    fig.savefig(tmp_path / "v_s.png")
+    assert (tmp_path / "spikes.png").stat().st_size > 0
+    with pytest.raises(ImportError, match="plot_2d_bar_in_3d has no counterpart.*plot_2d_heatmap"):
+        visualizing.plot_2d_bar_in_3d
