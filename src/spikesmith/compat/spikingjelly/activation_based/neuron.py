@@ -101,6 +101,17 @@ class BaseNode(_sf.BaseNode, MemoryModule):
         """SpikingJelly's list: ``('torch',)`` in single-step mode, ``('torch', 'cupy', 'triton')`` in multi-step."""
         return supported_backends(self.step_mode)
 
+    def single_step_forward(self, x):
+        """One step; with ``store_v_seq=True`` the membrane after it is appended to ``v_seq``, as in
+        SpikingJelly 2.0 (a new sequence starts when the shape changes; ``reset()`` clears it)."""
+        spike = super().single_step_forward(x)
+        if self.store_v_seq and isinstance(self.v, torch.Tensor):
+            v = self.v.unsqueeze(0)
+            seq = self.v_seq
+            fresh = seq is None or seq.shape[1:] != v.shape[1:] or seq.dtype != v.dtype or seq.device != v.device
+            self.v_seq = v.clone() if fresh else torch.cat((seq, v))
+        return spike
+
     # SpikingJelly's fire and reset, used by neurons that write neuronal_charge(self, x)
     def neuronal_fire(self):
         return self.surrogate_function(self.v - self.v_threshold)
