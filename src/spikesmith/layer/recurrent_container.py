@@ -118,6 +118,13 @@ class LinearRecurrentContainer(_FeedbackContainer):
     def step_input(self, x: Tensor, y: Tensor) -> Tensor:
         return self.rc(torch.cat((x, y), dim=-1))
 
+    def _previous(self, x: Tensor) -> Tensor:
+        in_features = self.rc.in_features - self.sub_module_out_features
+        if x.dim() == 0 or x.shape[-1] != in_features:
+            raise ValueError(f"{self.layer_name()} expects one step of shape [N, *, in_features={in_features}], got "
+                             f"shape {list(x.shape)}")
+        return super()._previous(x)
+
     def zero_output(self, x: Tensor) -> Tensor:
         return x.new_zeros(*x.shape[:-1], self.sub_module_out_features)
 

@@ -26,6 +26,7 @@ from torch import Tensor, nn
 from torch.utils.hooks import RemovableHandle
 
 from ..module import StepModule
+from ..registry import UnknownNameError
 
 InstanceSpec = Union[type, tuple]
 
@@ -226,7 +227,7 @@ class BaseMonitor:
 
     def _check_name(self, name: str) -> None:
         if name not in self._name_records:
-            raise KeyError(f"{name!r} is not a monitored layer; monitored layers: {self.monitored_layers}")
+            raise UnknownNameError(f"{name!r} is not a monitored layer; monitored layers: {self.monitored_layers}")
 
     def __getitem__(self, name: Union[str, int]) -> Any:
         """``mon['sn1']``: the records of layer ``name`` (a list, one entry per call);
