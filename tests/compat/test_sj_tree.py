@@ -243,7 +243,39 @@ def tutorial_v_reset_5(ns):
     return node(x), node.v
 
 
-@pytest.mark.parametrize("program", [neuron_tutorial, csnn_training_step, lif_fc_mnist, custom_neurons,
+def memory_modules(ns):
+    """base.MemoryModule subclasses: register_memory with single_step_forward, and the functional form."""
+
+    class Accumulate(ns.base.MemoryModule):
+        def __init__(self):
+            super().__init__()
+            self.register_memory("total", 0.0)
+
+        def single_step_forward(self, x):
+            self.total = self.total + x
+            return self.total
+
+    class LeakyTrace(ns.base.MemoryModule):
+        def __init__(self, step_mode="s"):
+            super().__init__()
+            self.step_mode = step_mode
+            self.register_memory("trace", 0.0)
+
+        def single_step_functional_forward(self, inputs, states, **kwargs):
+            trace = states[0] * 0.5 + inputs[0]
+            return (trace,), (trace,)
+
+    x = torch.rand(5, 2, 3, generator=torch.Generator().manual_seed(24))
+    acc = Accumulate()
+    summed = torch.stack([acc(x_t) for x_t in x])
+    trace = LeakyTrace(step_mode="m")
+    traced = trace(x)
+    last = trace.trace.clone()
+    ns.functional.reset_net(nn.Sequential(acc, trace))
+    return summed, traced, last, torch.tensor([float(acc.total), float(trace.trace)])
+
+
+@pytest.mark.parametrize("program", [memory_modules, neuron_tutorial, csnn_training_step, lif_fc_mnist, custom_neurons,
                                      forward_helpers, recurrent_layers, monitors, surrogate_functions,
                                      plif_checkpoint, tutorial_v_reset_5], ids=lambda p: p.__name__)
 def test_program_matches_spikingjelly(program):

@@ -50,6 +50,8 @@ def test_missing_modules_and_names_name_the_nearest_spikesmith_module():
         importlib.import_module("spikesmith.compat.spikingjelly.activation_based.model")
     with pytest.raises(ModuleNotFoundError, match="clock_driven.ann2snn.*activation_based.ann2snn"):
         importlib.import_module("spikesmith.compat.spikingjelly.clock_driven.ann2snn")
+    with pytest.raises(ImportError, match="clock_driven.monitor has no counterpart.*activation_based.monitor"):
+        from spikesmith.compat.spikingjelly.clock_driven import monitor  # noqa: F401  (the from-import form)
     from spikesmith.compat.spikingjelly.activation_based import layer, neuron, surrogate
 
     with pytest.raises(ImportError, match="IzhikevichNode has no counterpart.*spikesmith.neuron.IzhikevichNode"):

@@ -42,7 +42,7 @@ class _AliasFinder(importlib.abc.MetaPathFinder):
         try:
             module = importlib.import_module(real_name)
         except ModuleNotFoundError as error:
-            if error.name == real_name:
+            if error.name == real_name:         # a module of this package that is not SpikingJelly-shaped
                 raise missing_module_error(relative) from None
             raise
         is_package = hasattr(module, "__path__")

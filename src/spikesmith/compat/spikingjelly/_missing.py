@@ -37,6 +37,8 @@ NEAREST_MODULE = {
                     "neurons have no counterpart",
     "configure": "spikesmith's backends need no configuration (spikesmith.kernels)",
     "clock_driven.model": "spikesmith.models",
+    "clock_driven.monitor": f"{PACKAGE}.activation_based.monitor (OutputMonitor, AttributeMonitor, ...; the old "
+                            f"Monitor class has no counterpart)",
     "clock_driven.ann2snn": f"{PACKAGE}.activation_based.ann2snn",
     "clock_driven.lava_exchange": "spikesmith.export",
     "clock_driven.cu_kernel_opt": "nothing: backend='cupy' maps onto spikesmith's fused kernels",
@@ -61,7 +63,8 @@ def missing_module_error(relative: str) -> ModuleNotFoundError:
     error = ModuleNotFoundError(
         f"spikingjelly.{relative} has no counterpart in spikesmith.compat.spikingjelly; use "
         f"{nearest_module(relative)}")
-    error.name = f"{PACKAGE}.{relative}"
+    # no .name: 'from package import missing' would otherwise swallow this error for Python's bare
+    # "cannot import name" (importlib skips a ModuleNotFoundError named after the submodule)
     return error
 
 

@@ -4,9 +4,9 @@ What research code pinned to it uses: ``neuron.MultiStepLIFNode`` / ``MultiStepP
 ``MultiStepIFNode`` (whole sequences ``[T, N, ...]``, ``backend='cupy'`` mapped onto our fused kernels with
 one notice), the single-step ``IFNode`` / ``LIFNode`` / ``ParametricLIFNode`` and ``BaseNode`` for custom
 neurons, ``layer.SeqToANNContainer`` / ``MultiStepContainer`` around plain torch layers, ``functional.reset_net``,
-``surrogate`` and ``encoding``: the same spikesmith modules as ``activation_based``.
+``surrogate``, ``encoding`` and ``base``: the same modules as ``activation_based``'s.
 """
 
-from . import encoding, functional, layer, neuron, surrogate
+from . import base, encoding, functional, layer, neuron, surrogate
 
-__all__ = ["encoding", "functional", "layer", "neuron", "surrogate"]
+__all__ = ["base", "encoding", "functional", "layer", "neuron", "surrogate"]
