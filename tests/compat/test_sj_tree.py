@@ -275,7 +275,28 @@ def memory_modules(ns):
     return summed, traced, last, torch.tensor([float(acc.total), float(trace.trace)])
 
 
-@pytest.mark.parametrize("program", [memory_modules, neuron_tutorial, csnn_training_step, lif_fc_mnist, custom_neurons,
+def spiking_dqn_readout(ns):
+    """spiking_dqn_state / spiking_a2c: a SimpleLIFNode subclass whose single_step_forward returns V (the
+    readout), fed T times by Linear-IF-Linear; Q-values = the readout's V; one backward."""
+
+    class Readout(ns.neuron.SimpleLIFNode):
+        def single_step_forward(self, x):
+            self.neuronal_charge(x)
+            return self.v
+
+    net = nn.Sequential(ns.layer.Linear(4, 8), ns.neuron.IFNode(), ns.layer.Linear(8, 2),
+                        Readout(tau=2.0, decay_input=True))
+    _copy_from(net, 25)
+    state = torch.rand(3, 4, generator=torch.Generator().manual_seed(26)) * 2
+    for _ in range(6):
+        net(state)
+    q = net[-1].v
+    q.max(1)[0].sum().backward()
+    ns.functional.reset_net(net)
+    return q.detach(), net[0].weight.grad.clone(), torch.tensor(float(net[-1].v))
+
+
+@pytest.mark.parametrize("program", [spiking_dqn_readout, memory_modules, neuron_tutorial, csnn_training_step, lif_fc_mnist, custom_neurons,
                                      forward_helpers, recurrent_layers, monitors, surrogate_functions,
                                      plif_checkpoint, tutorial_v_reset_5], ids=lambda p: p.__name__)
 def test_program_matches_spikingjelly(program):
