@@ -133,13 +133,21 @@ def custom_neurons(ns):
         def neuronal_charge(self, x):
             self.v = self.v + (x + 0.4 * self.v * (self.v - 0.6)) / 2.0
 
+    class HalfLeak(ns.neuron.BaseNode):                  # SpikingJelly 2.0's functional form
+        def single_step_functional_forward(self, inputs, states, **kwargs):
+            h = states[0] * 0.5 + inputs[0]
+            spike = self.surrogate_function(h - self.v_threshold)
+            return (spike,), (h * (1.0 - spike),) + tuple(states[1:])
+
     x = torch.rand(10, 2, 4, generator=torch.Generator().manual_seed(8), requires_grad=True)
     qif = QuadraticIF(surrogate_function=ns.surrogate.Sigmoid(alpha=3.0), step_mode="m")
     s1 = qif(x)
+    half = HalfLeak(step_mode="m")
+    s1 = s1 + 2.0 * half(x * 1.5)
     lif = ns.neuron.SimpleLIFNode(2.5, False, v_reset=-0.1, step_mode="m")
     s2 = lif(x)
     (s1.sum() + s2.sum()).backward()
-    return s1.detach(), qif.v.detach(), s2.detach(), x.grad.clone()
+    return s1.detach(), qif.v.detach(), half.v.detach(), s2.detach(), x.grad.clone()
 
 
 def forward_helpers(ns):

@@ -8,8 +8,9 @@ accepted too). ``v_threshold <= v_reset`` (a hard reset at or above threshold) i
 
 Custom neurons the SpikingJelly way: subclass ``BaseNode`` (or ``SimpleBaseNode``, which starts from V = 0)
 and write ``neuronal_charge(self, x)`` updating ``self.v``; ``neuronal_fire(self)`` and
-``neuronal_reset(self, spike)`` may be overridden too. Such a neuron runs on spikesmith's ``scan``, one
-step after another, with those methods (never on a fused kernel). A subclass that overrides
+``neuronal_reset(self, spike)`` may be overridden too; or write SpikingJelly 2.0's functional form,
+``single_step_functional_forward(inputs, states) -> (outputs, states)`` (``states[0]`` is V). Such a neuron
+runs on spikesmith's ``scan``, one step after another, with those methods (never on a fused kernel). A subclass that overrides
 ``single_step_forward`` alone gets a ``multi_step_forward`` that loops it.
 """
 
@@ -53,6 +54,13 @@ def _sj_step(self, x, state):
     return (spike, self.v), tuple(getattr(self, name) for name in names)
 
 
+def _functional_step(self, x, state):
+    """One step of a neuron written in SpikingJelly 2.0's functional form,
+    ``single_step_functional_forward(inputs, states) -> (outputs, states)``."""
+    outputs, state = self.single_step_functional_forward((x,), tuple(state))
+    return (outputs[0], state[0]), tuple(state)
+
+
 def _loop_single_steps(self, x_seq):
     return torch.stack([self.single_step_forward(x) for x in x_seq.unbind(0)])
 
@@ -71,7 +79,9 @@ class BaseNode(_sf.BaseNode, MemoryModule):
         super().__init_subclass__(**kwargs)
         sj_charge = "neuronal_charge" in cls.__dict__ and not _takes_state(cls.__dict__["neuronal_charge"])
         own_fire_reset = any(m in cls.__dict__ for m in ("neuronal_fire", "neuronal_reset"))
-        if (sj_charge or own_fire_reset) and "step" not in cls.__dict__:
+        if "single_step_functional_forward" in cls.__dict__ and "step" not in cls.__dict__:
+            cls.step = _functional_step
+        elif (sj_charge or own_fire_reset) and "step" not in cls.__dict__:
             cls.step = _sj_step
         if "single_step_forward" in cls.__dict__ and "multi_step_forward" not in cls.__dict__:
             cls.multi_step_forward = _loop_single_steps
