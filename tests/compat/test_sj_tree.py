@@ -215,6 +215,43 @@ def surrogate_functions(ns):
     return out.detach(), x.grad.clone(), primitive
 
 
+class _TriangleSpike(torch.autograd.Function):
+    """A user's own spike function (Heaviside forward, triangle backward), as SpikingJelly users write one."""
+
+    @staticmethod
+    def forward(ctx, x, width):
+        ctx.save_for_backward(x)
+        ctx.width = width
+        return (x >= 0).to(x)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.saved_tensors
+        return grad * (1.0 - x.abs() / ctx.width).clamp(min=0.0) / ctx.width, None
+
+
+def user_surrogate(ns):
+    """A surrogate written the SpikingJelly way: SurrogateFunctionBase with static spiking/primitive functions."""
+
+    class Triangle(ns.surrogate.SurrogateFunctionBase):
+        def __init__(self, width=0.5, spiking=True):
+            super().__init__(spiking=spiking, width=width)
+
+        @staticmethod
+        def spiking_function(x, width):
+            return _TriangleSpike.apply(x, width)
+
+        @staticmethod
+        def primitive_function(x, width):
+            return (x / width + 0.5).clamp(0.0, 1.0)
+
+    x = torch.rand(6, 2, 3, generator=torch.Generator().manual_seed(27), requires_grad=True)
+    node = ns.neuron.LIFNode(surrogate_function=Triangle(width=0.8), step_mode="m")
+    s = node(x * 2)
+    s.sum().backward()
+    return s.detach(), x.grad.clone(), Triangle(spiking=False)(x.detach() - 0.5)
+
+
 def plif_checkpoint(ns):
     """parametric_lif_net: PLIF layers; a state_dict from SpikingJelly loads strict, same outputs."""
     L, N = ns.layer, ns.neuron
@@ -304,7 +341,7 @@ def spiking_dqn_readout(ns):
     return q.detach(), net[0].weight.grad.clone(), torch.tensor(float(net[-1].v))
 
 
-@pytest.mark.parametrize("program", [spiking_dqn_readout, memory_modules, neuron_tutorial, csnn_training_step, lif_fc_mnist, custom_neurons,
+@pytest.mark.parametrize("program", [user_surrogate, spiking_dqn_readout, memory_modules, neuron_tutorial, csnn_training_step, lif_fc_mnist, custom_neurons,
                                      forward_helpers, recurrent_layers, monitors, surrogate_functions,
                                      plif_checkpoint, tutorial_v_reset_5], ids=lambda p: p.__name__)
 def test_program_matches_spikingjelly(program):

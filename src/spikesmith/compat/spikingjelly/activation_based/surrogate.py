@@ -7,6 +7,9 @@ are spikesmith's own; ``PiecewiseExp(alpha=1)`` is ``Exponential``; ``Rect(alpha
 written here on spikesmith's ``SurrogateFunction`` (exact Heaviside forward, closed-form derivative;
 those three run on ``scan``). ``spiking=False`` gives the primitive, as in SpikingJelly.
 
+``SurrogateFunctionBase`` is SpikingJelly's base for surrogates users write (static ``spiking_function``
+and ``primitive_function``, parameters given as keywords).
+
 Function forms: ``sigmoid``, ``atan``, ``piecewise_quadratic``, ``piecewise_exp``, ``rect``, ``super_spike``,
 ``soft_sign``, ``erf``: each has ``apply(x, alpha)`` (the spike with that surrogate gradient).
 """
@@ -23,7 +26,36 @@ from ....surrogate import ATan, PiecewiseQuadratic, Sigmoid, SurrogateFunction, 
 from ....surrogate.base import check_positive
 from .._missing import missing_name
 
-SurrogateFunctionBase = SurrogateFunction
+class SurrogateFunctionBase(SurrogateFunction):
+    """SpikingJelly's base for surrogates written by users: ``__init__(spiking=True, **params)`` keeps the
+    shape parameters as attributes, and ``forward(x)`` is ``spiking_function(x, **params)`` (``spiking=True``)
+    or ``primitive_function(x, **params)``, two static methods the subclass defines. Such a surrogate runs
+    on ``scan`` (no fused kernel). (The classes above are spikesmith's own and do not derive from it.)"""
+
+    def __init__(self, spiking: bool = True, **params):
+        super().__init__(spiking)
+        self._sg_param_names = tuple(params)
+        for name, value in params.items():
+            setattr(self, name, value)
+
+    def hyperparameters(self) -> dict:
+        return {name: getattr(self, name) for name in self._sg_param_names}
+
+    def set_spiking_mode(self, spiking: bool) -> None:
+        self.spiking = bool(spiking)
+
+    @staticmethod
+    def spiking_function(x: Tensor, **params) -> Tensor:
+        raise NotImplementedError("a SurrogateFunctionBase subclass must define the static spiking_function(x, ...)")
+
+    @staticmethod
+    def primitive_function(x: Tensor, **params) -> Tensor:
+        raise NotImplementedError("a SurrogateFunctionBase subclass must define the static primitive_function(x, ...) "
+                                  "to run with spiking=False")
+
+    def forward(self, x: Tensor) -> Tensor:
+        params = self.hyperparameters()
+        return self.spiking_function(x, **params) if self.spiking else self.primitive_function(x, **params)
 
 
 class PiecewiseExp(_sf.Exponential):
