@@ -163,7 +163,10 @@ def forward_helpers(ns):
     unpool = ns.layer.MaxUnpool2d(2, step_mode="m")
     img = torch.rand(3, 2, 1, 4, 4, generator=torch.Generator().manual_seed(11))
     y, idx = pool(img)
-    return stepped, folded, unpool(y, idx)
+    up = ns.layer.Upsample(scale_factor=2, step_mode="m")
+    deconv = ns.layer.ConvTranspose2d(1, 2, 2, stride=2, step_mode="m")
+    _copy_from(deconv, 28)
+    return stepped, folded, unpool(y, idx), up(y), deconv(y).detach()
 
 
 def recurrent_layers(ns):

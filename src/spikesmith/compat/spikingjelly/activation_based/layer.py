@@ -1,7 +1,8 @@
 """SpikingJelly's ``activation_based.layer``: spikesmith's layers under SpikingJelly's names.
 
 Stateless layers with ``step_mode`` (``Linear``, ``Conv1d/2d/3d``, ``BatchNorm1d/2d/3d``, pooling,
-``MaxUnpool1d/2d/3d``, ``Flatten``), ``Dropout`` / ``Dropout2d`` (one mask per sequence), the containers
+``MaxUnpool1d/2d/3d``, ``Flatten``; ``ConvTranspose1d/2d/3d`` and ``Upsample`` are defined here the same way),
+``Dropout`` / ``Dropout2d`` (one mask per sequence), the containers
 (``SeqToANNContainer``, ``MultiStepContainer``, ``StepModeContainer``, ``ElementWiseRecurrentContainer``,
 ``LinearRecurrentContainer``) and ``SynapseFilter`` are spikesmith's, whose semantics are SpikingJelly's.
 ``VotingLayer`` and ``GroupNorm`` come from ``spikesmith.layer`` when it has them. Names SpikingJelly has
@@ -9,6 +10,8 @@ and spikesmith lacks raise an error naming the nearest spikesmith module.
 """
 
 from __future__ import annotations
+
+from torch import nn
 
 from .... import layer as _sf_layer
 from ....layer import (  # noqa: F401  (re-exported under SpikingJelly's names)
@@ -41,7 +44,33 @@ from ....layer import (  # noqa: F401  (re-exported under SpikingJelly's names)
     StepModeContainer,
     SynapseFilter,
 )
+from ....layer.stepwise import StepwiseLayer
+from ....module import StepModule
 from .._missing import missing_name
+
+
+class ConvTranspose1d(StepwiseLayer, nn.ConvTranspose1d, StepModule):
+    """SpikingJelly's ``ConvTranspose1d``: ``torch.nn.ConvTranspose1d`` with ``step_mode``; ``'m'``: ``[T, N, C, L]``."""
+
+    seq_layout, seq_dims, seq_feature = "[T, N, C, L]", (4,), ("in_channels", 2)
+
+
+class ConvTranspose2d(StepwiseLayer, nn.ConvTranspose2d, StepModule):
+    """SpikingJelly's ``ConvTranspose2d``; ``'m'`` input ``[T, N, C, H, W]``."""
+
+    seq_layout, seq_dims, seq_feature = "[T, N, C, H, W]", (5,), ("in_channels", 2)
+
+
+class ConvTranspose3d(StepwiseLayer, nn.ConvTranspose3d, StepModule):
+    """SpikingJelly's ``ConvTranspose3d``; ``'m'`` input ``[T, N, C, D, H, W]``."""
+
+    seq_layout, seq_dims, seq_feature = "[T, N, C, D, H, W]", (6,), ("in_channels", 2)
+
+
+class Upsample(StepwiseLayer, nn.Upsample, StepModule):
+    """SpikingJelly's ``Upsample``: ``torch.nn.Upsample`` with ``step_mode``; ``'m'`` input ``[T, N, C, ...]``."""
+
+    seq_layout, seq_min_dims = "[T, N, C, ...]", 4
 
 #: Built by another part of issue 17 in ``spikesmith.layer``; taken from there when present.
 _FROM_SPIKESMITH_LATER = ("VotingLayer", "GroupNorm")
@@ -56,8 +85,6 @@ _NEAREST = {
     "ThresholdDependentBatchNorm2d": "BatchNorm2d",
     "TemporalEffectiveBatchNorm2d": "BatchNorm2d",
     "BatchNormThroughTime2d": "BatchNorm2d",
-    "Upsample": "spikesmith.layer.StepwiseLayer around torch.nn.Upsample",
-    "ConvTranspose2d": "spikesmith.layer.StepwiseLayer around torch.nn.ConvTranspose2d",
     "WSConv2d": "Conv2d",
     "WSLinear": "Linear",
     "SpikingSelfAttention": "spikesmith.models (its transformer blocks)",
@@ -65,10 +92,11 @@ _NEAREST = {
 
 __all__ = [
     "AdaptiveAvgPool1d", "AdaptiveAvgPool2d", "AdaptiveAvgPool3d", "AvgPool1d", "AvgPool2d", "AvgPool3d",
-    "BatchNorm1d", "BatchNorm2d", "BatchNorm3d", "Conv1d", "Conv2d", "Conv3d", "Dropout", "Dropout2d",
+    "BatchNorm1d", "BatchNorm2d", "BatchNorm3d", "Conv1d", "Conv2d", "Conv3d", "ConvTranspose1d", "ConvTranspose2d",
+    "ConvTranspose3d", "Dropout", "Dropout2d",
     "ElementWiseRecurrentContainer", "Flatten", "Linear", "LinearRecurrentContainer", "MaxPool1d", "MaxPool2d",
     "MaxPool3d", "MaxUnpool1d", "MaxUnpool2d", "MaxUnpool3d", "MultiStepContainer", "SeqToANNContainer",
-    "StepModeContainer", "SynapseFilter",
+    "StepModeContainer", "SynapseFilter", "Upsample",
 ]
 
 
