@@ -182,7 +182,11 @@ def recurrent_layers(ns):
     currents.sum().backward()
     single = L.SynapseFilter(tau=3.0)
     stepped = torch.stack([single(s) for s in spikes])
-    return ew(x), lin(x).detach(), currents.detach(), syn.w.grad.clone(), stepped
+    delay = L.Delay(3, step_mode="m")
+    delayed = delay(x)
+    single_delay = L.Delay(2)
+    return (ew(x), lin(x).detach(), currents.detach(), syn.w.grad.clone(), stepped, delayed,
+            torch.stack([single_delay(x_t) for x_t in x]), L.Delay(0, step_mode="m")(x))
 
 
 def monitors(ns):
