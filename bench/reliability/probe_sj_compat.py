@@ -80,6 +80,8 @@ BAD_INPUT = {
     "custom neuron shape change": _custom_shape_change,
     "lif m-mode empty T": lambda: neuron.LIFNode(step_mode="m")(torch.zeros(0, 2)),
     "synapse filter tau 1": lambda: layer.SynapseFilter(tau=1.0),
+    "delay -1 steps": lambda: layer.Delay(-1),
+    "delay shape change": lambda: [d(torch.rand(s)) for d in [layer.Delay(2)] for s in (2, 3)],
     "synapse filter shape change": lambda: [f(torch.rand(s)) for f in [layer.SynapseFilter()] for s in (2, 3)],
     "linear rc in_features 0": lambda: layer.LinearRecurrentContainer(neuron.IFNode(), 0, 2),
     "linear rc wrong width": lambda: layer.LinearRecurrentContainer(neuron.IFNode(), 3, 3)(torch.rand(2, 4)),
@@ -122,7 +124,7 @@ MISSING = {
     "alias spikingjelly.activation_based.rnn": lambda: _alias_import("spikingjelly.activation_based.rnn"),
     "alias spikingjelly.timing_based.neuron": lambda: _alias_import("spikingjelly.timing_based.neuron"),
     "name neuron.IzhikevichNode": lambda: neuron.IzhikevichNode,
-    "name layer.Delay": lambda: layer.Delay,
+    "name layer.NeuNorm": lambda: layer.NeuNorm,
     "name surrogate.S2NN": lambda: surrogate.S2NN,
     "name functional.delay": lambda: functional.delay,
     "from-import layer.TLastSeqToANNContainer": lambda: exec(
