@@ -66,3 +66,27 @@ def test_helpers_given_no_network_name_the_problem_and_the_fix(call):
 def test_reset_net_of_a_list_of_modules_says_once_per_network():
     with pytest.raises(TypeError, match="got list.*once per network"):
         functional.reset_net([neuron.LIFNode()])
+
+
+def test_multi_step_forward_steps_stateful_modules_in_order():
+    x = torch.full((3, 2, 1), 0.6)
+    node = neuron.IFNode()
+    s = functional.multi_step_forward(x, [nn.Identity(), node])      # V: 0.6, 1.2 -> spike, 0.6
+    torch.testing.assert_close(s[:, 0, 0], torch.tensor([0.0, 1.0, 0.0]))
+    assert node.step_mode == "s" and node.v.shape == (2, 1)
+    with pytest.raises(ValueError, match=r"x_seq of shape \[T, N, ...\] with T >= 1"):
+        functional.multi_step_forward(torch.zeros(0, 2), node)
+
+
+def test_seq_to_ann_forward_folds_time_and_takes_a_tuple_of_inputs():
+    lin = nn.Linear(3, 2)
+    x = torch.rand(4, 5, 3)
+    y = functional.seq_to_ann_forward(x, [lin, nn.ReLU()])
+    torch.testing.assert_close(y, torch.relu(lin(x)))
+    pool = nn.MaxPool1d(2, return_indices=True)
+    values, index = functional.seq_to_ann_forward(torch.rand(4, 5, 1, 6), pool)
+    assert values.shape == index.shape == (4, 5, 1, 3)
+    back = functional.seq_to_ann_forward((values, index), nn.MaxUnpool1d(2))
+    assert back.shape == (4, 5, 1, 6)
+    with pytest.raises(ValueError, match=r"must share \[T, N\]"):
+        functional.seq_to_ann_forward((values, index[:, :2]), nn.MaxUnpool1d(2))

@@ -39,7 +39,7 @@ ALLOWED: dict[str, set[str]] = {
     "conversion": {"module", "neuron", "layer", "functional", "models"},
     "analysis": {"module", "neuron", "layer", "functional", "models", "conversion", "monitor", "viz"},
     "export": {"module", "neuron", "layer", "functional", "models", "conversion", "dynamics", "surrogate"},
-    "compat": {"dynamics", "module", "neuron", "layer", "functional", "surrogate"},
+    "compat": {"dynamics", "module", "neuron", "layer", "functional", "surrogate", "monitor", "viz"},
     "training": {"module", "neuron", "layer", "functional", "kernels", "models", "data", "encoding",
                  "viz", "monitor"},
     "run": {"module", "neuron", "layer", "functional", "kernels", "models", "data", "encoding", "viz",

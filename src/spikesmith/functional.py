@@ -1,4 +1,5 @@
-"""Helpers SNN users reach for: reset, detach and step mode of a whole network, layouts.
+"""Helpers SNN users reach for: reset, detach and step mode of a whole network, layouts, and
+SpikingJelly's ``multi_step_forward`` / ``seq_to_ann_forward`` (run single-step modules over a sequence).
 
 >>> functional.set_step_mode(net, "m")
 >>> for x, y in loader:
@@ -11,6 +12,7 @@ A forgotten ``reset_net`` is caught: ``ForgottenResetWarning`` once per network 
 
 from __future__ import annotations
 
+import torch
 from torch import Tensor, nn
 
 from .module import MemoryModule, StepModule, check_step_mode
@@ -94,3 +96,51 @@ def batch_to_seq(x: Tensor, T: int) -> Tensor:
     if x.shape[0] % T:
         raise ValueError(f"batch size {x.shape[0]} is not a multiple of T={T}")
     return x.unflatten(0, (T, x.shape[0] // T))
+
+
+def _apply_in_order(x, modules):
+    """``modules(x)``, or each module of a list/tuple in turn; a tuple ``x`` is passed as arguments."""
+    args = x if isinstance(x, tuple) else (x,)
+    if isinstance(modules, (list, tuple)):
+        for module in modules:
+            args = (module(*args),)
+        return args[0]
+    if not callable(modules):
+        raise TypeError(f"expected a module, a callable or a list/tuple of them, got {type(modules).__name__}")
+    return modules(*args)
+
+
+def multi_step_forward(x_seq: Tensor, single_step_module) -> Tensor:
+    """Run single-step module(s) over ``x_seq`` ``[T, N, ...]`` step after step and stack the outputs:
+    Y[t] = f(X[t]) with f's state carried from step to step (SpikingJelly's ``multi_step_forward``).
+    ``single_step_module``: a module, a callable, or a list/tuple applied in order."""
+    if not isinstance(x_seq, Tensor) or x_seq.dim() < 1 or x_seq.shape[0] == 0:
+        got = list(x_seq.shape) if isinstance(x_seq, Tensor) else type(x_seq).__name__
+        raise ValueError(f"multi_step_forward expects x_seq of shape [T, N, ...] with T >= 1, got {got}")
+    return _stack_steps([_apply_in_order(x, single_step_module) for x in x_seq.unbind(0)])
+
+
+def _stack_steps(outputs):
+    if isinstance(outputs[0], tuple):
+        return tuple(torch.stack(parts) for parts in zip(*outputs))
+    return torch.stack(outputs)
+
+
+def seq_to_ann_forward(x_seq, stateless_module):
+    """Apply stateless module(s) to ``x_seq`` ``[T, N, ...]`` with time folded into the batch
+    (``[T*N, ...]``), and unfold the output(s) back to ``[T, N, ...]`` (SpikingJelly's
+    ``seq_to_ann_forward``). ``x_seq`` may be a tuple of such tensors, given to the module as
+    arguments (values and indices of an unpooling); they must share T and N."""
+    parts = x_seq if isinstance(x_seq, tuple) else (x_seq,)
+    if not parts or not all(isinstance(p, Tensor) and p.dim() >= 2 for p in parts):
+        raise ValueError("seq_to_ann_forward expects x_seq of shape [T, N, ...] (or a tuple of them), got "
+                         f"{[list(p.shape) if isinstance(p, Tensor) else type(p).__name__ for p in parts]}")
+    lead = parts[0].shape[:2]
+    if any(p.shape[:2] != lead for p in parts[1:]):
+        raise ValueError(f"seq_to_ann_forward: the tensors of x_seq must share [T, N], got shapes "
+                         f"{[list(p.shape) for p in parts]}")
+    folded = tuple(p.flatten(0, 1) for p in parts)
+    y = _apply_in_order(folded if isinstance(x_seq, tuple) else folded[0], stateless_module)
+    if isinstance(y, tuple):
+        return tuple(part.unflatten(0, tuple(lead)) for part in y)
+    return y.unflatten(0, tuple(lead))

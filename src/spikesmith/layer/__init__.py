@@ -9,7 +9,9 @@ Containers: ``SeqToANNContainer`` (stateless modules, folded), ``MultiStepContai
 modules, step by step), ``StepModeContainer`` (either, following ``step_mode``).
 
 Over time: ``Dropout`` / ``Dropout2d`` (one mask per sequence), ``Recurrent`` (feedback of the
-previous spikes through a recurrent weight).
+previous spikes through a recurrent weight), SpikingJelly's ``ElementWiseRecurrentContainer`` and
+``LinearRecurrentContainer``, ``SynapseFilter`` (an exponential synaptic current).
+Unpooling: ``MaxUnpool1d/2d/3d`` (the inverse of ``MaxPool*d(return_indices=True)``).
 
 Gated: ``SpikingLSTM`` / ``SpikingGRU`` (stacked, multi-step) and ``SpikingLSTMCell`` /
 ``SpikingGRUCell``, in SpikingJelly's or snnTorch's formulation (``variant``), with signed spike
@@ -41,12 +43,16 @@ from .pool import (
     MaxPool3d,
 )
 from .recurrent import Recurrent
+from .recurrent_container import ElementWiseRecurrentContainer, LinearRecurrentContainer
 from .stepwise import StepwiseLayer
+from .synapse_filter import SynapseFilter
+from .unpool import MaxUnpool1d, MaxUnpool2d, MaxUnpool3d
 
 __all__ = [
     "AdaptiveAvgPool1d", "AdaptiveAvgPool2d", "AdaptiveAvgPool3d", "AvgPool1d", "AvgPool2d", "AvgPool3d",
     "BatchNorm1d", "BatchNorm2d", "BatchNorm3d", "Conv1d", "Conv2d", "Conv3d", "Dropout", "Dropout2d",
     "Flatten", "Linear", "MaxPool1d", "MaxPool2d", "MaxPool3d", "MultiStepContainer", "Recurrent",
     "SeqToANNContainer", "StepModeContainer", "StepwiseLayer",
-    "PhasedTimeGate", "SpikingGRU", "SpikingGRUCell", "SpikingLSTM", "SpikingLSTMCell",
+    "ElementWiseRecurrentContainer", "LinearRecurrentContainer", "MaxUnpool1d", "MaxUnpool2d", "MaxUnpool3d",
+    "SynapseFilter", "PhasedTimeGate", "SpikingGRU", "SpikingGRUCell", "SpikingLSTM", "SpikingLSTMCell",
 ]

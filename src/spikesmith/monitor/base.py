@@ -26,6 +26,7 @@ from torch import Tensor, nn
 from torch.utils.hooks import RemovableHandle
 
 from ..module import StepModule
+from ..registry import UnknownNameError
 
 InstanceSpec = Union[type, tuple]
 
@@ -226,10 +227,16 @@ class BaseMonitor:
 
     def _check_name(self, name: str) -> None:
         if name not in self._name_records:
-            raise KeyError(f"{name!r} is not a monitored layer; monitored layers: {self.monitored_layers}")
+            raise UnknownNameError(f"{name!r} is not a monitored layer; monitored layers: {self.monitored_layers}")
 
-    def __getitem__(self, name: str) -> list:
-        """The records of layer ``name`` (a list, one entry per call)."""
+    def __getitem__(self, name: Union[str, int]) -> Any:
+        """``mon['sn1']``: the records of layer ``name`` (a list, one entry per call);
+        ``mon[i]``: the ``i``-th record of all, in the order they were recorded (as ``records[i]``)."""
+        if isinstance(name, int) and not isinstance(name, bool):
+            if not -len(self.records) <= name < len(self.records):
+                raise ValueError(f"{type(self).__name__}: record index {name} is out of range, {len(self.records)} "
+                                 f"records so far; index by layer name for one layer's records")
+            return self.records[name]
         self._check_name(name)
         return self._name_records[name]
 

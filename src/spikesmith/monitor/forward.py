@@ -90,6 +90,7 @@ class InputMonitor(_TransformMonitor):
 class AttributeMonitor(_TransformMonitor):
     """Record ``module.<attribute_name>`` after every forward call of each chosen submodule.
 
+    With ``pre_forward=True`` it is read before every call instead (the state the call starts from).
     E.g. ``AttributeMonitor("v", net)`` records each neuron's membrane potential after each
     call (the last step's in ``step_mode='m'``); ``AttributeMonitor("v_seq", net)`` records the
     whole ``T x N x ...`` trace of neurons built with ``store_v_seq=True`` (``MembraneMonitor``
@@ -99,14 +100,19 @@ class AttributeMonitor(_TransformMonitor):
         attribute_name: the attribute to read; every chosen module must have it.
         net, instance, to_cpu: as ``OutputMonitor``.
         function_on_attribute: applied to a detached copy of the value before it is stored.
+        pre_forward: read the attribute before each call (a forward pre-hook) instead of after.
     """
 
     def __init__(self, attribute_name: str, net: nn.Module, instance: Optional[InstanceSpec] = None,
-                 function_on_attribute: Transform = None, to_cpu: bool = False):
+                 function_on_attribute: Transform = None, to_cpu: bool = False, pre_forward: bool = False):
         owner = type(self).__name__
         if not isinstance(attribute_name, str) or not attribute_name:
             raise TypeError(f"{owner}: attribute_name must be a non-empty str such as 'v', got {attribute_name!r}")
+        if not isinstance(pre_forward, bool):
+            raise TypeError(f"{owner}: pre_forward must be a bool (True: read the attribute before each call), "
+                            f"got {type(pre_forward).__name__}")
         self.attribute_name = attribute_name
+        self.pre_forward = pre_forward
         super().__init__(net, instance, function_on_attribute, "function_on_attribute", to_cpu)
         missing = [n for n, m in self._modules.items() if not hasattr(m, attribute_name)]
         if missing:
@@ -117,11 +123,13 @@ class AttributeMonitor(_TransformMonitor):
         self.enable()
 
     def _attach(self, name: str, module: nn.Module) -> list[RemovableHandle]:
+        if self.pre_forward:
+            return [module.register_forward_pre_hook(_Hook(self, "_on_forward", name))]
         return [module.register_forward_hook(_Hook(self, "_on_forward", name))]
 
-    def _on_forward(self, name: str, module: nn.Module, args: tuple, output: Any) -> None:
+    def _on_forward(self, name: str, module: nn.Module, args: tuple, output: Any = None) -> None:
         value = getattr(module, self.attribute_name)
-        if value is None:
+        if value is None and not self.pre_forward:
             hint = ""
             if self.attribute_name == "v_seq":
                 hint = "; build the neuron with store_v_seq=True or use MembraneMonitor"

@@ -1,4 +1,4 @@
-"""Gradients of the loss with respect to the outputs of chosen modules.
+"""Gradients of the loss with respect to the outputs (and, ``GradInputMonitor``, the inputs) of chosen modules.
 
 While the monitor is enabled (and grad is on), a forward hook hands back, in place of each
 output, an equal copy made by a small identity autograd Function (``_GradProbe``); its backward
@@ -95,4 +95,42 @@ class GradOutputMonitor(BaseMonitor):
         self._record(name, value, mode, key=call)
 
 
-__all__ = ["GradOutputMonitor"]
+class GradInputMonitor(BaseMonitor):
+    """Record the gradient with respect to the input of every chosen submodule.
+
+    The counterpart of ``GradOutputMonitor`` on the input side: while enabled, a forward pre-hook
+    gives each monitored module an equal copy of its (first) input, whose backward stores the
+    gradient that flows into that input from the module. Records are in forward order:
+    ``mon[name][t]`` is the gradient of call ``t``'s input.
+
+    Args:
+        net, instance, to_cpu: as ``GradOutputMonitor``.
+        function_on_grad_input: applied to a detached copy of each gradient before it is stored.
+
+    Inputs that do not require grad (the data, ``torch.no_grad()``) record nothing.
+    """
+
+    _default_instance = (BaseNode,)
+
+    def __init__(self, net: nn.Module, instance: Optional[InstanceSpec] = None,
+                 function_on_grad_input: Transform = None, to_cpu: bool = False):
+        self.function = check_callable(function_on_grad_input, "function_on_grad_input", type(self).__name__)
+        super().__init__(net, instance, to_cpu)
+        self._calls = {name: 0 for name in self.monitored_layers}
+        self.enable()
+
+    def _attach(self, name: str, module: nn.Module) -> list[RemovableHandle]:
+        return [module.register_forward_pre_hook(_Hook(self, "_on_input", name))]
+
+    def _on_input(self, name: str, module: nn.Module, args: tuple) -> Optional[tuple]:
+        call = self._calls[name]
+        self._calls[name] = call + 1
+        if not args or not isinstance(args[0], Tensor) or not (args[0].requires_grad and torch.is_grad_enabled()):
+            return None
+        probe = _GradProbe.apply(args[0], _Hook(self, "_on_grad", name, call, step_mode_of(module)))
+        return (probe,) + tuple(args[1:])
+
+    _on_grad = GradOutputMonitor._on_grad
+
+
+__all__ = ["GradInputMonitor", "GradOutputMonitor"]

@@ -110,10 +110,7 @@ class BaseNode(MemoryModule):
         if v_reset is not None:
             gap = torch.as_tensor(self.v_threshold) - torch.as_tensor(self.v_reset)
             if not bool((gap > 0).all()):
-                raise ValueError(
-                    f"{name}: v_threshold must be greater than v_reset, got v_threshold={v_threshold} "
-                    f"and v_reset={v_reset}; raise the threshold or lower the reset potential"
-                )
+                self.threshold_not_above_reset(v_threshold, v_reset)
         self.surrogate_function = get_surrogate(surrogate_function)
         self.detach_reset = bool(detach_reset)
         self.backend = check_backend(backend, name)
@@ -128,6 +125,15 @@ class BaseNode(MemoryModule):
         self._ran_backend: Optional[str] = None
 
     # ----------------------------------------------------------------- parameters
+    def threshold_not_above_reset(self, v_threshold, v_reset) -> None:
+        """What a hard reset at or above the threshold gets: an error here (the neuron would fire at
+        every step after its first spike); the SpikingJelly compat neurons warn instead, as
+        SpikingJelly accepts it."""
+        raise ValueError(
+            f"{type(self).__name__}: v_threshold must be greater than v_reset, got v_threshold={v_threshold} "
+            f"and v_reset={v_reset}; raise the threshold or lower the reset potential"
+        )
+
     def _set_param(self, name: str, value, allow_none: bool = False, positive: bool = False) -> None:
         """Store a float as an attribute, a tensor as a registered buffer."""
         owner = type(self).__name__

@@ -1,8 +1,22 @@
-"""SpikingJelly interoperability: ``from_spikingjelly(net)`` converts a built SpikingJelly network.
+"""SpikingJelly interoperability.
 
-SpikingJelly itself is only needed to build the network you convert; this package does not import it.
+- ``from_spikingjelly(net)`` converts a built SpikingJelly network (SpikingJelly itself is needed only to
+  build the network you convert);
+- a module tree shaped like SpikingJelly's, with SpikingJelly's semantics on spikesmith:
+  ``spikesmith.compat.spikingjelly.activation_based.{neuron, layer, functional, surrogate, monitor,
+  encoding, learning, ann2snn, base}``, ``clock_driven.*`` (the old API) and ``visualizing``; the import
+  switch ``spikingjelly.`` -> ``spikesmith.compat.spikingjelly.`` is the only change SpikingJelly code needs;
+- ``install_spikingjelly_alias()`` makes unmodified ``import spikingjelly...`` resolve to that tree.
+
+A SpikingJelly module or name with no counterpart raises an error naming it and the nearest spikesmith module.
 """
 
+from ._alias import install_spikingjelly_alias, spikingjelly_alias_installed, uninstall_spikingjelly_alias
+from ._backend import SpikingJellyBackendNotice
+from ._missing import install_missing_finder
 from .convert import from_spikingjelly
 
-__all__ = ["from_spikingjelly"]
+install_missing_finder()
+
+__all__ = ["SpikingJellyBackendNotice", "from_spikingjelly", "install_spikingjelly_alias",
+           "spikingjelly_alias_installed", "uninstall_spikingjelly_alias"]

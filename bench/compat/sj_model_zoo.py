@@ -1,0 +1,126 @@
+"""The model zoo shipped inside the installed SpikingJelly, run on SpikingJelly and on
+spikesmith.compat.spikingjelly through the alias, with the same weights, inputs and random numbers.
+
+    PYTHONPATH=src python bench/compat/sj_model_zoo.py [--threads 1]
+
+Each zoo file is copied to a temporary folder with its imports switched at measurement time (``from ..
+import layer`` -> ``from spikingjelly.activation_based import layer``; torchvision's weight download,
+absent here, set to None), then imported by a fresh process on SpikingJelly and by another with
+``install_spikingjelly_alias()``. Every network runs one training-mode forward (multi-step, T=2, a tiny
+batch, seeded) and one backward; the script prints, per network, whether it runs on each and the largest
+difference of outputs and of the first weight's gradient. Installs nothing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import json
+import re
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+#: zoo file -> [(network, builder expression, input shape [T, N, C, H, W])]; ``IF``/``PLIF`` are neurons.
+NETWORKS = {
+    "parametric_lif_net": [
+        ("MNISTNet", "MNISTNet(channels=8, spiking_neuron=PLIF)", (2, 2, 1, 28, 28)),
+        ("FashionMNISTNet", "FashionMNISTNet(channels=8, spiking_neuron=IF)", (2, 2, 1, 28, 28)),
+        ("NMNISTNet", "NMNISTNet(channels=8, spiking_neuron=PLIF)", (2, 2, 2, 34, 34)),
+        ("CIFAR10Net", "CIFAR10Net(channels=8, spiking_neuron=PLIF)", (2, 2, 3, 32, 32)),
+        ("CIFAR10DVSNet", "CIFAR10DVSNet(channels=4, spiking_neuron=PLIF)", (2, 1, 2, 128, 128)),
+        ("DVSGestureNet", "DVSGestureNet(channels=4, spiking_neuron=PLIF)", (2, 1, 2, 128, 128)),
+    ],
+    "spiking_vgg": [(f"spiking_vgg{d}{bn}", f"spiking_vgg{d}{bn}(spiking_neuron=IF, num_classes=10)", (2, 2, 3, 32, 32))
+                    for d in (11, 13) for bn in ("", "_bn")],
+    "spiking_resnet": [("spiking_resnet18", "spiking_resnet18(spiking_neuron=IF, num_classes=10)", (2, 2, 3, 32, 32))],
+}
+
+RUNNER = r'''
+import json, sys, warnings, torch
+warnings.simplefilter("ignore")
+sys.path.insert(0, {folder!r})
+torch.set_num_threads({threads})
+if {ours}:
+    import spikesmith.compat
+    spikesmith.compat.install_spikingjelly_alias()
+from spikingjelly.activation_based import functional, neuron, surrogate
+IF = neuron.IFNode
+def PLIF(**kw):
+    return neuron.ParametricLIFNode(init_tau=2.0, surrogate_function=surrogate.ATan(), detach_reset=True, **kw)
+results = {{}}
+for file, name, build, shape in {jobs!r}:
+    try:
+        zoo = __import__("zoo_" + file)
+        torch.manual_seed(0)
+        net = eval(build, vars(zoo) | {{"IF": IF, "PLIF": PLIF}})
+        functional.set_step_mode(net, "m")
+        torch.manual_seed(1)
+        x = torch.rand(*shape) * 3
+        y = net(x)
+        y.float().pow(2).sum().backward()
+        grad = next(p.grad for p in net.parameters() if p.grad is not None)
+        torch.save((y.detach(), grad), {folder!r} + f"/{{name}}_{ours}.pt")
+        results[name] = "ok"
+    except Exception as error:
+        results[name] = f"{{type(error).__name__}}: {{str(error).splitlines()[0][:160]}}"
+print(json.dumps(results))
+'''
+
+
+def _switch_imports(text: str) -> str:
+    text = re.sub(r"^(\s*)from \.\.(\w[\w.]*)? import ", lambda m: f"{m.group(1)}from spikingjelly.activation_based"
+                  f"{'.' + m.group(2) if m.group(2) else ''} import ", text, flags=re.M)
+    return re.sub(r"try:\n    from torchvision\.models\.utils import load_state_dict_from_url\nexcept ImportError:\n"
+                  r"    from torchvision\._internally_replaced_utils import load_state_dict_from_url\n",
+                  "load_state_dict_from_url = None\n", text)
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--threads", type=int, default=1)
+    args = parser.parse_args(argv)
+    spec = importlib.util.find_spec("spikingjelly")
+    if spec is None:
+        print("SpikingJelly is not installed: nothing to measure")
+        return 0
+    zoo = Path(spec.submodule_search_locations[0]) / "activation_based" / "model"
+    import torch
+
+    with tempfile.TemporaryDirectory() as folder:
+        for file in NETWORKS:
+            (Path(folder) / f"zoo_{file}.py").write_text(_switch_imports((zoo / f"{file}.py").read_text()))
+        jobs = [(file, name, build, shape) for file, nets in NETWORKS.items() for name, build, shape in nets]
+        runs = {}
+        for ours in (False, True):
+            code = RUNNER.format(folder=folder, threads=args.threads, ours=ours, jobs=jobs)
+            done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=1800)
+            if done.returncode:
+                print(done.stderr[-2000:])
+                return 1
+            runs[ours] = json.loads(done.stdout.strip().splitlines()[-1])
+        print("| network | SpikingJelly | spikesmith (alias) | sum of outputs | max output diff | max grad diff |")
+        print("|---|---|---|---|---|---|")
+        ran = matched = 0
+        worst = 0.0
+        for _, name, _, _ in jobs:
+            real, ours = runs[False][name], runs[True][name]
+            out = grad = total = "-"
+            if real == "ok":
+                ran += 1
+            if real == ours == "ok":
+                y0, g0 = torch.load(f"{folder}/{name}_False.pt")
+                y1, g1 = torch.load(f"{folder}/{name}_True.pt")
+                d_out, d_grad = float((y0 - y1).abs().max()), float((g0 - g1).abs().max())
+                out, grad, total = f"{d_out:.3g}", f"{d_grad:.3g}", f"{float(y0.abs().sum()):.4g}"
+                worst = max(worst, d_out)
+                matched += d_out <= 1e-5 * max(1.0, float(y0.abs().max()))
+            print(f"| {name} | {real} | {ours} | {total} | {out} | {grad} |")
+        print(f"\n{matched} of {ran} networks that run on SpikingJelly run and match on spikesmith "
+              f"(max output difference {worst:.3g})")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
