@@ -1,8 +1,21 @@
-"""Bringing models from other frameworks: ``from_spikingjelly(net)`` (see ``docs/migration.md``).
+"""Bringing models from other frameworks (see ``docs/migration.md``).
+
+- ``from_spikingjelly(net)``: a built SpikingJelly network -> spikesmith modules (your own classes kept);
+- ``load_spikingjelly_state_dict(model, path_or_state_dict)``: SpikingJelly checkpoints, old and new names;
+- ``STDPLearner`` / ``MSTDPLearner`` / ``MSTDPETLearner``: SpikingJelly 2.0's learners, its semantics;
+- ``Converter``: SpikingJelly's ``ann2snn.Converter``.
 
 SpikingJelly itself is only needed to build the network you convert; this package does not import it.
 """
 
-from .spikingjelly import from_spikingjelly
+from .spikingjelly import (
+    MSTDPETLearner,
+    MSTDPLearner,
+    SpikingJellyLoad,
+    STDPLearner,
+    from_spikingjelly,
+    load_spikingjelly_state_dict,
+)
 
-__all__ = ["from_spikingjelly"]
+__all__ = ["from_spikingjelly", "load_spikingjelly_state_dict", "SpikingJellyLoad", "MSTDPETLearner",
+           "MSTDPLearner", "STDPLearner"]

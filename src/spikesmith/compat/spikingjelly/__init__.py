@@ -8,7 +8,8 @@
 SpikingJelly itself is only needed to build the network you convert; this package does not import it.
 """
 
+from .checkpoint import SpikingJellyLoad, load_spikingjelly_state_dict
 from .convert import from_spikingjelly
 from .stdp_learners import MSTDPETLearner, MSTDPLearner, STDPLearner
 
-__all__ = ["from_spikingjelly", "MSTDPETLearner", "MSTDPLearner", "STDPLearner"]
+__all__ = ["from_spikingjelly", "load_spikingjelly_state_dict", "SpikingJellyLoad", "MSTDPETLearner", "MSTDPLearner", "STDPLearner"]
