@@ -9,6 +9,7 @@ SpikingJelly itself is only needed to build the network you convert; this packag
 """
 
 from .spikingjelly import (
+    Converter,
     MSTDPETLearner,
     MSTDPLearner,
     SpikingJellyLoad,
@@ -17,5 +18,5 @@ from .spikingjelly import (
     load_spikingjelly_state_dict,
 )
 
-__all__ = ["from_spikingjelly", "load_spikingjelly_state_dict", "SpikingJellyLoad", "MSTDPETLearner",
+__all__ = ["Converter", "from_spikingjelly", "load_spikingjelly_state_dict", "SpikingJellyLoad", "MSTDPETLearner",
            "MSTDPLearner", "STDPLearner"]

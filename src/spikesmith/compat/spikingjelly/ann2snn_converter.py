@@ -1,0 +1,274 @@
+"""SpikingJelly's ``ann2snn.Converter(dataloader, device=None, mode='Max', momentum=0.1, fuse_flag=True)``.
+
+What ``Converter(...)(ann)`` (or ``.convert(ann)``) gives, exactly as SpikingJelly's rate-coding converter:
+
+1. ``ann`` is traced by ``torch.fx`` (a deep copy, in eval mode; ``ann`` itself is not changed);
+2. with ``fuse_flag``, every ``Conv1d/2d/3d`` whose only user is a ``BatchNorm1d/2d/3d`` absorbs it
+   (``torch.nn.utils.fusion.fuse_conv_bn_eval``);
+3. after every ``nn.ReLU`` module a ``VoltageHook`` observes the activation on every calibration batch of
+   ``dataloader`` (a batch is a tensor, or its first element, or its ``'input'``/``'image'``/... entry):
+   the batch statistic ``s`` is its maximum (``mode='max'``), its ``p``-quantile (``mode='p%'``) or
+   ``mode * max`` (a float in (0, 1]); the scale is ``s`` of the first batch, then
+   ``scale <- (1 - momentum) * scale + momentum * s``;
+4. every ReLU becomes ``spiking_k = VoltageScaler(1 / scale) -> IFNode(v_threshold=1, v_reset=None) ->
+   VoltageScaler(scale)`` on the ReLU's input (``spikesmith.neuron.IFNode``: integrate, fire on
+   ``V >= 1``, reset by subtraction). The module names (``spiking_0.scaler0.scale``, ...) are SJ's, and
+   so is the scalers' dtype (the default float dtype, whatever the model's).
+
+The SNN is single-step and stateful: feed the same input T times, sum the outputs, divide by T, and
+``functional.reset_net(snn)`` between samples. Multi-step use: ``layer.MultiStepContainer(snn)``.
+
+>>> snn = Converter(train_loader, mode="99.9%")(ann)
+>>> out = sum(snn(x) for _ in range(T)) / T;  functional.reset_net(snn)
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+from collections.abc import Iterable, Mapping
+from typing import Optional, Union
+
+import torch
+from torch import Tensor, fx, nn
+from torch.nn.utils.fusion import fuse_conv_bn_eval
+
+from ... import neuron as sf_neuron
+from ...module import StepModule
+
+_BATCH_KEYS = ("input", "image", "images", "img", "x", "data", "pixel_values")
+_FUSABLE = ((nn.Conv1d, nn.BatchNorm1d), (nn.Conv2d, nn.BatchNorm2d), (nn.Conv3d, nn.BatchNorm3d))
+_QUANTILE_LIMIT = 16_000_000      # torch.quantile refuses larger inputs; sort them instead (same result)
+
+
+def check_mode(mode) -> Union[str, float]:
+    """Raise ValueError unless ``mode`` is ``'max'`` (any case), ``'p%'`` with 0 <= p <= 100, or a float in (0, 1]."""
+    fix = "use mode='max', a percentile such as '99.9%', or a fraction of the maximum in (0, 1] such as 0.9"
+    if isinstance(mode, str):
+        if mode.lower() == "max":
+            return mode
+        if mode.endswith("%"):
+            try:
+                p = float(mode[:-1])
+            except ValueError:
+                p = float("nan")
+            if 0.0 <= p <= 100.0:
+                return mode
+        raise ValueError(f"Converter: mode {mode!r} is not a scaling method; {fix}")
+    if isinstance(mode, (int, float)) and not isinstance(mode, bool) and 0 < mode <= 1:
+        return mode
+    raise ValueError(f"Converter: mode must be a string or a number in (0, 1], got {mode!r}; {fix}")
+
+
+def _quantile(x: Tensor, q: float) -> Tensor:
+    flat = x.detach().reshape(-1)
+    if flat.dtype in (torch.float16, torch.bfloat16):
+        flat = flat.float()
+    if flat.numel() <= _QUANTILE_LIMIT:
+        return torch.quantile(flat, q).to(x.dtype)
+    ordered = flat.sort().values                   # torch.quantile's 'linear' interpolation, by hand
+    pos = q * (ordered.numel() - 1)
+    lo, hi = math.floor(pos), math.ceil(pos)
+    return (ordered[lo] + (ordered[hi] - ordered[lo]) * (pos - lo)).to(x.dtype)
+
+
+def batch_statistic(x: Tensor, mode: Union[str, float]) -> Tensor:
+    """The per-batch activation statistic of SpikingJelly's ``VoltageHook`` (max, quantile or fraction of max)."""
+    if isinstance(mode, str) and mode.endswith("%"):
+        if x.numel() == 0:
+            raise ValueError("Converter: an empty activation cannot be calibrated; give non-empty batches")
+        return _quantile(x, float(mode[:-1]) / 100.0)
+    peak = x.detach().max()
+    return peak if isinstance(mode, str) else peak * mode
+
+
+class VoltageHook(nn.Module):
+    """Observes an activation during calibration: ``scale`` = EMA (``momentum``) of ``batch_statistic``."""
+
+    def __init__(self, scale: float = 1.0, momentum: float = 0.1, mode: Union[str, float] = "Max"):
+        super().__init__()
+        self.register_buffer("scale", torch.tensor(scale))
+        self.mode = check_mode(mode)
+        self.momentum = momentum
+        self.num_batches_tracked = 0
+
+    def forward(self, x: Tensor) -> Tensor:
+        if not self.training:
+            return x
+        s = batch_statistic(x, self.mode)
+        if self.num_batches_tracked == 0:
+            self.scale = s
+        else:
+            self.scale = (1 - self.momentum) * self.scale + self.momentum * s
+        self.num_batches_tracked += x.shape[0] if x.dim() > 0 else 1
+        return x
+
+
+class VoltageScaler(StepModule):
+    """``x * scale`` (a buffer), the same in both step modes."""
+
+    def __init__(self, scale: float = 1.0, step_mode: str = "s"):
+        super().__init__(step_mode)
+        self.register_buffer("scale", torch.tensor(scale))
+
+    def forward(self, x: Tensor) -> Tensor:
+        return x * self.scale
+
+    def extra_repr(self) -> str:
+        return f"{self.scale.item():f}, step_mode={self.step_mode}"
+
+
+class SpikingReLU(nn.Module):
+    """What a calibrated ReLU becomes: ``scaler1(if_node(scaler0(x)))``, scaler0 = 1/scale, scaler1 = scale."""
+
+    def __init__(self, scale: float):
+        super().__init__()
+        self.scaler0 = VoltageScaler(1.0 / scale)
+        self.if_node = sf_neuron.IFNode(v_threshold=1.0, v_reset=None)
+        self.scaler1 = VoltageScaler(scale)
+
+    def forward(self, x: Tensor) -> Tensor:
+        return self.scaler1(self.if_node(self.scaler0(x)))
+
+
+def batch_input(data):
+    """The model input inside a dataloader batch: a tensor, the first element of a tuple, or a dict entry."""
+    if isinstance(data, Tensor):
+        return data
+    if isinstance(data, (list, tuple)) and data:
+        return batch_input(data[0])
+    if isinstance(data, Mapping) and data:
+        for key in _BATCH_KEYS:
+            if key in data:
+                return data[key]
+        if len(data) == 1:
+            return next(iter(data.values()))
+    raise ValueError(f"Converter: cannot find the input in a calibration batch of type {type(data).__name__}; "
+                     f"yield tensors, (input, label) pairs, or dicts with an 'input' or 'image' entry")
+
+
+def _is_relu(node: fx.Node, modules: dict) -> bool:
+    return node.op == "call_module" and type(modules.get(node.target)) is nn.ReLU
+
+
+def _set_module(gm: fx.GraphModule, target: str, module: nn.Module) -> None:
+    parent, _, leaf = target.rpartition(".")
+    setattr(gm.get_submodule(parent) if parent else gm, leaf, module)
+
+
+def fuse_conv_bn(gm: fx.GraphModule) -> fx.GraphModule:
+    """Fold every BatchNorm whose input is a convolution used by nothing else into that convolution."""
+    modules = dict(gm.named_modules())
+    for conv_type, bn_type in _FUSABLE:
+        for node in list(gm.graph.nodes):
+            if node.op != "call_module" or not isinstance(modules.get(node.target), bn_type) or not node.args:
+                continue
+            src = node.args[0]
+            if not (isinstance(src, fx.Node) and src.op == "call_module"
+                    and isinstance(modules.get(src.target), conv_type)) or len(src.users) > 1:
+                continue
+            fused = fuse_conv_bn_eval(modules[src.target], modules[node.target])
+            _set_module(gm, src.target, fused)
+            modules[src.target] = fused
+            node.replace_all_uses_with(src)
+            gm.graph.erase_node(node)
+    gm.graph.lint()
+    gm.delete_all_unused_submodules()
+    gm.recompile()
+    return gm
+
+
+class Converter:
+    """SpikingJelly's rate-coding ``ann2snn.Converter``; ``Converter(dataloader, ...)(ann)`` -> the SNN."""
+
+    def __init__(self, dataloader: Iterable, device: Optional[Union[str, torch.device]] = None,
+                 mode: Union[str, float] = "Max", momentum: float = 0.1, fuse_flag: bool = True):
+        if dataloader is None or not isinstance(dataloader, Iterable):
+            raise TypeError(f"Converter: dataloader must be an iterable of calibration batches (a DataLoader), "
+                            f"got {type(dataloader).__name__}")
+        if (isinstance(momentum, bool) or not isinstance(momentum, (int, float))
+                or not math.isfinite(momentum) or not 0.0 <= momentum <= 1.0):
+            raise ValueError(f"Converter: momentum must be a number in [0, 1], got {momentum!r}")
+        self.dataloader = dataloader
+        self.device = device
+        self.mode = check_mode(mode)
+        self.momentum = float(momentum)
+        self.fuse_flag = bool(fuse_flag)
+
+    def __call__(self, ann: nn.Module) -> fx.GraphModule:
+        return self.convert(ann)
+
+    def convert(self, ann: nn.Module) -> fx.GraphModule:
+        if not isinstance(ann, nn.Module):
+            raise TypeError(f"Converter: ann must be an nn.Module, got {type(ann).__name__}")
+        device = self.device
+        if device is None:
+            first = next(ann.parameters(), None)
+            device = first.device if first is not None else torch.device("cpu")
+        model = copy.deepcopy(ann).eval()
+        try:
+            graph = fx.Tracer().trace(model)
+        except Exception as err:  # fx raises TraceError, TypeError, NotImplementedError, ...
+            raise ValueError(f"Converter: torch.fx cannot trace {type(ann).__name__} ({type(err).__name__}: {err}); "
+                             f"the forward must not branch on tensor values") from None
+        gm = fx.GraphModule(model, graph).to(device)
+        with torch.no_grad():
+            if self.fuse_flag:
+                gm = fuse_conv_bn(gm)
+            hooks = self._insert_hooks(gm, device)
+            if not hooks:
+                raise ValueError(f"Converter: {type(ann).__name__} has no nn.ReLU module to turn into spiking "
+                                 f"neurons; use nn.ReLU modules (F.relu and other activations are not converted)")
+            self._calibrate(gm, device)
+            self._replace(gm, hooks)
+        return gm
+
+    def _insert_hooks(self, gm: fx.GraphModule, device) -> list:
+        modules = dict(gm.named_modules())
+        counts: dict[str, int] = {}
+        hooks = []
+        for node in list(gm.graph.nodes):
+            if not _is_relu(node, modules):
+                continue
+            parent = node.target.rpartition(".")[0]
+            k = counts.get(parent, 0)
+            counts[parent] = k + 1
+            target = f"{parent}.voltage_hook_{k}" if parent else f"voltage_hook_{k}"
+            hook = VoltageHook(momentum=self.momentum, mode=self.mode).to(device)
+            gm.add_submodule(target, hook)
+            with gm.graph.inserting_after(node):
+                hook_node = gm.graph.call_module(target, args=(node,))
+            hooks.append((node, hook_node, target, parent, k))
+        gm.graph.lint()
+        gm.recompile()
+        return hooks
+
+    def _calibrate(self, gm: fx.GraphModule, device) -> None:
+        seen = 0
+        for data in self.dataloader:
+            x = batch_input(data)
+            x = x.to(device) if isinstance(x, Tensor) else torch.as_tensor(x, device=device)
+            gm(x)
+            seen += 1
+        if seen == 0:
+            raise ValueError("Converter: the dataloader gave no batch; calibration needs at least one batch")
+
+    def _replace(self, gm: fx.GraphModule, hooks: list) -> None:
+        for relu_node, hook_node, target, parent, k in hooks:
+            hook = gm.get_submodule(target)
+            scale = float(hook.scale.item())
+            if not (math.isfinite(scale) and scale > 0.0):
+                raise ValueError(f"Converter: the ReLU {relu_node.target!r} got a calibration scale of {scale} (it "
+                                 f"never fired on the calibration data); calibrate on data that activates it, "
+                                 f"or use a percentile mode below the maximum only where activations are non-zero")
+            spiking_target = f"{parent}.spiking_{k}" if parent else f"spiking_{k}"
+            gm.add_submodule(spiking_target, SpikingReLU(scale).to(hook.scale.device))
+            with gm.graph.inserting_after(hook_node):
+                new = gm.graph.call_module(spiking_target, args=relu_node.args)
+            hook_node.replace_all_uses_with(new)
+            relu_node.replace_all_uses_with(new)
+            gm.graph.erase_node(hook_node)
+            gm.graph.erase_node(relu_node)
+        gm.graph.lint()
+        gm.delete_all_unused_submodules()
+        gm.recompile()
