@@ -258,3 +258,33 @@ def test_reward_learners_grad_equals_spikingjelly(which):
             grads.append(synapse.weight.grad.clone())
         torch.testing.assert_close(grads[-1], grads[-2], rtol=0, atol=1e-12)
     assert grads[-1].abs().max() > 0
+
+
+def test_the_mstdp_demo_loop_gives_spikingjellys_weights():
+    """SpikingJelly's mstdp demo, in our words: SGD on the learner's .grad, clamped weights, rewards per sample."""
+    sjl, sj_learning, sjn = _sj()
+
+    def run(make_learner):
+        torch.manual_seed(0)
+        net = nn.Sequential(sjl.Linear(4, 3, bias=False), sjn.IFNode())
+        nn.init.constant_(net[0].weight, 0.4)
+        opt = torch.optim.SGD(net.parameters(), lr=0.01)
+        spikes = (torch.rand(48, 2, 4) > 0.7).float()
+        rewards = torch.rand(48, 2) * 2 - 1
+        learner = make_learner("s", net[0], net[1], tau_pre=20.0, tau_post=20.0,
+                               f_pre=lambda w: (w + 1.0) ** 0.5, f_post=lambda w: (1.0 - w) ** 0.5)
+        weights = []
+        with torch.no_grad():
+            for t in range(48):
+                opt.zero_grad()
+                net(spikes[t])
+                learner.step(rewards[t], on_grad=True)
+                opt.step()
+                net[0].weight.clamp_(-1.0, 1.0)
+                weights.append(net[0].weight.clone())
+        learner.close()
+        return torch.stack(weights)
+
+    want = run(sj_learning.MSTDPLearner)
+    torch.testing.assert_close(run(MSTDPLearner), want, rtol=0, atol=1e-6)
+    assert (want[-1] - 0.4).abs().max() > 1e-3           # the weights did move
