@@ -126,3 +126,12 @@ def test_same_snn_as_spikingjelly(monkeypatch):
             theirs_out = sum(theirs(x) for _ in range(20))
             ours_out = sum(ours(x) for _ in range(20))
         torch.testing.assert_close(ours_out, theirs_out, rtol=1e-6, atol=1e-6)
+
+
+def test_calibration_failures_are_named():
+    ann = nn.Sequential(nn.Linear(2, 2), nn.ReLU())
+    with pytest.raises(ValueError, match=r"failed on calibration batch 0 \(input \[2, 3\]\)"):
+        Converter([torch.rand(2, 3)])(ann)
+    no_stats = nn.Sequential(nn.Conv2d(1, 1, 1), nn.BatchNorm2d(1, track_running_stats=False), nn.ReLU())
+    with pytest.raises(ValueError, match="fuse_flag=False"):
+        Converter([torch.rand(2, 1, 2, 2)])(no_stats)

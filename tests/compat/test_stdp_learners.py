@@ -288,3 +288,13 @@ def test_the_mstdp_demo_loop_gives_spikingjellys_weights():
     want = run(sj_learning.MSTDPLearner)
     torch.testing.assert_close(run(MSTDPLearner), want, rtol=0, atol=1e-6)
     assert (want[-1] - 0.4).abs().max() > 1e-3           # the weights did move
+
+
+def test_a_bad_modulation_function_is_named_and_advances_nothing():
+    fc = nn.Linear(3, 2)
+    sn = nn.Identity()
+    learner = STDPLearner("s", fc, sn, 2.0, 2.0, f_pre=lambda w: torch.ones(5))
+    _run(fc, sn, torch.ones(1, 3))
+    with pytest.raises(ValueError, match=r"f_pre and f_post must return .* broadcastable to the weight \[2, 3\]"):
+        learner.step()
+    assert learner.trace_pre is None

@@ -167,7 +167,12 @@ def fuse_conv_bn(gm: fx.GraphModule) -> fx.GraphModule:
             if not (isinstance(src, fx.Node) and src.op == "call_module"
                     and isinstance(modules.get(src.target), conv_type)) or len(src.users) > 1:
                 continue
-            fused = fuse_conv_bn_eval(modules[src.target], modules[node.target])
+            bn = modules[node.target]
+            if bn.running_mean is None or bn.running_var is None:
+                raise ValueError(f"Converter: BatchNorm {node.target!r} has no running statistics "
+                                 f"(track_running_stats=False), so it cannot be fused; train it with running "
+                                 f"statistics or pass fuse_flag=False")
+            fused = fuse_conv_bn_eval(modules[src.target], bn)
             _set_module(gm, src.target, fused)
             modules[src.target] = fused
             node.replace_all_uses_with(src)
@@ -247,8 +252,13 @@ class Converter:
         seen = 0
         for data in self.dataloader:
             x = batch_input(data)
-            x = x.to(device) if isinstance(x, Tensor) else torch.as_tensor(x, device=device)
-            gm(x)
+            try:
+                x = x.to(device) if isinstance(x, Tensor) else torch.as_tensor(x, device=device)
+                gm(x)
+            except (RuntimeError, TypeError) as err:
+                shape = list(x.shape) if isinstance(x, Tensor) else type(x).__name__
+                raise ValueError(f"Converter: the ANN failed on calibration batch {seen} (input {shape}): {err}; "
+                                 f"the dataloader must yield what the ANN takes") from None
             seen += 1
         if seen == 0:
             raise ValueError("Converter: the dataloader gave no batch; calibration needs at least one batch")

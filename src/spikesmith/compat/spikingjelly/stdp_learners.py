@@ -33,6 +33,7 @@ step t + 1, so the first change is zero:
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import math
 from typing import Callable, Optional, Union
@@ -99,6 +100,17 @@ def reward_eligibility(pre: Tensor, post: Tensor, trace_pre: Tensor, trace_post:
     """Per-sample eligibility ``f_post(W) * post x trace_pre - f_pre(W) * trace_post x pre``: ``[..., O, I]``."""
     return (f_post(weight) * (post.unsqueeze(-1) * trace_pre.unsqueeze(-2))
             - f_pre(weight) * (trace_post.unsqueeze(-1) * pre.unsqueeze(-2)))
+
+
+@contextlib.contextmanager
+def _modulation_errors(owner: str, weight: Tensor):
+    """Turn a shape/dtype clash inside f_pre/f_post (or between spikes and weight) into one clear error."""
+    try:
+        yield
+    except RuntimeError as err:
+        raise ValueError(f"{owner}: computing the weight change failed ({err}); f_pre and f_post must return a "
+                         f"number or a tensor broadcastable to the weight {list(weight.shape)}, and the spikes "
+                         f"must have the weight's dtype {weight.dtype}") from None
 
 
 # ---------------------------------------------------------------- recording (SpikingJelly monitor-like)
@@ -296,11 +308,12 @@ class STDPLearner(_Learner):
         trace_post = torch.zeros_like(post) if self.trace_post is None else self.trace_post
         trace_pre = linear_decay_trace(trace_pre, pre, self.tau_pre)
         trace_post = linear_decay_trace(trace_post, post, self.tau_post)
-        if conv:
-            delta = stdp_conv_delta(pre, post, trace_pre, trace_post, weight, self.synapse.stride,
-                                    self.f_pre, self.f_post)
-        else:
-            delta = stdp_linear_delta(pre, post, trace_pre, trace_post, weight, self.f_pre, self.f_post)
+        with _modulation_errors(type(self).__name__, weight):
+            if conv:
+                delta = stdp_conv_delta(pre, post, trace_pre, trace_post, weight, self.synapse.stride,
+                                        self.f_pre, self.f_post)
+            else:
+                delta = stdp_linear_delta(pre, post, trace_pre, trace_post, weight, self.f_pre, self.f_post)
         self.trace_pre, self.trace_post = trace_pre, trace_post
         return delta
 
@@ -362,8 +375,9 @@ class _RewardLearner(_Learner):
                                             pre, self.tau_pre)
         trace_post = exponential_decay_trace(torch.zeros_like(post) if self.trace_post is None else
                                              self.trace_post, post, self.tau_post)
-        eligibility = reward_eligibility(pre, post, trace_pre, trace_post, self.synapse.weight.detach(),
-                                         self.f_pre, self.f_post)
+        with _modulation_errors(owner, self.synapse.weight):
+            eligibility = reward_eligibility(pre, post, trace_pre, trace_post, self.synapse.weight.detach(),
+                                             self.f_pre, self.f_post)
         self._check_state("eligibility", self.eligibility, eligibility.shape)
         return eligibility, trace_pre, trace_post
 
