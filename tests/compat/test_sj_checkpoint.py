@@ -94,3 +94,18 @@ def test_checkpoint_files_that_need_care(tmp_path):
         load_spikingjelly_state_dict(_net(), tmp_path / "cut.pth")
     with pytest.raises(ValueError, match="top-level keys are \\['epoch'\\]"):
         load_spikingjelly_state_dict(_net(), {"epoch": 3})
+
+
+def test_damaged_or_foreign_checkpoints_are_clean_errors(tmp_path):
+    path = tmp_path / "ok.pth"
+    torch.save(_net().state_dict(), path)
+    raw = bytearray(path.read_bytes())
+    raw[len(raw) // 3] ^= 0xFF
+    bad = tmp_path / "flipped.pth"
+    bad.write_bytes(bytes(raw))
+    try:
+        load_spikingjelly_state_dict(_net(), bad)
+    except (OSError, ValueError):
+        pass                                   # a flip in tensor bytes may load: torch files have no checksum
+    with pytest.raises(ValueError, match="the checkpoint is a list"):
+        load_spikingjelly_state_dict(_net(), [1, 2])

@@ -50,3 +50,11 @@ def test_same_as_spikingjelly():
     y = torch.rand(3, 2, 6, 4, dtype=torch.float64)
     ours, theirs = layer.GroupNorm(3, 6, step_mode="m").double(), sjl.GroupNorm(3, 6, step_mode="m").double()
     torch.testing.assert_close(ours(y), theirs(y), rtol=0, atol=0)
+
+
+def test_group_norm_arguments_and_single_step_channels():
+    for args in [(3, 4), (0, 4), (2, 0), (2.0, 4), (True, 4)]:
+        with pytest.raises(ValueError, match="divisible by num_groups"):
+            layer.GroupNorm(*args)
+    with pytest.raises(ValueError, match="num_channels=4 at dim 1"):
+        layer.GroupNorm(2, 4)(torch.rand(2, 6, 3))

@@ -15,10 +15,14 @@ torch.Size([4, 16, 8, 32, 32])
 
 from __future__ import annotations
 
-from torch import nn
+from torch import Tensor, nn
 
-from ..module import StepModule
+from ..module import StepModule, check_dims
 from .stepwise import StepwiseLayer
+
+
+def _positive_int(value) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value > 0
 
 
 class GroupNorm(StepwiseLayer, nn.GroupNorm, StepModule):
@@ -27,3 +31,18 @@ class GroupNorm(StepwiseLayer, nn.GroupNorm, StepModule):
     seq_layout = "[T, N, C, ...]"
     seq_min_dims = 3
     seq_feature = ("num_channels", 2)
+
+    def __init__(self, num_groups: int, num_channels: int, eps: float = 1e-5, affine: bool = True,
+                 step_mode: str = "s"):
+        if not (_positive_int(num_groups) and _positive_int(num_channels)) or num_channels % num_groups:
+            raise ValueError(f"GroupNorm: num_groups and num_channels must be positive ints with num_channels "
+                             f"divisible by num_groups, got num_groups={num_groups!r}, num_channels={num_channels!r}")
+        super().__init__(num_groups, num_channels, eps, affine, step_mode=step_mode)
+
+    def forward(self, x: Tensor):
+        if self.step_mode == "s":
+            check_dims(x, self, "[N, C, ...]", min_dims=2, step_mode="s")
+            if x.shape[1] != self.num_channels:
+                raise ValueError(f"{self.layer_name()} expects input of shape [N, C, ...] with "
+                                 f"num_channels={self.num_channels} at dim 1, got shape {list(x.shape)}")
+        return super().forward(x)

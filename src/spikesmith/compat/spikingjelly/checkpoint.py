@@ -94,13 +94,18 @@ def _read(source, weights_only: bool) -> Mapping:
                           f"if you trust the file, pass weights_only=False") from None
         raise OSError(f"load_spikingjelly_state_dict: {os.fspath(source)!r} is not a torch checkpoint: "
                       f"{err}") from None
-    except (RuntimeError, EOFError) as err:
+    except MemoryError:
+        raise
+    except Exception as err:  # noqa: BLE001 - a damaged file makes torch.load raise almost any type
         raise OSError(f"load_spikingjelly_state_dict: cannot read {os.fspath(source)!r} as a torch checkpoint "
-                      f"({err}); is the file complete?") from None
+                      f"({type(err).__name__}: {err}); is the file complete and undamaged?") from None
 
 
 def _tensors(ckpt: Mapping) -> Mapping:
     """The state dict inside ``ckpt``: itself when all values are tensors, else its state-dict entry."""
+    if not isinstance(ckpt, Mapping):
+        raise ValueError(f"load_spikingjelly_state_dict: the checkpoint is a {type(ckpt).__name__}, not a state "
+                         f"dict; save model.state_dict() (or a dict holding it under 'net' / 'model')")
     if ckpt and all(isinstance(v, Tensor) for v in ckpt.values()):
         return ckpt
     for name in _CHECKPOINT_ENTRIES:
