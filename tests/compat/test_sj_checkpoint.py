@@ -107,5 +107,8 @@ def test_damaged_or_foreign_checkpoints_are_clean_errors(tmp_path):
         load_spikingjelly_state_dict(_net(), bad)
     except (OSError, ValueError):
         pass                                   # a flip in tensor bytes may load: torch files have no checksum
+    torch.save([1, 2], tmp_path / "list.pth")
     with pytest.raises(ValueError, match="the checkpoint is a list"):
+        load_spikingjelly_state_dict(_net(), tmp_path / "list.pth")
+    with pytest.raises(TypeError, match="give a state dict or a checkpoint path"):
         load_spikingjelly_state_dict(_net(), [1, 2])
