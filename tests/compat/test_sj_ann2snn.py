@@ -11,7 +11,7 @@ import torch
 from torch import nn
 
 from spikesmith import functional, neuron
-from spikesmith.compat import Converter
+from spikesmith.compat import Converter, RateCodingRecipe
 
 pytestmark = pytest.mark.usefixtures("one_thread")
 
@@ -117,7 +117,8 @@ def test_same_snn_as_spikingjelly(monkeypatch):
     x = torch.rand(5, 1, 8, 8)
     for mode in ("max", "99.9%", 0.8):
         theirs = ann2snn.Converter(ann2snn.RateCodingRecipe(data, mode=mode)).convert(ann)
-        ours = Converter(data, mode=mode)(ann)
+        ours = Converter(data, mode=mode)(ann) if mode != 0.8 else \
+            Converter(recipe=RateCodingRecipe(dataloader=data, mode=mode), device="cpu").convert(ann)
         want, got = theirs.state_dict(), ours.state_dict()
         assert sorted(want) == sorted(got)
         for key in want:
@@ -135,3 +136,20 @@ def test_calibration_failures_are_named():
     no_stats = nn.Sequential(nn.Conv2d(1, 1, 1), nn.BatchNorm2d(1, track_running_stats=False), nn.ReLU())
     with pytest.raises(ValueError, match="fuse_flag=False"):
         Converter([torch.rand(2, 1, 2, 2)])(no_stats)
+
+
+def test_the_spikingjelly_2_recipe_form():
+    ann = nn.Sequential(nn.Linear(1, 1, bias=False), nn.ReLU())
+    with torch.no_grad():
+        ann[0].weight.fill_(1.0)
+    data = [torch.tensor([[2.0]])]
+    snn = Converter(RateCodingRecipe(data, mode="max", neuron_factory=lambda s: neuron.IFNode(v_threshold=0.5,
+                                                                                           v_reset=None)))(ann)
+    assert snn.spiking_0.scaler0.scale.item() == pytest.approx(0.5 / 2.0)     # v_th / scale
+    assert snn.spiking_0.if_node.v_threshold == 0.5
+    with pytest.raises(ValueError, match="channel_wise=True has no spikesmith counterpart"):
+        RateCodingRecipe(data, channel_wise=True)
+    with pytest.raises(TypeError, match="recipe must be a RateCodingRecipe"):
+        Converter(recipe="transformer_td_equivalent")
+    with pytest.raises(TypeError, match="not both"):
+        Converter(data, recipe=RateCodingRecipe(data))

@@ -10,6 +10,7 @@ SpikingJelly itself is only needed to build the network you convert; this packag
 
 from .spikingjelly import (
     Converter,
+    RateCodingRecipe,
     MSTDPETLearner,
     MSTDPLearner,
     SpikingJellyLoad,
@@ -18,5 +19,5 @@ from .spikingjelly import (
     load_spikingjelly_state_dict,
 )
 
-__all__ = ["Converter", "from_spikingjelly", "load_spikingjelly_state_dict", "SpikingJellyLoad", "MSTDPETLearner",
+__all__ = ["Converter", "RateCodingRecipe", "from_spikingjelly", "load_spikingjelly_state_dict", "SpikingJellyLoad", "MSTDPETLearner",
            "MSTDPLearner", "STDPLearner"]

@@ -8,9 +8,9 @@
 SpikingJelly itself is only needed to build the network you convert; this package does not import it.
 """
 
-from .ann2snn_converter import Converter
+from .ann2snn_converter import Converter, RateCodingRecipe
 from .checkpoint import SpikingJellyLoad, load_spikingjelly_state_dict
 from .convert import from_spikingjelly
 from .stdp_learners import MSTDPETLearner, MSTDPLearner, STDPLearner
 
-__all__ = ["Converter", "from_spikingjelly", "load_spikingjelly_state_dict", "SpikingJellyLoad", "MSTDPETLearner", "MSTDPLearner", "STDPLearner"]
+__all__ = ["Converter", "RateCodingRecipe", "from_spikingjelly", "load_spikingjelly_state_dict", "SpikingJellyLoad", "MSTDPETLearner", "MSTDPLearner", "STDPLearner"]

@@ -18,7 +18,8 @@ What ``Converter(...)(ann)`` (or ``.convert(ann)``) gives, exactly as SpikingJel
 The SNN is single-step and stateful: feed the same input T times, sum the outputs, divide by T, and
 ``functional.reset_net(snn)`` between samples. Multi-step use: ``layer.MultiStepContainer(snn)``.
 
->>> snn = Converter(train_loader, mode="99.9%")(ann)
+>>> snn = Converter(train_loader, mode="99.9%")(ann)       # or, as SpikingJelly 2.0 writes it:
+>>> snn = Converter(recipe=RateCodingRecipe(train_loader, mode="99.9%")).convert(ann)
 >>> out = sum(snn(x) for _ in range(T)) / T;  functional.reset_net(snn)
 """
 
@@ -118,17 +119,61 @@ class VoltageScaler(StepModule):
         return f"{self.scale.item():f}, step_mode={self.step_mode}"
 
 
-class SpikingReLU(nn.Module):
-    """What a calibrated ReLU becomes: ``scaler1(if_node(scaler0(x)))``, scaler0 = 1/scale, scaler1 = scale."""
+def _threshold(neuron: nn.Module) -> float:
+    v_th = getattr(neuron, "v_threshold", 1.0)
+    if isinstance(v_th, Tensor):
+        if v_th.numel() != 1:
+            raise ValueError(f"Converter: neuron_factory's neuron has {v_th.numel()} thresholds; it needs one")
+        v_th = v_th.item()
+    if not isinstance(v_th, (int, float)) or not math.isfinite(v_th) or v_th <= 0:
+        raise ValueError(f"Converter: neuron_factory's neuron needs a finite positive v_threshold, got {v_th!r}")
+    return float(v_th)
 
-    def __init__(self, scale: float):
+
+class SpikingReLU(nn.Module):
+    """What a calibrated ReLU becomes: ``scaler1(if_node(scaler0(x)))``, scaler0 = v_th/scale, scaler1 = scale.
+
+    The neuron is ``IFNode(v_threshold=1, v_reset=None)`` unless ``neuron`` (from a recipe's
+    ``neuron_factory(scale)``) is given.
+    """
+
+    def __init__(self, scale: float, neuron: Optional[nn.Module] = None):
         super().__init__()
-        self.scaler0 = VoltageScaler(1.0 / scale)
-        self.if_node = sf_neuron.IFNode(v_threshold=1.0, v_reset=None)
+        if neuron is None:
+            neuron = sf_neuron.IFNode(v_threshold=1.0, v_reset=None)
+        self.scaler0 = VoltageScaler(_threshold(neuron) / scale)
+        self.if_node = neuron
         self.scaler1 = VoltageScaler(scale)
 
     def forward(self, x: Tensor) -> Tensor:
         return self.scaler1(self.if_node(self.scaler0(x)))
+
+
+class RateCodingRecipe:
+    """SpikingJelly 2.0's ``ann2snn.RateCodingRecipe``: the settings of a rate-coding conversion.
+
+    ``Converter(recipe=RateCodingRecipe(loader, mode='99.9%'))`` is ``Converter(loader, mode='99.9%')``.
+    ``neuron_factory(scale) -> neuron`` replaces the IF neuron; channel-wise scaling, ``pre_spike_maxpool``
+    and ``half_threshold`` have no counterpart here.
+    """
+
+    def __init__(self, dataloader: Iterable, mode: Union[str, float] = "Max", momentum: float = 0.1,
+                 fuse_flag: bool = True, channel_wise: bool = False, channel_dim: int = 1,
+                 pre_spike_maxpool: bool = False, half_threshold: bool = False, eps: float = 1e-6,
+                 neuron_factory=None):
+        unsupported = [name for name, on in (("channel_wise", channel_wise), ("pre_spike_maxpool", pre_spike_maxpool),
+                                             ("half_threshold", half_threshold)) if on]
+        if unsupported:
+            raise ValueError(f"RateCodingRecipe: {', '.join(unsupported)}=True has no spikesmith counterpart; use the "
+                             f"layer-wise default, or spikesmith.conversion.convert (per-channel thresholds)")
+        if neuron_factory is not None and not callable(neuron_factory):
+            raise TypeError(f"RateCodingRecipe: neuron_factory must be a callable scale -> neuron, got "
+                            f"{type(neuron_factory).__name__}")
+        self.dataloader = dataloader
+        self.mode = mode
+        self.momentum = momentum
+        self.fuse_flag = fuse_flag
+        self.neuron_factory = neuron_factory
 
 
 def batch_input(data):
@@ -184,10 +229,26 @@ def fuse_conv_bn(gm: fx.GraphModule) -> fx.GraphModule:
 
 
 class Converter:
-    """SpikingJelly's rate-coding ``ann2snn.Converter``; ``Converter(dataloader, ...)(ann)`` -> the SNN."""
+    """SpikingJelly's rate-coding ``ann2snn.Converter``: ``Converter(dataloader, ...)(ann)`` (the old API) or
+    ``Converter(recipe=RateCodingRecipe(dataloader, ...), device=...).convert(ann)`` (SpikingJelly 2.0)."""
 
-    def __init__(self, dataloader: Iterable, device: Optional[Union[str, torch.device]] = None,
-                 mode: Union[str, float] = "Max", momentum: float = 0.1, fuse_flag: bool = True):
+    def __init__(self, dataloader: Optional[Iterable] = None, device: Optional[Union[str, torch.device]] = None,
+                 mode: Union[str, float] = "Max", momentum: float = 0.1, fuse_flag: bool = True, *,
+                 recipe: Optional[RateCodingRecipe] = None):
+        if isinstance(dataloader, RateCodingRecipe) and recipe is None:     # SJ 2.0: Converter(recipe, device)
+            dataloader, recipe = None, dataloader
+        self.neuron_factory = None
+        if recipe is not None:
+            if not isinstance(recipe, RateCodingRecipe):
+                raise TypeError(f"Converter: recipe must be a RateCodingRecipe (the rate-coding conversion is the "
+                                f"one with a spikesmith counterpart), got {recipe!r}; for other recipes use "
+                                f"spikesmith.conversion.convert")
+            if dataloader is not None:
+                raise TypeError("Converter: give either a dataloader (the old API) or recipe=RateCodingRecipe(...), "
+                                "not both")
+            dataloader, mode, momentum, fuse_flag = (recipe.dataloader, recipe.mode, recipe.momentum,
+                                                     recipe.fuse_flag)
+            self.neuron_factory = recipe.neuron_factory
         if dataloader is None or not isinstance(dataloader, Iterable):
             raise TypeError(f"Converter: dataloader must be an iterable of calibration batches (a DataLoader), "
                             f"got {type(dataloader).__name__}")
@@ -272,7 +333,11 @@ class Converter:
                                  f"never fired on the calibration data); calibrate on data that activates it, "
                                  f"or use a percentile mode below the maximum only where activations are non-zero")
             spiking_target = f"{parent}.spiking_{k}" if parent else f"spiking_{k}"
-            gm.add_submodule(spiking_target, SpikingReLU(scale).to(hook.scale.device))
+            made = None if self.neuron_factory is None else self.neuron_factory(scale)
+            if made is not None and not isinstance(made, nn.Module):
+                raise TypeError(f"Converter: neuron_factory({scale:g}) must return an nn.Module, got "
+                                f"{type(made).__name__}")
+            gm.add_submodule(spiking_target, SpikingReLU(scale, made).to(hook.scale.device))
             with gm.graph.inserting_after(hook_node):
                 new = gm.graph.call_module(spiking_target, args=relu_node.args)
             hook_node.replace_all_uses_with(new)
@@ -282,3 +347,6 @@ class Converter:
         gm.graph.lint()
         gm.delete_all_unused_submodules()
         gm.recompile()
+
+
+FXConverter = Converter
