@@ -298,3 +298,27 @@ def test_a_bad_modulation_function_is_named_and_advances_nothing():
     with pytest.raises(ValueError, match=r"f_pre and f_post must return .* broadcastable to the weight \[2, 3\]"):
         learner.step()
     assert learner.trace_pre is None
+
+
+def test_functional_forms_equal_the_learners():
+    from spikesmith.compat.spikingjelly import stdp_learners as sl
+    torch.manual_seed(9)
+    conv = nn.Conv2d(2, 3, 3, padding=1, bias=False).double()
+    pre = (torch.rand(3, 2, 2, 5, 5, dtype=torch.float64) > 0.5).double()
+    post = (torch.rand(3, 2, 3, 5, 5, dtype=torch.float64) > 0.5).double()
+    sn = Replay([post])
+    learner = STDPLearner("m", conv, sn, 2.0, 3.0, f_pre=_f_pre)
+    learner.in_spike_monitor._record(pre)        # what the hooks would record in multi-step mode
+    learner.out_spike_monitor._record(post)
+    want = learner.step(on_grad=False)
+    tr_pre, tr_post, got = sl.stdp_multi_step(conv, pre, post, None, None, 2.0, 3.0, f_pre=_f_pre)
+    torch.testing.assert_close(got, want, rtol=0, atol=1e-12)
+    torch.testing.assert_close(tr_pre, learner.trace_pre, rtol=0, atol=0)
+    fc = nn.Linear(3, 2).double()
+    x, y = torch.ones(4, 3, dtype=torch.float64), torch.ones(4, 2, dtype=torch.float64)
+    tr_pre, _, e = sl.mstdp_linear_single_step(fc, x, y, None, None, 2.0, 2.0, f_post=lambda w: 1.0)
+    torch.testing.assert_close(e, (1 - fc.weight.detach()).expand(4, 2, 3))    # post * tr_pre - w * tr_post * pre
+    _, _, e = sl.mstdp_linear_single_step(fc, x, y, tr_pre, None, 2.0, 2.0, f_post=lambda w: 1.0)
+    torch.testing.assert_close(e, (1 + math.exp(-0.5) - fc.weight.detach()).expand(4, 2, 3))
+    with pytest.raises(TypeError, match="stdp_multi_step: layer must be"):
+        sl.stdp_multi_step(nn.Conv3d(1, 1, 1), pre, post, None, None, 2.0, 2.0)

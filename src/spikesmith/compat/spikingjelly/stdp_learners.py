@@ -27,6 +27,10 @@ step t + 1, so the first change is zero:
     MSTDP:    delta_w = sum_n reward_n * e_n[t-1]
     MSTDPET:  trace_e <- trace_e * exp(-1/tau_trace) + e[t-1] / tau_trace;   delta_w = reward * trace_e
 
+The functional forms ``stdp_linear_single_step`` / ``stdp_conv2d_single_step`` / ``stdp_conv1d_single_step`` /
+``stdp_multi_step`` / ``mstdp_linear_single_step`` / ``mstdpet_linear_single_step`` take the synapse, the
+spikes and the traces (None to start) and return ``(trace_pre, trace_post, delta_w or eligibility)``.
+
 >>> learner = STDPLearner("s", fc, sn, tau_pre=2.0, tau_post=2.0)
 >>> out = sn(fc(x)); learner.step(on_grad=True); optimizer.step()
 """
@@ -111,6 +115,105 @@ def _modulation_errors(owner: str, weight: Tensor):
         raise ValueError(f"{owner}: computing the weight change failed ({err}); f_pre and f_post must return a "
                          f"number or a tensor broadcastable to the weight {list(weight.shape)}, and the spikes "
                          f"must have the weight's dtype {weight.dtype}") from None
+
+
+# ---------------------------------------------------------------- SpikingJelly's functional forms
+
+def _zeros_if_none(trace, like: Tensor) -> Tensor:
+    return torch.zeros_like(like) if trace is None else trace
+
+
+def _padded_input(conv: nn.Module, x: Tensor) -> Tensor:
+    padding = getattr(conv, "_reversed_padding_repeated_twice", None)
+    if not padding or not any(padding):
+        return x
+    return F.pad(x, padding, mode="constant" if conv.padding_mode == "zeros" else conv.padding_mode)
+
+
+@torch.no_grad()
+def stdp_linear_single_step(fc: nn.Linear, in_spike: Tensor, out_spike: Tensor, trace_pre, trace_post,
+                            tau_pre: float, tau_post: float, f_pre: Callable = _identity,
+                            f_post: Callable = _identity) -> tuple[Tensor, Tensor, Tensor]:
+    """One STDP step of a Linear synapse: ``(trace_pre, trace_post, delta_w)`` (traces may start as None)."""
+    _check_taus("stdp_linear_single_step", False, tau_pre=tau_pre, tau_post=tau_post)
+    weight = fc.weight.detach()
+    trace_pre = linear_decay_trace(_zeros_if_none(trace_pre, in_spike), in_spike, tau_pre)
+    trace_post = linear_decay_trace(_zeros_if_none(trace_post, out_spike), out_spike, tau_post)
+    with _modulation_errors("stdp_linear_single_step", weight):
+        delta = stdp_linear_delta(in_spike, out_spike, trace_pre, trace_post, weight, f_pre, f_post)
+    return trace_pre, trace_post, delta
+
+
+def _stdp_conv_single_step(owner: str, conv: nn.Module, in_spike: Tensor, out_spike: Tensor, trace_pre,
+                           trace_post, tau_pre: float, tau_post: float, f_pre: Callable, f_post: Callable):
+    _check_taus(owner, False, tau_pre=tau_pre, tau_post=tau_post)
+    if conv.groups != 1 or any(d != 1 for d in conv.dilation):
+        raise ValueError(f"{owner}: convolution STDP needs groups=1 and dilation=1")
+    weight = conv.weight.detach()
+    in_spike = _padded_input(conv, in_spike)
+    trace_pre = linear_decay_trace(_zeros_if_none(trace_pre, in_spike), in_spike, tau_pre)
+    trace_post = linear_decay_trace(_zeros_if_none(trace_post, out_spike), out_spike, tau_post)
+    with _modulation_errors(owner, weight):
+        delta = stdp_conv_delta(in_spike, out_spike, trace_pre, trace_post, weight, conv.stride, f_pre, f_post)
+    return trace_pre, trace_post, delta
+
+
+@torch.no_grad()
+def stdp_conv2d_single_step(conv: nn.Conv2d, in_spike: Tensor, out_spike: Tensor, trace_pre, trace_post,
+                            tau_pre: float, tau_post: float, f_pre: Callable = _identity,
+                            f_post: Callable = _identity) -> tuple[Tensor, Tensor, Tensor]:
+    """One STDP step of a Conv2d synapse (``trace_pre`` is on the padded input)."""
+    return _stdp_conv_single_step("stdp_conv2d_single_step", conv, in_spike, out_spike, trace_pre, trace_post,
+                                  tau_pre, tau_post, f_pre, f_post)
+
+
+@torch.no_grad()
+def stdp_conv1d_single_step(conv: nn.Conv1d, in_spike: Tensor, out_spike: Tensor, trace_pre, trace_post,
+                            tau_pre: float, tau_post: float, f_pre: Callable = _identity,
+                            f_post: Callable = _identity) -> tuple[Tensor, Tensor, Tensor]:
+    """One STDP step of a Conv1d synapse (``trace_pre`` is on the padded input)."""
+    return _stdp_conv_single_step("stdp_conv1d_single_step", conv, in_spike, out_spike, trace_pre, trace_post,
+                                  tau_pre, tau_post, f_pre, f_post)
+
+
+@torch.no_grad()
+def stdp_multi_step(layer: Synapse, in_spike: Tensor, out_spike: Tensor, trace_pre, trace_post, tau_pre: float,
+                    tau_post: float, f_pre: Callable = _identity,
+                    f_post: Callable = _identity) -> tuple[Tensor, Tensor, Tensor]:
+    """STDP over a sequence ``[T, N, ...]``: the single steps in order, their changes summed at fixed weights."""
+    steps = {nn.Linear: stdp_linear_single_step, nn.Conv2d: stdp_conv2d_single_step,
+             nn.Conv1d: stdp_conv1d_single_step}
+    single = next((f for t, f in steps.items() if isinstance(layer, t)), None)
+    if single is None:
+        raise TypeError(f"stdp_multi_step: layer must be an nn.Linear, nn.Conv1d or nn.Conv2d, got "
+                        f"{type(layer).__name__}")
+    delta = torch.zeros_like(layer.weight)
+    for x_t, y_t in zip(in_spike, out_spike):
+        trace_pre, trace_post, dw = single(layer, x_t, y_t, trace_pre, trace_post, tau_pre, tau_post, f_pre, f_post)
+        delta += dw
+    return trace_pre, trace_post, delta
+
+
+@torch.no_grad()
+def mstdp_linear_single_step(fc: nn.Linear, in_spike: Tensor, out_spike: Tensor, trace_pre, trace_post,
+                             tau_pre: float, tau_post: float, f_pre: Callable = _identity,
+                             f_post: Callable = _identity) -> tuple[Tensor, Tensor, Tensor]:
+    """One reward-STDP step (batched ``[N, I]``): ``(trace_pre, trace_post, eligibility [N, O, I])``."""
+    _check_taus("mstdp_linear_single_step", True, tau_pre=tau_pre, tau_post=tau_post)
+    weight = fc.weight.detach()
+    trace_pre = exponential_decay_trace(_zeros_if_none(trace_pre, in_spike), in_spike, tau_pre)
+    trace_post = exponential_decay_trace(_zeros_if_none(trace_post, out_spike), out_spike, tau_post)
+    with _modulation_errors("mstdp_linear_single_step", weight):
+        eligibility = reward_eligibility(in_spike, out_spike, trace_pre, trace_post, weight, f_pre, f_post)
+    return trace_pre, trace_post, eligibility
+
+
+@torch.no_grad()
+def mstdpet_linear_single_step(fc: nn.Linear, in_spike: Tensor, out_spike: Tensor, trace_pre, trace_post,
+                               tau_pre: float, tau_post: float, f_pre: Callable = _identity,
+                               f_post: Callable = _identity) -> tuple[Tensor, Tensor, Tensor]:
+    """One reward-STDP step of one sample (``[I]`` / ``[O]``): ``(trace_pre, trace_post, eligibility [O, I])``."""
+    return mstdp_linear_single_step(fc, in_spike, out_spike, trace_pre, trace_post, tau_pre, tau_post, f_pre, f_post)
 
 
 # ---------------------------------------------------------------- recording (SpikingJelly monitor-like)
