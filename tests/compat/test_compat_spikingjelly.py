@@ -115,7 +115,7 @@ def test_unsupported_modules_are_named_with_the_fix():
 
     net = nn.Sequential(
         sjl.Linear(2, 2), sjn.IzhikevichNode(), sjn.LIFNode(surrogate_function=sjs.Erf()),
-        sjl.LinearRecurrentContainer(nn.Linear(2, 2), 2, 2), MyLIF(),
+        sjn.NonSpikingIFNode(), MyLIF(),
         sjn.IFNode(surrogate_function=sjs.SuperSpike(alpha=2.0)), sjl.Delay(2),
     )
     with pytest.raises(TypeError) as err:
@@ -124,10 +124,10 @@ def test_unsupported_modules_are_named_with_the_fix():
     assert "6 module(s)" in msg
     assert "module '1': spikingjelly IzhikevichNode" in msg and "spikesmith.neuron.IzhikevichNode" in msg
     assert "module '2' (LIFNode).surrogate_function: surrogate Erf" in msg and "ATan" in msg
-    assert "LinearRecurrentContainer" in msg and "spikesmith.layer.Recurrent" in msg
+    assert "NonSpikingIFNode" in msg and "spikesmith.neuron.IntegratorNode" in msg
     assert "module '4': MyLIF subclasses spikingjelly LIFNode" in msg
     assert "SuperSpike with alpha=2" in msg
-    assert "module '6': spikingjelly Delay has no spikesmith counterpart; use" in msg
+    assert "module '6': spikingjelly Delay has no spikesmith counterpart; use torch ops" in msg
     assert "use rebuild" not in msg
     with pytest.raises(TypeError, match="nn.Module"):
         from_spikingjelly("net")
@@ -203,3 +203,26 @@ def test_model_zoo_resnets_convert(which, monkeypatch):
     ours, want = _check_same(net, x)
     assert type(ours) is type(net) and want.abs().sum() > 0
     assert not any(type(m).__module__.startswith("spikingjelly.activation_based.neuron") for m in ours.modules())
+
+
+@pytest.mark.skipif(not hasattr(layer, "SynapseFilter"), reason="this spikesmith has no layer.SynapseFilter")
+def test_feedback_layers_of_the_rsnn_example_convert():
+    torch.manual_seed(6)
+    net = nn.Sequential(
+        sjl.Linear(6, 8),
+        sjl.LinearRecurrentContainer(sjn.IFNode(surrogate_function=sjs.ATan(), detach_reset=True), 8, 8),
+        sjl.SynapseFilter(tau=2.0, learnable=True),
+        sjl.ElementWiseRecurrentContainer(sjn.LIFNode(), element_wise_function=lambda y, x: x + 0.5 * y),
+        sjl.SynapseFilter(tau=3.0),
+        sjl.Linear(8, 3),
+    )
+    sjf.set_step_mode(net, "m")
+    for m in (net[1].sub_module, net[3].sub_module):
+        m.step_mode = "s"                               # SJ's containers drive their sub-module step by step
+    with torch.no_grad():
+        net[0].weight.uniform_(0.0, 0.5)
+        net[2].w.fill_(0.4)
+    x = torch.rand(6, 2, 6, dtype=torch.float64) * 2
+    ours, want = _check_same(net, x)
+    assert isinstance(ours[1], layer.LinearRecurrentContainer) and isinstance(ours[2], layer.SynapseFilter)
+    assert set(ours.state_dict()) == set(net.state_dict())

@@ -16,6 +16,8 @@ What maps (SpikingJelly -> spikesmith):
 - ``layer.Linear``, ``Conv1d/2d/3d``, ``BatchNorm1d/2d/3d``, ``MaxPool1d/2d/3d``, ``AvgPool1d/2d/3d``,
   ``AdaptiveAvgPool1d/2d/3d``, ``Flatten``, ``Dropout``, ``Dropout2d`` -> ``spikesmith.layer`` of the same name;
 - ``layer.GroupNorm`` and ``layer.VotingLayer`` -> ``spikesmith.layer.GroupNorm`` / ``VotingLayer``;
+  ``layer.SynapseFilter``, ``LinearRecurrentContainer``, ``ElementWiseRecurrentContainer`` -> the
+  ``spikesmith.layer`` classes of the same names (sub-module converted, ``rc`` weights copied);
 - ``layer.SeqToANNContainer``, ``MultiStepContainer``, ``StepModeContainer`` and ``nn.Sequential`` (child
   names kept, so ``state_dict`` keys of the layers stay the same) with their children converted;
 - plain ``torch.nn`` layers without children (``nn.Conv2d`` inside a container, ``nn.ReLU``): copied;
@@ -59,7 +61,7 @@ _HINTS = {
     "ElementWiseRecurrentContainer": "spikesmith.layer.Recurrent",
     "TLastSeqToANNContainer": "SeqToANNContainer with the input moved time-first (functional layouts)",
     "TLastMultiStepContainer": "MultiStepContainer with the input moved time-first (functional layouts)",
-    "Delay": "no counterpart yet; shift the sequence with torch (x_seq[:-d] padded) in your own module",
+    "Delay": "torch ops in a module of your own (shift the sequence: x_seq[:-d], zero-padded in front)",
 }
 _SURROGATE_HINT = ("Sigmoid, ATan, PiecewiseQuadratic, PiecewiseExp, Rect, SuperSpike(alpha=1); pass one of "
                    "those to the SpikingJelly neuron, or rebuild the neuron with a spikesmith.surrogate")
@@ -186,6 +188,42 @@ def _in_place(m: nn.Module, where: str, problems: list) -> Optional[nn.Module]:
     return copy.deepcopy(m, dict(converted))
 
 
+def _synapse_filter(m: nn.Module, where: str, problems: list) -> nn.Module:
+    learnable = bool(m.learnable)
+    tau = 2.0 if learnable else float(m.tau)       # a learnable filter's tau comes from w, loaded below
+    out = sf_layer.SynapseFilter(tau=tau, learnable=learnable, step_mode=m.step_mode)
+    if learnable:
+        out.w = nn.Parameter(m.w.detach().clone(), requires_grad=m.w.requires_grad)
+    return out
+
+
+def _sub_module(m: nn.Module, where: str, problems: list) -> Optional[nn.Module]:
+    return _convert(m.sub_module, f"{where}.sub_module" if where else "sub_module", problems)
+
+
+def _linear_recurrent(m: nn.Module, where: str, problems: list) -> Optional[nn.Module]:
+    sub = _sub_module(m, where, problems)
+    if sub is None:
+        return None
+    out = sf_layer.LinearRecurrentContainer(sub, m.rc.out_features, int(m.sub_module_out_features),
+                                            bias=m.rc.bias is not None, step_mode=m.step_mode)
+    out.rc.to(device=m.rc.weight.device, dtype=m.rc.weight.dtype)
+    out.rc.load_state_dict(m.rc.state_dict())
+    return out
+
+
+def _element_wise_recurrent(m: nn.Module, where: str, problems: list) -> Optional[nn.Module]:
+    sub = _sub_module(m, where, problems)
+    if sub is None:
+        return None
+    return sf_layer.ElementWiseRecurrentContainer(sub, m.element_wise_function, step_mode=m.step_mode)
+
+
+# SpikingJelly layers whose spikesmith counterparts come with the compat layer set (used where present).
+_FEEDBACK = {"SynapseFilter": _synapse_filter, "LinearRecurrentContainer": _linear_recurrent,
+             "ElementWiseRecurrentContainer": _element_wise_recurrent}
+
+
 def _convert_sj(m: nn.Module, name: str, where: str, label: str, problems: list) -> Optional[nn.Module]:
     if name in _NEURONS:
         return _neuron(m, label, problems)
@@ -204,6 +242,8 @@ def _convert_sj(m: nn.Module, name: str, where: str, label: str, problems: list)
         if name == "MultiStepContainer":
             return sf_layer.MultiStepContainer(*kids)
         return sf_layer.StepModeContainer(bool(m.stateful), *kids, step_mode=m.step_mode)
+    if name in _FEEDBACK and hasattr(sf_layer, name):
+        return _FEEDBACK[name](m, where, problems)
     if name in _HINTS:
         problems.append(f"{label}: spikingjelly {name} has no spikesmith counterpart; use {_HINTS[name]}")
     else:
