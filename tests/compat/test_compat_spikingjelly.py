@@ -170,16 +170,27 @@ def test_own_module_class_converts_in_place_and_keeps_its_forward():
     assert isinstance(net.conv[2], sjn.ParametricLIFNode)                # the original is untouched
 
 
-@pytest.mark.parametrize("which", ["sew_resnet18", "spiking_resnet18", "sew_bottleneck"])
-def test_model_zoo_resnets_convert(which, monkeypatch):
+def _stand_in_for_data_tools(monkeypatch):
+    """The zoo and the examples import torchvision / tensorboard for data, downloads and logs only."""
+    for name in ("torchvision", "torchvision.models", "torchvision.datasets", "torchvision.transforms",
+                 "torch.utils.tensorboard"):
+        try:
+            __import__(name)
+        except ImportError:
+            monkeypatch.setitem(sys.modules, name, types.ModuleType(name))
     try:
-        import torchvision  # noqa: F401
-    except ImportError:   # the zoo imports torchvision only to download pretrained weights: stand in for it
+        import torchvision._internally_replaced_utils  # noqa: F401
+    except ImportError:
         fake = types.ModuleType("torchvision._internally_replaced_utils")
         fake.load_state_dict_from_url = None
-        monkeypatch.setitem(sys.modules, "torchvision", types.ModuleType("torchvision"))
-        monkeypatch.setitem(sys.modules, "torchvision.models", types.ModuleType("torchvision.models"))
         monkeypatch.setitem(sys.modules, "torchvision._internally_replaced_utils", fake)
+    sys.modules["torch.utils.tensorboard"].SummaryWriter = getattr(sys.modules["torch.utils.tensorboard"],
+                                                                   "SummaryWriter", object)
+
+
+@pytest.mark.parametrize("which", ["sew_resnet18", "spiking_resnet18", "sew_bottleneck"])
+def test_model_zoo_resnets_convert(which, monkeypatch):
+    _stand_in_for_data_tools(monkeypatch)
     sew_resnet = pytest.importorskip("spikingjelly.activation_based.model.sew_resnet")
     spiking_resnet = pytest.importorskip("spikingjelly.activation_based.model.spiking_resnet")
     torch.manual_seed(5)
@@ -226,3 +237,25 @@ def test_feedback_layers_of_the_rsnn_example_convert():
     ours, want = _check_same(net, x)
     assert isinstance(ours[1], layer.LinearRecurrentContainer) and isinstance(ours[2], layer.SynapseFilter)
     assert set(ours.state_dict()) == set(net.state_dict())
+
+
+def test_the_examples_own_net_classes_convert(monkeypatch):
+    _stand_in_for_data_tools(monkeypatch)
+    pytest.importorskip("matplotlib")
+    conv_fmnist = pytest.importorskip("spikingjelly.activation_based.examples.conv_fashion_mnist")
+    rsnn = pytest.importorskip("spikingjelly.activation_based.examples.rsnn_sequential_fmnist")
+    torch.manual_seed(7)
+    net = conv_fmnist.CSNN(T=3, channels=4)
+    with torch.no_grad():
+        for m in net.modules():
+            if isinstance(m, nn.BatchNorm2d):
+                m.weight.fill_(3.0)
+                m.bias.fill_(0.5)
+            if isinstance(m, nn.Linear):
+                m.weight.abs_().mul_(6.0)
+    ours, want = _check_same(net, torch.rand(2, 1, 28, 28, dtype=torch.float64))
+    assert type(ours) is conv_fmnist.CSNN and ours.T == 3 and want.abs().sum() > 0
+    plain = rsnn.PlainNet()
+    sjf.set_step_mode(plain, "m")
+    ours, want = _check_same(plain, torch.rand(12, 2, 28, dtype=torch.float64) * 3)
+    assert type(ours) is rsnn.PlainNet and want.abs().sum() > 0

@@ -22,8 +22,8 @@ What maps (SpikingJelly -> spikesmith):
   names kept, so ``state_dict`` keys of the layers stay the same) with their children converted;
 - plain ``torch.nn`` layers without children (``nn.Conv2d`` inside a container, ``nn.ReLU``): copied;
 - any other module with its own ``forward`` (your own model class, ``nn.ModuleList``, and SpikingJelly's
-  model zoo: ``model.sew_resnet`` / ``spiking_resnet`` ``BasicBlock``, ``Bottleneck``, ``SEWResNet``,
-  ``SpikingResNet``, ...): copied with its class, attributes and ``forward`` kept, and its children
+  model classes: the zoo's ``model.sew_resnet`` / ``spiking_resnet`` ``BasicBlock``, ``Bottleneck``,
+  ``SEWResNet``, ``SpikingResNet``, ``parametric_lif_net``'s nets, ..., and the examples' nets): copied with its class, attributes and ``forward`` kept, and its children
   replaced by their conversions (in place inside the copy). The forward then runs on spikesmith modules,
   so it must use only what both provide (``step_mode``, the layers' torch attributes; not SJ-only ones).
 
@@ -68,7 +68,9 @@ _SURROGATE_HINT = ("Sigmoid, ATan, PiecewiseQuadratic, PiecewiseExp, Rect, Super
 _SUPPORTED = ("IFNode, LIFNode, ParametricLIFNode, SimpleIFNode, SimpleLIFNode; layer." + "/".join(sorted(_LAYERS))
               + "/Dropout/Dropout2d/VotingLayer; SeqToANNContainer, MultiStepContainer, StepModeContainer; "
                 "the model zoo (activation_based.model); torch.nn layers; your own module classes")
-_MODEL_ZOO = "spikingjelly.activation_based.model"
+# SpikingJelly's own model classes (the zoo, the examples' nets): converted like a class of your own.
+_MODEL_CLASSES = ("spikingjelly.activation_based.model", "spikingjelly.activation_based.examples",
+                  "spikingjelly.activation_based.ann2snn.sample_models")
 
 
 def _is_sj(module: nn.Module) -> bool:
@@ -255,7 +257,7 @@ def _convert_sj(m: nn.Module, name: str, where: str, label: str, problems: list)
 def _convert(m: nn.Module, where: str, problems: list) -> Optional[nn.Module]:
     name = type(m).__name__
     label = f"module '{where}'" if where else "the root module"
-    if _is_sj(m) and not type(m).__module__.startswith(_MODEL_ZOO):
+    if _is_sj(m) and not type(m).__module__.startswith(_MODEL_CLASSES):
         out = _convert_sj(m, name, where, label, problems)
     elif _sj_neuron_base(m) is not None:
         problems.append(f"{label}: {name} subclasses spikingjelly {_sj_neuron_base(m).__name__}, whose dynamics "
