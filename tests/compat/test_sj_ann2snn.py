@@ -153,3 +153,20 @@ def test_the_spikingjelly_2_recipe_form():
         Converter(recipe="transformer_td_equivalent")
     with pytest.raises(TypeError, match="not both"):
         Converter(data, recipe=RateCodingRecipe(data))
+
+
+def test_multi_step_mode_equals_the_step_loop():
+    torch.manual_seed(3)
+    ann = nn.Sequential(nn.Conv2d(1, 4, 3, padding=1), nn.BatchNorm2d(4), nn.ReLU(), nn.AvgPool2d(2),
+                        nn.Flatten(), nn.Linear(64, 10), nn.ReLU(), nn.Linear(10, 3))
+    with torch.no_grad():
+        ann[0].weight.abs_()
+    snn = Converter([torch.rand(8, 1, 8, 8)])(ann)
+    x = torch.rand(5, 1, 8, 8)
+    with torch.no_grad():
+        want = torch.stack([snn(x) for _ in range(6)])
+        functional.reset_net(snn)
+        functional.set_step_mode(snn, "m")
+        got = snn(x.expand(6, -1, -1, -1, -1))
+    torch.testing.assert_close(got, want, rtol=1e-6, atol=1e-6)
+    assert want.abs().sum() > 0 and isinstance(ann[0], nn.Conv2d) and type(ann[0]) is nn.Conv2d

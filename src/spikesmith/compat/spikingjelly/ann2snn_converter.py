@@ -16,7 +16,11 @@ What ``Converter(...)(ann)`` (or ``.convert(ann)``) gives, exactly as SpikingJel
    so is the scalers' dtype (the default float dtype, whatever the model's).
 
 The SNN is single-step and stateful: feed the same input T times, sum the outputs, divide by T, and
-``functional.reset_net(snn)`` between samples. Multi-step use: ``layer.MultiStepContainer(snn)``.
+``functional.reset_net(snn)`` between samples. Its torch layers become spikesmith's step layers (the
+same layers plus ``step_mode``), so ``functional.set_step_mode(snn, 'm')`` runs a whole ``[T, N, ...]``
+sequence at once when the forward is made of modules (``nn.Sequential`` and the like); tensor functions
+written in a forward (``torch.flatten(x, 1)``, ``x.view(n, -1)``) are not adapted to the time dimension,
+so there use ``layer.MultiStepContainer(snn)``.
 
 >>> snn = Converter(train_loader, mode="99.9%")(ann)       # or, as SpikingJelly 2.0 writes it:
 >>> snn = Converter(recipe=RateCodingRecipe(train_loader, mode="99.9%")).convert(ann)
@@ -34,6 +38,7 @@ import torch
 from torch import Tensor, fx, nn
 from torch.nn.utils.fusion import fuse_conv_bn_eval
 
+from ... import layer as sf_layer
 from ... import neuron as sf_neuron
 from ...module import StepModule
 
@@ -192,6 +197,32 @@ def batch_input(data):
                      f"yield tensors, (input, label) pairs, or dicts with an 'input' or 'image' entry")
 
 
+def _step_layers() -> dict:
+    """torch layer type -> the spikesmith layer that adds ``step_mode`` to it (same attributes and state)."""
+    names = ("Conv1d", "Conv2d", "Conv3d", "Linear", "BatchNorm1d", "BatchNorm2d", "BatchNorm3d", "MaxPool1d",
+             "MaxPool2d", "MaxPool3d", "AvgPool1d", "AvgPool2d", "AvgPool3d", "AdaptiveAvgPool1d",
+             "AdaptiveAvgPool2d", "AdaptiveAvgPool3d", "Flatten", "GroupNorm")
+    return {getattr(nn, n): getattr(sf_layer, n) for n in names if hasattr(sf_layer, n)}
+
+
+def give_step_modes(gm: fx.GraphModule) -> int:
+    """Turn every plain torch layer of ``gm`` into its spikesmith step layer, in place; returns how many.
+
+    A spikesmith step layer is the torch layer plus a ``step_mode`` (``'s'``: exactly the torch layer), so
+    in single-step mode nothing changes, and ``functional.set_step_mode(snn, 'm')`` makes the layers fold
+    time into the batch. Only the class changes: parameters, buffers and attributes stay as they are.
+    """
+    table = _step_layers()
+    count = 0
+    for module in gm.modules():
+        target = table.get(type(module))
+        if target is not None:
+            module.__class__ = target
+            module.step_mode = "s"
+            count += 1
+    return count
+
+
 def _is_relu(node: fx.Node, modules: dict) -> bool:
     return node.op == "call_module" and type(modules.get(node.target)) is nn.ReLU
 
@@ -287,6 +318,7 @@ class Converter:
                                  f"neurons; use nn.ReLU modules (F.relu and other activations are not converted)")
             self._calibrate(gm, device)
             self._replace(gm, hooks)
+            give_step_modes(gm)
         return gm
 
     def _insert_hooks(self, gm: fx.GraphModule, device) -> list:
