@@ -170,9 +170,12 @@ def test_bad_input_is_named_with_the_fix():
     learner = STDPLearner("s", fc, sn, 2.0, 2.0)
     _run(fc, sn, torch.ones(3, 2))
     learner.step()
+    kept = learner.trace_pre
+    _run(fc, sn, torch.ones(3, 2))
     _run(fc, sn, torch.ones(4, 2))
     with pytest.raises(ValueError, match="call reset"):
         learner.step()
+    assert learner.trace_pre is kept and len(learner.in_spike_monitor.records) == 2   # nothing advanced
     learner.reset()
     fc(torch.ones(1, 2))                                       # the synapse ran, the neuron did not
     with pytest.raises(RuntimeError, match="1 synapse inputs but 0 neuron outputs"):

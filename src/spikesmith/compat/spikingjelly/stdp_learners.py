@@ -395,7 +395,8 @@ class STDPLearner(_Learner):
         mode = "constant" if self.synapse.padding_mode == "zeros" else self.synapse.padding_mode
         return F.pad(pre, padding, mode=mode)
 
-    def _one_step(self, pre: Tensor, post: Tensor) -> Tensor:
+    def _one_step(self, pre: Tensor, post: Tensor, traces: list) -> Tensor:
+        """One step's change; advances ``traces = [trace_pre, trace_post]`` (the learner's are set by step)."""
         weight = self.synapse.weight.detach()
         conv = not isinstance(self.synapse, nn.Linear)
         if conv:
@@ -405,26 +406,25 @@ class STDPLearner(_Learner):
             if tuple(post.shape[2:]) != expected:
                 raise ValueError(f"STDPLearner: the sn output's spatial shape {list(post.shape[2:])} is not the "
                                  f"synapse's output shape {list(expected)}; sn must be fed by synapse directly")
-        self._check_state("trace_pre", self.trace_pre, pre.shape)
-        self._check_state("trace_post", self.trace_post, post.shape)
-        trace_pre = torch.zeros_like(pre) if self.trace_pre is None else self.trace_pre
-        trace_post = torch.zeros_like(post) if self.trace_post is None else self.trace_post
-        trace_pre = linear_decay_trace(trace_pre, pre, self.tau_pre)
-        trace_post = linear_decay_trace(trace_post, post, self.tau_post)
+        self._check_state("trace_pre", traces[0], pre.shape)
+        self._check_state("trace_post", traces[1], post.shape)
+        trace_pre = linear_decay_trace(_zeros_if_none(traces[0], pre), pre, self.tau_pre)
+        trace_post = linear_decay_trace(_zeros_if_none(traces[1], post), post, self.tau_post)
         with _modulation_errors(type(self).__name__, weight):
             if conv:
                 delta = stdp_conv_delta(pre, post, trace_pre, trace_post, weight, self.synapse.stride,
                                         self.f_pre, self.f_post)
             else:
                 delta = stdp_linear_delta(pre, post, trace_pre, trace_post, weight, self.f_pre, self.f_post)
-        self.trace_pre, self.trace_post = trace_pre, trace_post
+        traces[:] = [trace_pre, trace_post]
         return delta
 
     @torch.no_grad()
     def step(self, on_grad: bool = True, scale: float = 1.0) -> Optional[Tensor]:
         """Consume the records: add ``-scale * delta_w`` to ``weight.grad`` (on_grad) or return it.
 
-        Returns None (and advances nothing) when nothing was recorded.
+        Returns None (and advances nothing) when nothing was recorded. An error in any record leaves the
+        traces, the records and ``.grad`` as they were.
         """
         pairs = self._take_records()
         if not pairs:
@@ -432,15 +432,17 @@ class STDPLearner(_Learner):
         dims, layout = self._layout()
         for pre, post in pairs:
             self._check_pair(pre, post, dims, layout)
+        traces = [self.trace_pre, self.trace_post]
         delta_w = None
         for pre, post in pairs:
             steps = zip(pre, post) if self.step_mode == "m" else [(pre, post)]
             dw = torch.zeros_like(self.synapse.weight)
             for pre_t, post_t in steps:
-                dw += self._one_step(pre_t, post_t)
+                dw += self._one_step(pre_t, post_t, traces)
             if scale != 1.0:
                 dw *= scale
             delta_w = dw if delta_w is None else delta_w + dw
+        self.trace_pre, self.trace_post = traces
         return self._finish(delta_w, on_grad)
 
 
