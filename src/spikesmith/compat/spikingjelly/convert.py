@@ -67,7 +67,7 @@ _SURROGATE_HINT = ("Sigmoid, ATan, PiecewiseQuadratic, PiecewiseExp, Rect, Super
                    "those to the SpikingJelly neuron, or rebuild the neuron with a spikesmith.surrogate")
 _SUPPORTED = ("IFNode, LIFNode, ParametricLIFNode, SimpleIFNode, SimpleLIFNode; layer." + "/".join(sorted(_LAYERS))
               + "/Dropout/Dropout2d/VotingLayer; SeqToANNContainer, MultiStepContainer, StepModeContainer; "
-                "the model zoo (activation_based.model); torch.nn layers; your own module classes")
+                "SJ's model classes (activation_based.model, the examples); torch.nn layers; your own module classes")
 # SpikingJelly's own model classes (the zoo, the examples' nets): converted like a class of your own.
 _MODEL_CLASSES = ("spikingjelly.activation_based.model", "spikingjelly.activation_based.examples",
                   "spikingjelly.activation_based.ann2snn.sample_models")
@@ -272,7 +272,7 @@ def _convert(m: nn.Module, where: str, problems: list) -> Optional[nn.Module]:
     elif not list(m.children()):
         out = copy.deepcopy(m)              # a torch layer, or a leaf module of your own
     else:
-        return _in_place(m, where, problems)   # your own class (or the SJ model zoo's): forward kept
+        return _in_place(m, where, problems)   # your own class (or one of SJ's model classes): forward kept
     if out is not None:
         out.train(m.training)
     return out
