@@ -19,5 +19,5 @@ from .spikingjelly import (
     load_spikingjelly_state_dict,
 )
 
-__all__ = ["Converter", "RateCodingRecipe", "from_spikingjelly", "load_spikingjelly_state_dict", "SpikingJellyLoad", "MSTDPETLearner",
-           "MSTDPLearner", "STDPLearner"]
+__all__ = ["Converter", "RateCodingRecipe", "from_spikingjelly", "load_spikingjelly_state_dict", "SpikingJellyLoad",
+           "MSTDPETLearner", "MSTDPLearner", "STDPLearner"]

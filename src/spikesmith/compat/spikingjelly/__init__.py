@@ -13,4 +13,5 @@ from .checkpoint import SpikingJellyLoad, load_spikingjelly_state_dict
 from .convert import from_spikingjelly
 from .stdp_learners import MSTDPETLearner, MSTDPLearner, STDPLearner
 
-__all__ = ["Converter", "RateCodingRecipe", "from_spikingjelly", "load_spikingjelly_state_dict", "SpikingJellyLoad", "MSTDPETLearner", "MSTDPLearner", "STDPLearner"]
+__all__ = ["Converter", "RateCodingRecipe", "from_spikingjelly", "load_spikingjelly_state_dict", "SpikingJellyLoad",
+           "MSTDPETLearner", "MSTDPLearner", "STDPLearner"]

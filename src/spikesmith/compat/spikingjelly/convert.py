@@ -23,8 +23,9 @@ What maps (SpikingJelly -> spikesmith):
 - plain ``torch.nn`` layers without children (``nn.Conv2d`` inside a container, ``nn.ReLU``): copied;
 - any other module with its own ``forward`` (your own model class, ``nn.ModuleList``, and SpikingJelly's
   model classes: the zoo's ``model.sew_resnet`` / ``spiking_resnet`` ``BasicBlock``, ``Bottleneck``,
-  ``SEWResNet``, ``SpikingResNet``, ``parametric_lif_net``'s nets, ..., and the examples' nets): copied with its class, attributes and ``forward`` kept, and its children
-  replaced by their conversions (in place inside the copy). The forward then runs on spikesmith modules,
+  ``SEWResNet``, ``SpikingResNet``, ``parametric_lif_net``'s nets, ..., and the examples' nets): copied
+  with its class, attributes and ``forward`` kept, and its children replaced by their conversions (in
+  place inside the copy). The forward then runs on spikesmith modules,
   so it must use only what both provide (``step_mode``, the layers' torch attributes; not SJ-only ones).
 
 A SpikingJelly module with no counterpart is refused: one ``TypeError`` names every such module by its

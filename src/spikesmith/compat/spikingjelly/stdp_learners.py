@@ -59,7 +59,8 @@ def _identity(x: Tensor) -> Tensor:
 
 def _check_taus(owner: str, exponential: bool, **taus: float) -> None:
     for name, tau in taus.items():
-        ok = isinstance(tau, (int, float)) and not isinstance(tau, bool) and math.isfinite(tau) and (tau > 0 if exponential else tau >= 1)
+        number = isinstance(tau, (int, float)) and not isinstance(tau, bool) and math.isfinite(tau)
+        ok = number and (tau > 0 if exponential else tau >= 1)
         if not ok:
             bound = "> 0" if exponential else ">= 1 (the decay is 1 - 1/tau)"
             raise ValueError(f"{owner}: {name} must be a finite number {bound} time steps, got {tau!r}")
