@@ -3,7 +3,8 @@
 Stateless torch layers with a ``step_mode`` (``'s'``: exactly the torch layer on ``[N, ...]``;
 ``'m'``: the same layer on every step of ``[T, N, ...]``, time folded into the batch):
 ``Linear``, ``Conv1d/2d/3d``, ``BatchNorm1d/2d/3d``, ``MaxPool1d/2d/3d``, ``AvgPool1d/2d/3d``,
-``AdaptiveAvgPool1d/2d/3d``, ``Flatten``; ``StepwiseLayer`` to wrap more.
+``AdaptiveAvgPool1d/2d/3d``, ``Flatten``, ``GroupNorm``, ``VotingLayer`` (class score = mean of
+``voting_size`` neurons); ``StepwiseLayer`` to wrap more.
 
 Containers: ``SeqToANNContainer`` (stateless modules, folded), ``MultiStepContainer`` (stateful
 modules, step by step), ``StepModeContainer`` (either, following ``step_mode``).
@@ -27,6 +28,7 @@ from .container import MultiStepContainer, SeqToANNContainer, StepModeContainer
 from .conv import Conv1d, Conv2d, Conv3d
 from .dropout import Dropout, Dropout2d
 from .flatten import Flatten
+from .group_norm import GroupNorm
 from .gated_rnn import SpikingGRU, SpikingGRUCell, SpikingLSTM, SpikingLSTMCell
 from .linear import Linear
 from .norm import BatchNorm1d, BatchNorm2d, BatchNorm3d
@@ -47,12 +49,13 @@ from .recurrent_container import ElementWiseRecurrentContainer, LinearRecurrentC
 from .stepwise import StepwiseLayer
 from .synapse_filter import SynapseFilter
 from .unpool import MaxUnpool1d, MaxUnpool2d, MaxUnpool3d
+from .voting import VotingLayer
 
 __all__ = [
     "AdaptiveAvgPool1d", "AdaptiveAvgPool2d", "AdaptiveAvgPool3d", "AvgPool1d", "AvgPool2d", "AvgPool3d",
     "BatchNorm1d", "BatchNorm2d", "BatchNorm3d", "Conv1d", "Conv2d", "Conv3d", "Dropout", "Dropout2d",
     "Flatten", "Linear", "MaxPool1d", "MaxPool2d", "MaxPool3d", "MultiStepContainer", "Recurrent",
-    "SeqToANNContainer", "StepModeContainer", "StepwiseLayer",
+    "SeqToANNContainer", "StepModeContainer", "StepwiseLayer", "GroupNorm", "VotingLayer",
     "ElementWiseRecurrentContainer", "LinearRecurrentContainer", "MaxUnpool1d", "MaxUnpool2d", "MaxUnpool3d",
     "SynapseFilter", "PhasedTimeGate", "SpikingGRU", "SpikingGRUCell", "SpikingLSTM", "SpikingLSTMCell",
 ]
