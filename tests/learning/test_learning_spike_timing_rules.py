@@ -134,3 +134,13 @@ def test_each_rule_learns_a_small_target(rule):
 def test_bad_input_is_refused_with_the_fix(call, error, match):
     with pytest.raises(error, match=match):
         call()
+
+
+def test_i_learning_is_resume_without_a_when_the_window_is_the_synaptic_current():
+    # Florian (2012) notes the kinship: with a = 0 and tau = tau_s both rules make the same change
+    g = torch.Generator().manual_seed(2)
+    x = (torch.rand(T, 5, generator=g) < 0.2).double()
+    actual, desired = train_at(9, 20), train_at(12, 33)
+    resume, i_rule = ReSuMe(lr=0.1, a=0.0, tau=NEURON.tau_s), ChronotronI(lr=0.1)
+    torch.testing.assert_close(resume.update(resume.features(x, NEURON), actual, desired, NEURON),
+                               i_rule.update(i_rule.features(x, NEURON), actual, desired, NEURON))

@@ -21,6 +21,7 @@ import torch
 from torch import Tensor, nn
 
 from ..metrics import van_rossum, victor_purpura
+from ..metrics._checks import spike_times as check_spike_times
 from .timing_neuron import TimingLIF, check_inputs, simulate, spike_times_of, synaptic_current, target_train
 
 DISTANCE_TAU = 5.0                       # ms: the van Rossum tau the history records
@@ -80,8 +81,8 @@ class SpikeTimingNeuron(nn.Module):
             raise ValueError(f"fit: epochs must be an int >= 0, got {epochs!r}")
         inputs = check_inputs(inputs, "fit").to(torch.float64)
         dt = self.neuron.dt
-        desired = target_train(target_ms, inputs.shape[0], dt, "fit")
-        target_times = spike_times_of(desired, dt)
+        desired = target_train(target_ms, inputs.shape[0], dt, "fit")      # the rules see it on the grid,
+        target_times = check_spike_times(target_ms, "fit", "target")         # the distances use the true times
         current = synaptic_current(inputs, self.neuron)
         features = rule.features(inputs, self.neuron).to(torch.float64)
         history = TimingHistory()
