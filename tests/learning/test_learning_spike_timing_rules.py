@@ -144,3 +144,14 @@ def test_i_learning_is_resume_without_a_when_the_window_is_the_synaptic_current(
     resume, i_rule = ReSuMe(lr=0.1, a=0.0, tau=NEURON.tau_s), ChronotronI(lr=0.1)
     torch.testing.assert_close(resume.update(resume.features(x, NEURON), actual, desired, NEURON),
                                i_rule.update(i_rule.features(x, NEURON), actual, desired, NEURON))
+
+
+def test_alpha_convolve_is_the_sampled_kernel_and_fits_long_runs():
+    from spikesmith.learning import alpha_convolve
+
+    s = torch.zeros(60, 1, dtype=torch.float64)
+    s[3, 0] = 1.0
+    t = torch.arange(57, dtype=torch.float64) * 0.5
+    torch.testing.assert_close(alpha_convolve(s, 5.0, 0.5)[3:, 0], t / 5.0 * torch.exp(1 - t / 5.0))
+    long = torch.zeros(10_000, 400, dtype=torch.float64)                 # 500 ms at 0.05 ms, 400 afferents
+    assert alpha_convolve(long, 5.0, 0.05).shape == long.shape            # (a conv1d here once asked for 43 GB)

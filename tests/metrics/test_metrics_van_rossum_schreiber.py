@@ -64,3 +64,12 @@ def test_bad_input_is_refused_with_the_fix(call, match):
 def test_binned_needs_tensors():
     with pytest.raises(TypeError, match="T x ... tensor"):
         van_rossum_binned([0, 1], [0, 1], 1.0, 1.0)
+
+
+def test_schreiber_binned_on_a_long_run_matches_spike_times():
+    a, b = torch.zeros(20_000, 2), torch.zeros(20_000, 2)
+    a[[100, 9000], 0], b[[104, 15000], 0] = 1, 1
+    a[500, 1], b[19_999, 1] = 1, 1
+    got = schreiber_correlation_binned(a, b, sigma=1.0, dt=0.1)
+    want = [schreiber_correlation([10.0, 900.0], [10.4, 1500.0], 1.0), 0.0]
+    torch.testing.assert_close(got, torch.tensor(want, dtype=torch.float64), atol=1e-9, rtol=1e-7)

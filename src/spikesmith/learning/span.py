@@ -19,20 +19,23 @@ import torch
 from torch import Tensor
 
 from .timing_neuron import TimingLIF, check_inputs
-from .traces import check_positive
-
-KERNEL_REACH = 12.0                           # the kernel is cut at 12 tau (alpha(12 tau) = 4e-4)
-
+from .traces import check_positive, decay_factor
 
 def alpha_convolve(trains: Tensor, tau: float, dt: float) -> Tensor:
-    """``trains`` (``T x ...``) convolved causally with the alpha kernel sampled at ``k dt``."""
-    T, shape = trains.shape[0], trains.shape[1:]
-    length = min(int(math.ceil(KERNEL_REACH * tau / dt)), T)
-    t = torch.arange(length, dtype=trains.dtype) * dt
-    kernel = (t / tau * torch.exp(1 - t / tau)).flip(0)[None, None]
-    flat = trains.reshape(T, -1).T[:, None]                                 # [n, 1, T]
-    out = torch.nn.functional.conv1d(flat, kernel, padding=length - 1)[:, 0, :T]
-    return out.T.reshape(T, *shape)
+    """``trains`` (``T x ...``) convolved causally with the alpha kernel sampled at ``k dt``, exactly.
+
+    With ``d = exp(-dt / tau)``, ``alpha[k] = (e dt / tau) k d^k``, so two recursions over T give it:
+    ``y[k] = d y[k-1] + s[k]`` and ``z[k] = d (z[k-1] + y[k-1])`` (``z[k] = sum_j j d^j s[k-j]``).
+    """
+    d = decay_factor(tau, dt)
+    y = torch.zeros_like(trains[0])
+    z = torch.zeros_like(trains[0])
+    out = torch.empty_like(trains)
+    for k, s in enumerate(trains.unbind(0)):
+        z = d * (z + y)
+        y = d * y + s
+        out[k] = z
+    return out * (math.e * dt / tau)
 
 
 def span_update(smooth_inputs: Tensor, actual: Tensor, desired: Tensor, tau: float, dt: float, lr: float) -> Tensor:
