@@ -53,8 +53,8 @@ def metric_facts() -> dict:
     return facts
 
 
-def figure_metrics(path: Path) -> None:
-    shifts = torch.linspace(0, 25, 101)
+def figure_metrics(path: Path, points: int) -> None:
+    shifts = torch.linspace(0, 25, points)
     fig = new_figure((6, 3.6))
     ax = fig.subplots(1, 1)
     for q in (0.1, 0.2, 0.5):
@@ -93,7 +93,7 @@ def figure_training(result: dict, duration: float, curves: Path, rasters: Path) 
     fig = new_figure((6, 3.6))
     ax = fig.subplots(1, 1)
     for name, r in result["rules"].items():
-        ax.plot(r["history"].victor_purpura, STYLES[name], label=name)
+        ax.plot(r["history"].victor_purpura, STYLES[name], color=f"C{list(RULES).index(name)}", label=name)
     ax.set_xlabel("trial")
     ax.set_ylabel("Victor-Purpura distance (q = 1/5 ms)")
     ax.set_ylim(bottom=0)
@@ -103,12 +103,11 @@ def figure_training(result: dict, duration: float, curves: Path, rasters: Path) 
 
     fig = new_figure((8, 3.2))
     ax = fig.subplots(1, 1)
-    rows = [("target", result["target"])]
-    rows.append(("before", next(iter(result["rules"].values()))["initial"]))
-    rows += [(name, r["final"]) for name, r in result["rules"].items()]
-    for y, (_, times) in enumerate(reversed(rows)):
-        ax.vlines(times, y - 0.35, y + 0.35, color="k" if y == len(rows) - 1 else f"C{len(rows) - 2 - y}", lw=2)
-    ax.set_yticks(range(len(rows)), [label for label, _ in reversed(rows)])
+    rows = [("target", result["target"], "k"), ("before", next(iter(result["rules"].values()))["initial"], "0.5")]
+    rows += [(name, r["final"], f"C{k}") for k, (name, r) in enumerate(result["rules"].items())]   # the curves' colours
+    for y, (_, times, colour) in enumerate(reversed(rows)):
+        ax.vlines(times, y - 0.35, y + 0.35, color=colour, lw=2)
+    ax.set_yticks(range(len(rows)), [label for label, _, _ in reversed(rows)])
     ax.set_xlim(0, duration)
     ax.set_xlabel("time (ms)")
     ax.set_title("output spikes after training, against the target")
@@ -127,9 +126,9 @@ def main(argv=None) -> dict:
     results: dict = {"metrics": metric_facts()}
     for key, value in results["metrics"].items():
         print(f"{key}: {value}")
-    figure_metrics(args.out / "st_metrics.png")
+    figure_metrics(args.out / "st_metrics.png", 26 if args.quick else 101)
 
-    afferents, duration, epochs = (200, 200.0, 80) if args.quick else (400, 500.0, 200)
+    afferents, duration, epochs = (200, 200.0, 50) if args.quick else (400, 500.0, 200)
     training = train_all(afferents, duration, epochs, args.seed)
     results["training"] = {}
     print(f"\n{afferents} afferents at 10 Hz, {duration:g} ms, target {training['target']}")
