@@ -155,3 +155,13 @@ def test_alpha_convolve_is_the_sampled_kernel_and_fits_long_runs():
     torch.testing.assert_close(alpha_convolve(s, 5.0, 0.5)[3:, 0], t / 5.0 * torch.exp(1 - t / 5.0))
     long = torch.zeros(10_000, 400, dtype=torch.float64)                 # 500 ms at 0.05 ms, 400 afferents
     assert alpha_convolve(long, 5.0, 0.05).shape == long.shape            # (a conv1d here once asked for 43 GB)
+
+
+def test_span_error_kernel_of_few_spikes_equals_the_recursion():
+    from spikesmith.learning import alpha_convolve
+    from spikesmith.learning.span import _alpha_of_sparse
+
+    error = train_at(3, 17) - train_at(9)
+    torch.testing.assert_close(_alpha_of_sparse(error, 5.0, 1.0), alpha_convolve(error[:, None], 5.0, 1.0)[:, 0])
+    dense = (torch.rand(300, generator=torch.Generator().manual_seed(3)) < 0.5).double()   # > 64 spikes: recursion
+    torch.testing.assert_close(_alpha_of_sparse(dense, 5.0, 1.0), alpha_convolve(dense[:, None], 5.0, 1.0)[:, 0])

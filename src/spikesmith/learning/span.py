@@ -21,6 +21,9 @@ from torch import Tensor
 from .timing_neuron import TimingLIF, check_inputs
 from .traces import check_positive, decay_factor
 
+SPARSE_SPIKES = 64                   # up to this many spikes the error's kernel is built directly
+
+
 def alpha_convolve(trains: Tensor, tau: float, dt: float) -> Tensor:
     """``trains`` (``T x ...``) convolved causally with the alpha kernel sampled at ``k dt``, exactly.
 
@@ -40,8 +43,19 @@ def alpha_convolve(trains: Tensor, tau: float, dt: float) -> Tensor:
 
 def span_update(smooth_inputs: Tensor, actual: Tensor, desired: Tensor, tau: float, dt: float, lr: float) -> Tensor:
     """``dw [n_in]`` from the convolved inputs ``T x n_in`` and the binned ``[T]`` trains."""
-    error = alpha_convolve((desired - actual).to(smooth_inputs.dtype), tau, dt)
+    error = _alpha_of_sparse((desired - actual).to(smooth_inputs.dtype), tau, dt)
     return lr * dt * (error @ smooth_inputs)
+
+
+def _alpha_of_sparse(train: Tensor, tau: float, dt: float) -> Tensor:
+    """``alpha_convolve`` of one ``[T]`` train: one shifted kernel per spike, all at once, while there are
+    few spikes (memory ``T x spikes``); the recursion otherwise."""
+    steps = train.nonzero()[:, 0]
+    if steps.numel() > SPARSE_SPIKES:
+        return alpha_convolve(train[:, None], tau, dt)[:, 0]
+    lag = (torch.arange(train.shape[0], dtype=train.dtype)[:, None] - steps[None, :].to(train.dtype)) * dt
+    kernel = torch.where(lag >= 0, lag / tau * torch.exp(1 - lag / tau), torch.zeros((), dtype=train.dtype))
+    return kernel @ train[steps]
 
 
 @dataclass(frozen=True)
