@@ -165,3 +165,22 @@ def test_span_error_kernel_of_few_spikes_equals_the_recursion():
     torch.testing.assert_close(_alpha_of_sparse(error, 5.0, 1.0), alpha_convolve(error[:, None], 5.0, 1.0)[:, 0])
     dense = (torch.rand(300, generator=torch.Generator().manual_seed(3)) < 0.5).double()   # > 64 spikes: recursion
     torch.testing.assert_close(_alpha_of_sparse(dense, 5.0, 1.0), alpha_convolve(dense[:, None], 5.0, 1.0)[:, 0])
+
+
+@pytest.mark.parametrize("call, match", [
+    (lambda: SpikeTimingNeuron(2).fit(torch.full((10, 2), float("nan")), [1.0], ReSuMe(), 1), "NaN or infinite"),
+    (lambda: SpikeTimingNeuron(2, init_mean=float("nan")), "init_mean must be a finite number"),
+    (lambda: SpikeTimingNeuron(2, init_std=-0.1), "init_std must be >= 0"),
+    (lambda: SpikeTimingNeuron(2, seed="0"), "seed must be an int"),
+])
+def test_non_finite_values_are_refused_before_they_spread(call, match):
+    with pytest.raises(ValueError, match=match):
+        call()
+
+
+def test_a_diverging_learning_rate_stops_with_the_fix():
+    x = torch.zeros(T, 1, dtype=torch.float64)
+    x[0, 0] = 1.0
+    cell = SpikeTimingNeuron(1, NEURON, init_mean=0.0, init_std=0.0)
+    with pytest.raises(ValueError, match="lower its lr"):
+        cell.fit(x, [5.0], ReSuMe(lr=1e308, amplitude=1e10), epochs=5)

@@ -60,6 +60,8 @@ def check_inputs(inputs: object, where: str) -> Tensor:
                          f"for one afferent pass inputs[:, None]")
     if not torch.is_floating_point(inputs):
         raise TypeError(f"{where}: inputs must be a floating-point tensor, got {inputs.dtype}; pass inputs.float()")
+    if not bool(torch.isfinite(inputs).all()):
+        raise ValueError(f"{where}: inputs contain NaN or infinite values; binned spikes are finite counts (0 or 1)")
     return inputs
 
 

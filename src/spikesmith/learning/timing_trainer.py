@@ -13,6 +13,7 @@ the target before the first change and after every one.
 
 from __future__ import annotations
 
+import math
 import numbers
 from dataclasses import dataclass, field
 from typing import Callable, Optional
@@ -61,7 +62,14 @@ class SpikeTimingNeuron(nn.Module):
         self.neuron = TimingLIF() if neuron is None else neuron
         if not isinstance(self.neuron, TimingLIF):
             raise TypeError(f"SpikeTimingNeuron: neuron must be a TimingLIF, got {type(self.neuron).__name__}")
-        generator = torch.Generator().manual_seed(seed) if seed is not None else None
+        for name, value in (("init_mean", init_mean), ("init_std", init_std)):
+            if isinstance(value, bool) or not isinstance(value, numbers.Real) or not math.isfinite(value):
+                raise ValueError(f"SpikeTimingNeuron: {name} must be a finite number, got {value!r}")
+        if init_std < 0:
+            raise ValueError(f"SpikeTimingNeuron: init_std must be >= 0, got {init_std}; pass its absolute value")
+        if seed is not None and (isinstance(seed, bool) or not isinstance(seed, numbers.Integral) or seed < 0):
+            raise ValueError(f"SpikeTimingNeuron: seed must be an int >= 0 or None, got {seed!r}")
+        generator = torch.Generator().manual_seed(int(seed)) if seed is not None else None
         w = init_mean + init_std * torch.randn(int(n_in), generator=generator, dtype=torch.float64)
         self.weight = nn.Parameter(w, requires_grad=False)
 
@@ -97,4 +105,7 @@ class SpikeTimingNeuron(nn.Module):
             if epoch < epochs:
                 with torch.no_grad():
                     self.weight += rule.update(features, actual, desired, self.neuron)
+                if not bool(torch.isfinite(self.weight).all()):
+                    raise ValueError(f"fit: the weights became NaN or infinite after trial {epoch + 1} of "
+                                     f"{type(rule).__name__}; lower its lr (got {getattr(rule, 'lr', '?')})")
         return history

@@ -39,6 +39,19 @@ def spike_times(x: object, where: str, name: str, *, allow_empty: bool = True) -
     return t
 
 
+PAIR_CHUNK = 4096                       # rows of a pairwise table held at once (memory O(PAIR_CHUNK x m))
+
+
+def pair_sum(x: Tensor, y: Tensor, kernel) -> Tensor:
+    """``sum_ij kernel(x_i - y_j)`` in float64, a block of rows at a time (no n x m table for long trains)."""
+    total = torch.zeros((), dtype=torch.float64)
+    if x.numel() == 0 or y.numel() == 0:
+        return total
+    for start in range(0, x.numel(), PAIR_CHUNK):
+        total = total + kernel(x[start:start + PAIR_CHUNK, None] - y[None, :]).sum()
+    return total
+
+
 def non_negative(value: object, where: str, name: str) -> float:
     """``value`` as a finite float >= 0 (bools refused)."""
     if isinstance(value, bool) or not isinstance(value, numbers.Real):

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from typing import Sequence
 
+import torch
 from torch import Tensor
 
 from ._checks import non_negative, spike_times
@@ -26,7 +27,11 @@ def matched_spikes(reference: Sequence, other: Sequence, tolerance: float) -> Te
     ref, oth = spike_times(reference, where, "reference"), spike_times(other, where, "other")
     if oth.numel() == 0:
         return ref < ref                                                     # all False, shape of ref
-    return ((ref[:, None] - oth[None, :]).abs() <= tolerance).any(dim=1)
+    # both sorted: the nearest spike of ``other`` is one of the two around each reference spike
+    right = torch.searchsorted(oth, ref).clamp(max=oth.numel() - 1)
+    left = (right - 1).clamp(min=0)
+    nearest = torch.minimum((oth[right] - ref).abs(), (oth[left] - ref).abs())
+    return nearest <= tolerance
 
 
 def extra_spikes(reference: Sequence, other: Sequence, tolerance: float) -> int:

@@ -19,11 +19,11 @@ from typing import Sequence
 import torch
 from torch import Tensor
 
-from ._checks import binned_pair, positive, spike_times
+from ._checks import binned_pair, pair_sum, positive, spike_times
 
 
 def _gauss_sum(x: Tensor, y: Tensor, sigma: float) -> Tensor:
-    return torch.exp(-(x[:, None] - y[None, :]) ** 2 / (4 * sigma ** 2)).sum()
+    return pair_sum(x, y, lambda d: torch.exp(-d ** 2 / (4 * sigma ** 2)))
 
 
 def schreiber_correlation(a: Sequence, b: Sequence, sigma: float) -> float:

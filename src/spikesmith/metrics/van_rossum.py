@@ -22,13 +22,11 @@ from typing import Sequence
 import torch
 from torch import Tensor
 
-from ._checks import binned_pair, positive, spike_times
+from ._checks import binned_pair, pair_sum, positive, spike_times
 
 
 def _kernel_sum(x: Tensor, y: Tensor, tau: float) -> Tensor:
-    if x.numel() == 0 or y.numel() == 0:
-        return torch.zeros((), dtype=torch.float64)
-    return torch.exp(-(x[:, None] - y[None, :]).abs() / tau).sum()
+    return pair_sum(x, y, lambda d: torch.exp(-d.abs() / tau))
 
 
 def van_rossum(a: Sequence, b: Sequence, tau: float) -> float:

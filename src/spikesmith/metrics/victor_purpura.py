@@ -84,6 +84,9 @@ def victor_purpura_binned(spikes_a: Tensor, spikes_b: Tensor, q: float, dt: floa
     return victor_purpura_batch(times_of_bins(a, dt), times_of_bins(b, dt), q).reshape(a.shape[1:])
 
 
+MAX_ALIGNMENT_CELLS = 20_000_000        # the alignment keeps its whole table (about 160 MB at this size)
+
+
 @dataclass(frozen=True)
 class Alignment:
     """The cheapest edit of ``a`` into ``b``: ``pairs`` (i, j) moved from ``a[i]`` to ``b[j]``, spikes of ``a``
@@ -101,6 +104,10 @@ def victor_purpura_alignment(a: Sequence, b: Sequence, q: float) -> Alignment:
     q = non_negative(q, where, "q")
     ta, tb = spike_times(a, where, "a"), spike_times(b, where, "b")
     n, m = len(ta), len(tb)
+    if (n + 1) * (m + 1) > MAX_ALIGNMENT_CELLS:
+        raise ValueError(f"{where}: aligning {n} with {m} spikes needs a {n + 1} x {m + 1} table "
+                         f"(more than {MAX_ALIGNMENT_CELLS:,} cells); align shorter windows of the trains, "
+                         f"or use victor_purpura for the distance alone")
     rows = [torch.arange(m + 1, dtype=torch.float64)[None]]
     for i in range(1, n + 1):
         rows.append(_next_row(rows[-1], i, ta[i - 1 : i], tb[None], q))
