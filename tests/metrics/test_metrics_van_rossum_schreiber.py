@@ -73,3 +73,16 @@ def test_schreiber_binned_on_a_long_run_matches_spike_times():
     got = schreiber_correlation_binned(a, b, sigma=1.0, dt=0.1)
     want = [schreiber_correlation([10.0, 900.0], [10.4, 1500.0], 1.0), 0.0]
     torch.testing.assert_close(got, torch.tensor(want, dtype=torch.float64), atol=1e-9, rtol=1e-7)
+
+
+def test_extreme_time_constants_reach_their_limits_instead_of_nan():
+    a, b = torch.zeros(20, 1), torch.zeros(20, 1)
+    a[[2, 5, 9], 0], b[4, 0] = 1, 1
+    # tau -> infinity: the traces never decay, D^2 -> (n_a - n_b)^2
+    assert float(van_rossum_binned(a, b, tau=1e300, dt=0.5)[0]) == pytest.approx(2.0)
+    assert van_rossum([1.0, 2.5, 4.5], [2.0], 1e300) == pytest.approx(2.0)
+    # sigma -> 0: only coinciding spikes correlate
+    assert schreiber_correlation([1.0, 2.0], [2.0], sigma=1e-300) == pytest.approx(1 / math.sqrt(2))
+    assert float(schreiber_correlation_binned(a, b, sigma=1e-300, dt=0.5)[0]) == 0.0
+    with pytest.raises(ValueError, match="NaN or infinite values"):
+        van_rossum_binned(torch.full((5, 1), float("nan")), b[:5], tau=1.0, dt=1.0)

@@ -39,7 +39,7 @@ def spike_times(x: object, where: str, name: str, *, allow_empty: bool = True) -
     return t
 
 
-PAIR_CHUNK = 4096                       # rows of a pairwise table held at once (memory O(PAIR_CHUNK x m))
+PAIR_BLOCK = 1 << 20                    # entries of a pairwise table held at once (8 MB of float64)
 
 
 def pair_sum(x: Tensor, y: Tensor, kernel) -> Tensor:
@@ -47,8 +47,9 @@ def pair_sum(x: Tensor, y: Tensor, kernel) -> Tensor:
     total = torch.zeros((), dtype=torch.float64)
     if x.numel() == 0 or y.numel() == 0:
         return total
-    for start in range(0, x.numel(), PAIR_CHUNK):
-        total = total + kernel(x[start:start + PAIR_CHUNK, None] - y[None, :]).sum()
+    rows = max(1, PAIR_BLOCK // y.numel())
+    for start in range(0, x.numel(), rows):
+        total = total + kernel(x[start:start + rows, None] - y[None, :]).sum()
     return total
 
 
@@ -80,7 +81,10 @@ def binned_pair(a: object, b: object, where: str) -> tuple[Tensor, Tensor]:
                             f"wrap it with torch.as_tensor")
         if x.dim() < 1 or x.shape[0] == 0:
             raise ValueError(f"{where}: {name} must have at least one time step (T x ...), got shape {list(x.shape)}")
-        out.append(x.detach().to(torch.float64))
+        x = x.detach().to(torch.float64)
+        if not bool(torch.isfinite(x).all()):
+            raise ValueError(f"{where}: {name} contains NaN or infinite values; a binned train holds spike counts")
+        out.append(x)
     if out[0].shape != out[1].shape:
         raise ValueError(f"{where}: spikes_a and spikes_b must have the same shape, got {list(out[0].shape)} and "
                          f"{list(out[1].shape)}")

@@ -23,7 +23,7 @@ from ._checks import binned_pair, pair_sum, positive, spike_times
 
 
 def _gauss_sum(x: Tensor, y: Tensor, sigma: float) -> Tensor:
-    return pair_sum(x, y, lambda d: torch.exp(-d ** 2 / (4 * sigma ** 2)))
+    return pair_sum(x, y, lambda d: torch.exp(-(d / (2 * sigma)) ** 2))
 
 
 def schreiber_correlation(a: Sequence, b: Sequence, sigma: float) -> float:
@@ -48,7 +48,7 @@ def schreiber_correlation_binned(spikes_a: Tensor, spikes_b: Tensor, sigma: floa
             raise ValueError(f"{where}: {name} has a train without spikes, for which the correlation is undefined; "
                              f"drop the empty trains (spikes.sum(0) == 0) first")
     lags = torch.arange(T, dtype=torch.float64) * dt
-    half = torch.exp(-lags ** 2 / (4 * sigma ** 2))                        # the kernel at lags 0 .. T-1
+    half = torch.exp(-(lags / (2 * sigma)) ** 2)                        # the kernel at lags 0 .. T-1
     kernel = torch.cat([half.flip(0), half[1:]])                            # lags -(T-1) .. T-1
     size = 3 * T                                                            # linear, not circular, convolution
 
@@ -58,4 +58,4 @@ def schreiber_correlation_binned(spikes_a: Tensor, spikes_b: Tensor, sigma: floa
 
     sa, sb = smooth(fa), smooth(fb)
     value = (fa * sb).sum(0) / torch.sqrt((fa * sa).sum(0) * (fb * sb).sum(0))
-    return value.clamp(max=1.0).reshape(shape)
+    return value.clamp(0.0, 1.0).reshape(shape)                           # FFT round-off stays inside [0, 1]

@@ -16,7 +16,7 @@ True
 
 from __future__ import annotations
 
-import math  # noqa: F401  (the doctest reads it)
+import math
 from typing import Sequence
 
 import torch
@@ -50,5 +50,6 @@ def van_rossum_binned(spikes_a: Tensor, spikes_b: Tensor, tau: float, dt: float)
     for step in (a - b).unbind(0):
         diff = diff * decay + step
         total = total + diff * diff
-    total = total + diff * diff * decay ** 2 / (1 - decay ** 2)        # the tail after the last step
-    return (total * (1 - decay ** 2)).clamp(min=0).sqrt()
+    keep = -math.expm1(-2 * dt / tau)                                   # 1 - decay^2, exact for a long tau
+    squared = total * keep + diff * diff * decay ** 2                   # + the tail after the last step
+    return squared.clamp(min=0).sqrt()
