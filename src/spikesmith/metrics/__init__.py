@@ -12,6 +12,7 @@ time first, with the step ``dt`` in that unit, and give one value per trailing e
 >>> metrics.van_rossum_binned(out_spikes, target_spikes, tau=5.0, dt=0.5)   # doctest: +SKIP
 """
 
+from .isi import isi_distance
 from .matching import extra_spikes, matched_spikes
 from .schreiber import schreiber_correlation, schreiber_correlation_binned
 from .van_rossum import van_rossum, van_rossum_binned
@@ -19,6 +20,6 @@ from .victor_purpura import (Alignment, victor_purpura, victor_purpura_alignment
                              victor_purpura_binned)
 
 __all__ = [
-    "Alignment", "extra_spikes", "matched_spikes", "schreiber_correlation", "schreiber_correlation_binned", "van_rossum", "van_rossum_binned",
+    "Alignment", "extra_spikes", "isi_distance", "matched_spikes", "schreiber_correlation", "schreiber_correlation_binned", "van_rossum", "van_rossum_binned",
     "victor_purpura", "victor_purpura_alignment", "victor_purpura_batch", "victor_purpura_binned",
 ]
