@@ -86,3 +86,28 @@ def test_extreme_time_constants_reach_their_limits_instead_of_nan():
     assert float(schreiber_correlation_binned(a, b, sigma=1e-300, dt=0.5)[0]) == 0.0
     with pytest.raises(ValueError, match="NaN or infinite values"):
         van_rossum_binned(torch.full((5, 1), float("nan")), b[:5], tau=1.0, dt=1.0)
+
+
+def test_long_trains_sum_only_the_pairs_within_reach():
+    from spikesmith.metrics._checks import pair_sum
+
+    g = torch.Generator().manual_seed(0)
+    a = torch.sort(torch.rand(20_000, generator=g, dtype=torch.float64) * 1e5).values
+    b = torch.sort(torch.rand(20_000, generator=g, dtype=torch.float64) * 1e5).values
+    evaluated = []
+
+    def kernel(d):
+        evaluated.append(d.numel())
+        return torch.exp(-d.abs() / 5.0)
+
+    pair_sum(a, b, kernel, reach=200.0)
+    assert sum(evaluated) < 0.05 * a.numel() * b.numel()          # not the 4e8 pairs of the whole table
+    assert max(evaluated) <= 1 << 20                                # one block at a time
+    # against all pairs on a slice, where that is cheap
+    x, y = a[:2000], b[:2000]
+    full = lambda u, v: torch.exp(-(u[:, None] - v[None, :]).abs() / 5.0).sum()
+    want = math.sqrt(float(full(x, x) + full(y, y) - 2 * full(x, y)))
+    assert van_rossum(x, y, 5.0) == pytest.approx(want, rel=1e-9)
+    gauss = lambda u, v: torch.exp(-(u[:, None] - v[None, :]) ** 2 / 16.0).sum()
+    assert schreiber_correlation(x, y, 2.0) == pytest.approx(
+        float(gauss(x, y) / torch.sqrt(gauss(x, x) * gauss(y, y))), rel=1e-9)

@@ -40,16 +40,30 @@ def spike_times(x: object, where: str, name: str, *, allow_empty: bool = True) -
 
 
 PAIR_BLOCK = 1 << 20                    # entries of a pairwise table held at once (8 MB of float64)
+PAIR_ROWS = 256                         # rows per block: few enough that a block's columns are mostly in reach
 
 
-def pair_sum(x: Tensor, y: Tensor, kernel) -> Tensor:
-    """``sum_ij kernel(x_i - y_j)`` in float64, a block of rows at a time (no n x m table for long trains)."""
+def pair_sum(x: Tensor, y: Tensor, kernel, reach: float) -> Tensor:
+    """``sum_ij kernel(x_i - y_j)`` in float64 for sorted ``x`` and ``y``, skipping pairs farther apart than
+    ``reach`` (where the kernel is below double precision), a block of rows at a time: memory stays
+    O(PAIR_BLOCK) and time O(pairs within reach), not O(n m), for long trains."""
     total = torch.zeros((), dtype=torch.float64)
-    if x.numel() == 0 or y.numel() == 0:
+    n = x.numel()
+    if n == 0 or y.numel() == 0:
         return total
-    rows = max(1, PAIR_BLOCK // y.numel())
-    for start in range(0, x.numel(), rows):
-        total = total + kernel(x[start:start + rows, None] - y[None, :]).sum()
+    start, rows = 0, PAIR_ROWS
+    while start < n:
+        rows = min(max(rows, 1), n - start)
+        while True:
+            lo = int(torch.searchsorted(y, x[start] - reach))
+            hi = int(torch.searchsorted(y, x[start + rows - 1] + reach, right=True))
+            if rows == 1 or rows * (hi - lo) <= PAIR_BLOCK:
+                break
+            rows //= 2
+        if hi > lo:
+            total = total + kernel(x[start:start + rows, None] - y[None, lo:hi]).sum()
+        start += rows
+        rows = min(2 * rows, PAIR_ROWS)
     return total
 
 

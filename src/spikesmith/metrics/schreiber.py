@@ -23,7 +23,7 @@ from ._checks import binned_pair, pair_sum, positive, spike_times
 
 
 def _gauss_sum(x: Tensor, y: Tensor, sigma: float) -> Tensor:
-    return pair_sum(x, y, lambda d: torch.exp(-(d / (2 * sigma)) ** 2))
+    return pair_sum(x, y, lambda d: torch.exp(-(d / (2 * sigma)) ** 2), reach=40.0 * sigma)   # e^-400
 
 
 def schreiber_correlation(a: Sequence, b: Sequence, sigma: float) -> float:

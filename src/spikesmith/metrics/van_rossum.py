@@ -26,7 +26,7 @@ from ._checks import binned_pair, pair_sum, positive, spike_times
 
 
 def _kernel_sum(x: Tensor, y: Tensor, tau: float) -> Tensor:
-    return pair_sum(x, y, lambda d: torch.exp(-d.abs() / tau))
+    return pair_sum(x, y, lambda d: torch.exp(-d.abs() / tau), reach=40.0 * tau)       # e^-40 ~ 4e-18
 
 
 def van_rossum(a: Sequence, b: Sequence, tau: float) -> float:
