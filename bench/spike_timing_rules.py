@@ -13,13 +13,16 @@ output rasters against the target.
     PYTHONPATH=src python bench/spike_timing_rules.py --seeds 0 1 2 3 4      # the same on five tasks
 
 Measured 2026-12-04 on the shared 2-core x86_64, 1 thread, load 10-14 (``--seeds 0 1 2 3 4``, defaults:
-initial weights N(0.04, 0.02^2), 2-5 spurious initial spikes or none, targets on the 0.5 ms grid): every
-rule meets both targets on all five tasks. Both distances fall to 0 (every target spike is hit in its
-step, no extra spikes) within 12-70 trials; 1-3 s per rule and task.
-Off the grid (``--dt 0.05 --target-resolution 0.01 --seeds 0 1 2``, 10x the steps): every target spike is
-matched within +-2 ms with no extra spike on all 12 runs and Victor-Purpura falls by 96-99.8%, but van
-Rossum, which punishes small offsets steeply (sqrt(2 d / tau) per spike), falls by >= 90% in 8 of 12 runs
-within 200 trials (each rule 2 of 3; the others 73-85%, their spikes one or a few 0.05 ms steps off).
+initial weights N(0.04, 0.02^2), so the neuron starts silent or with a few spikes at wrong times;
+targets on the 0.5 ms grid): every rule meets both targets on all five tasks. Both distances fall to
+0 (every target spike hit in its step, no extra spike); trials until both stay below 10% of their
+start: ReSuMe 12-64, Chronotron E 29-85, Chronotron I 13-61, SPAN 23-69; 1-2 s per rule and task.
+Off the grid the van Rossum target is missed. With ``--target-resolution 0.1`` (dt 0.5 ms, seeds 0-2)
+all rules end on the nearest steps: every target spike is matched within +-2 ms with no extra spike,
+Victor-Purpura falls by 97-98.5%, van Rossum by only 76-82% (the rounding of up to 0.25 ms per spike
+leaves 0.56-0.63: it grows like sqrt(2 d / tau)). With ``--dt 0.05 --target-resolution 0.01`` (seeds 0-2)
+every spike is matched, VP falls by 96-99.8%, and van Rossum by >= 90% in 8 of 12 runs within 200
+trials (each rule 2 of 3; the other four 73-85%, spikes one or a few 0.05 ms steps off).
 """
 
 from __future__ import annotations
