@@ -60,14 +60,15 @@ def _metric(fn_name, train, param, param_name):
     return run
 
 
-def _isi(train, t_start, t_end):
+def _isi(train, t_start, t_end, fn_name="isi_distance"):
     def run():
         from spikesmith import metrics
 
-        d1 = metrics.isi_distance(_train(train), [0.5, 2.0, 7.0], t_start, t_end)
-        d2 = metrics.isi_distance([0.5, 2.0, 7.0], _train(train), t_start, t_end)
-        if not (math.isfinite(d1) and 0 <= d1 < 1 and abs(d1 - d2) < 1e-12):
-            return f"wrong: isi_distance gave {d1}, {d2}"
+        fn = getattr(metrics, fn_name)
+        d1 = fn(_train(train), [0.5, 2.0, 7.0], t_start, t_end)
+        d2 = fn([0.5, 2.0, 7.0], _train(train), t_start, t_end)
+        if not (math.isfinite(d1) and 0 <= d1 < 1 and abs(d1 - d2) < 1e-9):
+            return f"wrong: {fn_name} gave {d1}, {d2}"
         return None
     return run
 
@@ -129,10 +130,13 @@ def cases():
             out.append(harness.Case(f"metrics/{fn_name}", f"{param_name}-{name}",
                                     _metric(fn_name, [1.0, 4.0], value, param_name)))
     for name, train in TRAINS.items():
-        out.append(harness.Case("metrics/isi_distance", f"train-{name}", _isi(train, 0.0, 1e5), timeout_s=60))
+        for fn_name in ("isi_distance", "spike_distance"):
+            out.append(harness.Case(f"metrics/{fn_name}", f"train-{name}", _isi(train, 0.0, 1e5, fn_name),
+                                    timeout_s=60))
     for name, (lo, hi) in {"reversed": (10.0, 0.0), "empty": (5.0, 5.0), "nan": (NAN, 10.0), "inf": (0.0, INF),
                            "str": ("0", 10.0), "narrow": (1.5, 2.5), "wide": (-1e300, 1e300)}.items():
-        out.append(harness.Case("metrics/isi_distance", f"window-{name}", _isi([1.0, 2.0], lo, hi)))
+        for fn_name in ("isi_distance", "spike_distance"):
+            out.append(harness.Case(f"metrics/{fn_name}", f"window-{name}", _isi([1.0, 2.0], lo, hi, fn_name)))
     for name, train in TRAINS.items():
         out.append(harness.Case("metrics/alignment", f"train-{name}",
                                 lambda t=train: (__import__("spikesmith.metrics", fromlist=["x"])

@@ -28,3 +28,18 @@ def test_symmetric_and_below_one():
 def test_bad_windows_and_trains_are_refused(args, match):
     with pytest.raises(ValueError, match=match):
         isi_distance(*args)
+
+
+def test_spike_distance_by_hand_and_its_properties():
+    from spikesmith.metrics import spike_distance
+
+    # a has only the edges; b adds a spike at 5, 5 from both edges. On [0, 5]: S_a = 0, S_b(t) = t,
+    # x_a = 10, x_b = 5, so S(t) = 10 t / (2 * 7.5^2); both halves integrate to 250/225: D = 2/9
+    assert spike_distance([], [5.0], 0.0, 10.0) == pytest.approx(2 / 9)
+    assert spike_distance([2.0, 6.0], [2.0, 6.0], 0.0, 10.0) == 0.0
+    a, b = [1.0, 3.0, 7.5], [1.2, 5.0, 9.0]
+    assert spike_distance(a, b, 0.0, 10.0) == pytest.approx(spike_distance(b, a, 0.0, 10.0))
+    near, far = spike_distance([3.0], [3.5], 0.0, 10.0), spike_distance([3.0], [6.0], 0.0, 10.0)
+    assert 0 < near < far
+    with pytest.raises(ValueError, match="outside the window"):
+        spike_distance([11.0], [], 0.0, 10.0)

@@ -1,5 +1,9 @@
 """Spike-train metrics: pure functions on spike-time lists and on binned ``T x ...`` trains.
 
+Victor–Purpura (an edit distance, with its alignment), van Rossum (L2 of exponentially filtered trains),
+Schreiber correlation (cosine of Gaussian-filtered trains), the ISI and SPIKE distances (Kreuz), and
+``matched_spikes`` / ``extra_spikes`` (spikes matched within a tolerance).
+
 Spike-time lists are sorted 1-D sequences (list, numpy array or tensor) in any time unit; the
 parameters ``q`` (cost per unit time), ``tau`` and ``sigma`` are in the same unit. Binned trains are
 time first, with the step ``dt`` in that unit, and give one value per trailing element.
@@ -14,12 +18,13 @@ time first, with the step ``dt`` in that unit, and give one value per trailing e
 
 from .isi import isi_distance
 from .matching import extra_spikes, matched_spikes
+from .spike_distance import spike_distance
 from .schreiber import schreiber_correlation, schreiber_correlation_binned
 from .van_rossum import van_rossum, van_rossum_binned
 from .victor_purpura import (Alignment, victor_purpura, victor_purpura_alignment, victor_purpura_batch,
                              victor_purpura_binned)
 
 __all__ = [
-    "Alignment", "extra_spikes", "isi_distance", "matched_spikes", "schreiber_correlation", "schreiber_correlation_binned", "van_rossum", "van_rossum_binned",
+    "Alignment", "extra_spikes", "isi_distance", "matched_spikes", "schreiber_correlation", "schreiber_correlation_binned", "spike_distance", "van_rossum", "van_rossum_binned",
     "victor_purpura", "victor_purpura_alignment", "victor_purpura_batch", "victor_purpura_binned",
 ]

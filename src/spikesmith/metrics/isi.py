@@ -25,13 +25,8 @@ from torch import Tensor
 from ._checks import spike_times
 
 
-def _with_edges(t: Tensor, t_start: float, t_end: float) -> Tensor:
-    return torch.cat([t.new_tensor([t_start]), t, t.new_tensor([t_end])])
-
-
-def isi_distance(a: Sequence, b: Sequence, t_start: float, t_end: float) -> float:
-    """The ISI distance in [0, 1) of two sorted spike-time lists inside the window ``[t_start, t_end]``."""
-    where = "isi_distance"
+def windowed_pair(a: Sequence, b: Sequence, t_start: float, t_end: float, where: str) -> tuple[Tensor, Tensor]:
+    """The two trains as checked tensors, after checking the window and that every spike lies in it."""
     for name, value in (("t_start", t_start), ("t_end", t_end)):
         if isinstance(value, bool) or not isinstance(value, (int, float)) or not float("-inf") < value < float("inf"):
             raise ValueError(f"{where}: {name} must be a finite number, got {value!r}")
@@ -43,7 +38,18 @@ def isi_distance(a: Sequence, b: Sequence, t_start: float, t_end: float) -> floa
         if t.numel() and (float(t[0]) < t_start or float(t[-1]) > t_end):
             raise ValueError(f"{where}: {name} has spikes outside the window [{t_start:g}, {t_end:g}]; "
                              f"widen the window or drop them")
-    ea, eb = _with_edges(ta, t_start, t_end), _with_edges(tb, t_start, t_end)
+    return ta, tb
+
+
+def with_edges(t: Tensor, t_start: float, t_end: float) -> Tensor:
+    return torch.cat([t.new_tensor([t_start]), t, t.new_tensor([t_end])])
+
+
+def isi_distance(a: Sequence, b: Sequence, t_start: float, t_end: float) -> float:
+    """The ISI distance in [0, 1) of two sorted spike-time lists inside the window ``[t_start, t_end]``."""
+    where = "isi_distance"
+    ta, tb = windowed_pair(a, b, t_start, t_end, where)
+    ea, eb = with_edges(ta, t_start, t_end), with_edges(tb, t_start, t_end)
     cuts = torch.unique(torch.cat([ea, eb]))                                 # sorted breakpoints
     left, right = cuts[:-1], cuts[1:]
 
