@@ -18,14 +18,13 @@ are ``[n_in]``, a batch of independent output neurons' are ``[B, n_in]`` (output
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 import torch
 from torch import Tensor
 
 from ..dynamics import fire, leaky_charge, reset
-from ..metrics._checks import spike_times as check_spike_times
+from ..metrics import as_spike_times as check_spike_times
 from .traces import check_positive, decay_factor, exp_trace
 
 
@@ -143,7 +142,3 @@ def target_train(times: object, steps: int, dt: float, where: str = "target_trai
         raise ValueError(f"{where}: two target spikes fall in the same {dt:g} ms step; use a smaller dt or merge them")
     train[idx] = 1.0
     return train
-
-
-def round_to_steps(duration_ms: float, dt: float) -> int:
-    return int(math.ceil(duration_ms / dt - 1e-9))

@@ -21,8 +21,8 @@ from typing import Callable, Optional
 import torch
 from torch import Tensor, nn
 
+from ..metrics import as_spike_times as check_spike_times
 from ..metrics import van_rossum, victor_purpura
-from ..metrics._checks import spike_times as check_spike_times
 from .timing_neuron import TimingLIF, check_inputs, simulate, spike_times_of, synaptic_current, target_train
 
 DISTANCE_TAU = 5.0                       # ms: the van Rossum tau the history records

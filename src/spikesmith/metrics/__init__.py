@@ -16,6 +16,7 @@ time first, with the step ``dt`` in that unit, and give one value per trailing e
 >>> metrics.van_rossum_binned(out_spikes, target_spikes, tau=5.0, dt=0.5)   # doctest: +SKIP
 """
 
+from ._checks import spike_times as as_spike_times
 from .isi import isi_distance
 from .matching import extra_spikes, matched_spikes
 from .spike_distance import spike_distance
@@ -25,6 +26,7 @@ from .victor_purpura import (Alignment, victor_purpura, victor_purpura_alignment
                              victor_purpura_binned)
 
 __all__ = [
-    "Alignment", "extra_spikes", "isi_distance", "matched_spikes", "schreiber_correlation", "schreiber_correlation_binned", "spike_distance", "van_rossum", "van_rossum_binned",
-    "victor_purpura", "victor_purpura_alignment", "victor_purpura_batch", "victor_purpura_binned",
+    "Alignment", "as_spike_times", "extra_spikes", "isi_distance", "matched_spikes", "schreiber_correlation",
+    "schreiber_correlation_binned", "spike_distance", "van_rossum", "van_rossum_binned", "victor_purpura",
+    "victor_purpura_alignment", "victor_purpura_batch", "victor_purpura_binned",
 ]

@@ -14,8 +14,9 @@ import torch
 from torch import Tensor
 
 
-def spike_times(x: object, where: str, name: str, *, allow_empty: bool = True) -> Tensor:
-    """``x`` as a float64 1-D tensor of sorted finite spike times, or a one-line error."""
+def spike_times(x: object, where: str = "as_spike_times", name: str = "times", *, allow_empty: bool = True) -> Tensor:
+    """``x`` as a float64 1-D tensor of sorted finite spike times, or a one-line error naming ``where`` and
+    ``name`` (public as ``metrics.as_spike_times``: the check every metric runs on its trains)."""
     if isinstance(x, Tensor):
         t = x.detach().to(torch.float64).cpu()
     else:
