@@ -4,6 +4,8 @@ import pytest
 
 from spikesmith.metrics import isi_distance
 
+pytestmark = pytest.mark.usefixtures("one_thread")
+
 
 def test_hand_computed_pieces():
     assert isi_distance([], [5.0], 0.0, 10.0) == pytest.approx(0.5)        # 10 vs 5 everywhere

@@ -5,6 +5,8 @@ import torch
 
 from spikesmith.metrics import extra_spikes, matched_spikes, victor_purpura_alignment
 
+pytestmark = pytest.mark.usefixtures("one_thread")
+
 
 def test_each_reference_spike_looks_for_the_nearest_other_spike():
     got = matched_spikes([10.0, 50.0, 90.0, 95.0], [7.9, 11.5, 52.5, 93.0], tolerance=2.0)

@@ -8,6 +8,8 @@ import torch
 
 from spikesmith.metrics import schreiber_correlation, schreiber_correlation_binned, van_rossum, van_rossum_binned
 
+pytestmark = pytest.mark.usefixtures("one_thread")
+
 
 @pytest.mark.parametrize("d, tau", [(0.0, 5.0), (1.0, 1.0), (3.0, 5.0), (40.0, 2.0)])
 def test_van_rossum_single_spikes_closed_form(d, tau):
@@ -92,8 +94,8 @@ def test_long_trains_sum_only_the_pairs_within_reach():
     from spikesmith.metrics._checks import pair_sum
 
     g = torch.Generator().manual_seed(0)
-    a = torch.sort(torch.rand(20_000, generator=g, dtype=torch.float64) * 1e5).values
-    b = torch.sort(torch.rand(20_000, generator=g, dtype=torch.float64) * 1e5).values
+    a = torch.sort(torch.rand(5_000, generator=g, dtype=torch.float64) * 2.5e4).values
+    b = torch.sort(torch.rand(5_000, generator=g, dtype=torch.float64) * 2.5e4).values
     evaluated = []
 
     def kernel(d):
@@ -101,10 +103,10 @@ def test_long_trains_sum_only_the_pairs_within_reach():
         return torch.exp(-d.abs() / 5.0)
 
     pair_sum(a, b, kernel, reach=200.0)
-    assert sum(evaluated) < 0.05 * a.numel() * b.numel()          # not the 4e8 pairs of the whole table
+    assert sum(evaluated) < 0.1 * a.numel() * b.numel()           # not the 2.5e7 pairs of the whole table
     assert max(evaluated) <= 1 << 20                                # one block at a time
     # against all pairs on a slice, where that is cheap
-    x, y = a[:2000], b[:2000]
+    x, y = a[:1000], b[:1000]
     full = lambda u, v: torch.exp(-(u[:, None] - v[None, :]).abs() / 5.0).sum()
     want = math.sqrt(float(full(x, x) + full(y, y) - 2 * full(x, y)))
     assert van_rossum(x, y, 5.0) == pytest.approx(want, rel=1e-9)

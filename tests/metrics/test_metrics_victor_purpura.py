@@ -9,6 +9,8 @@ import torch
 from spikesmith.metrics import (victor_purpura, victor_purpura_alignment, victor_purpura_batch,
                                 victor_purpura_binned)
 
+pytestmark = pytest.mark.usefixtures("one_thread")
+
 
 def plain_vp(a, b, q):
     """The textbook O(n m) recursion with Python floats (the oracle)."""
