@@ -2,7 +2,7 @@
 
 __version__ = "0.2.0"
 
-from . import dynamics, functional, layer, monitor, neuron, surrogate  # noqa: E402
+from . import dynamics, functional, layer, metrics, monitor, neuron, surrogate  # noqa: E402
 from ._config import is_debug, set_debug  # noqa: E402
 
 
@@ -19,4 +19,4 @@ def load(path, config: bool = False, map_location: str = "cpu", allow_nonfinite:
     return _load(path, config=config, map_location=map_location, allow_nonfinite=allow_nonfinite)
 
 
-__all__ = ["dynamics", "functional", "is_debug", "layer", "load", "monitor", "neuron", "set_debug", "surrogate"]
+__all__ = ["dynamics", "functional", "is_debug", "layer", "load", "metrics", "monitor", "neuron", "set_debug", "surrogate"]

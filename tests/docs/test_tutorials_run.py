@@ -66,3 +66,14 @@ def test_spiking_dbn_tutorial(tmp_path):
     assert results["rbm"]["recon_error_end"] < results["rbm"]["recon_error_start"]
     assert len(results["snn"]["direct"]) == len(results["snn"]["T"])
     assert results["event_cd"]["recon_last"] < results["event_cd"]["recon_first"]
+
+
+def test_spike_timing_rules_tutorial(tmp_path):
+    results = _run("spike_timing_rules", tmp_path)
+    facts = results["metrics"]
+    assert facts["vp_move"] == pytest.approx(0.5) and facts["vp_insert"] == 2.0 and facts["vp_far"] == 2.0
+    assert facts["vr_one_vs_none"] == pytest.approx(1.0)
+    assert facts["alignment"]["pairs"] == ((0, 0), (2, 2))
+    assert set(results["training"]) == {"ReSuMe", "Chronotron E", "Chronotron I", "SPAN"}
+    for rule in results["training"].values():
+        assert rule["vp"][1] <= 0.1 * rule["vp"][0] and rule["matched"]           # the quick run learns too

@@ -27,3 +27,13 @@ from .event_cd import EventCDOptions, EventCDRBM  # noqa: E402
 from .rbm import RBM, CDOptions, RBMParams, RBMStats, RBMTrainState  # noqa: E402
 
 __all__ += ["CDOptions", "EventCDOptions", "EventCDRBM", "RBM", "RBMParams", "RBMStats", "RBMTrainState"]
+
+from .chronotron import ChronotronE, ChronotronI, e_learning_update, i_learning_update  # noqa: E402
+from .resume import ReSuMe, resume_update  # noqa: E402
+from .span import SPAN, alpha_convolve, span_update  # noqa: E402
+from .timing_neuron import TimingLIF, membrane_response, simulate, synaptic_current, target_train  # noqa: E402
+from .timing_trainer import SpikeTimingNeuron, TimingHistory  # noqa: E402
+
+__all__ += ["ChronotronE", "ChronotronI", "ReSuMe", "SPAN", "SpikeTimingNeuron", "TimingHistory", "TimingLIF",
+            "alpha_convolve", "e_learning_update", "i_learning_update", "membrane_response", "resume_update",
+            "simulate", "span_update", "synaptic_current", "target_train"]
