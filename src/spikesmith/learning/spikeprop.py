@@ -111,14 +111,13 @@ def _refine(lo: Tensor, hi: Tensor, t_in: Tensor, weight: Tensor, params: SpikeP
         hi, lo = torch.where(up, t, hi), torch.where(up, lo, t)
         newton = t - x / torch.where(slope.abs() > 1e-12, slope, torch.full_like(slope, 1e-12))
         inside = (newton > lo) & (newton < hi)
-        t = torch.where(inside, newton, (lo + hi) / 2)
-        if bool(((hi - lo < 1e-9) | (x.abs() < 1e-12)).all()):
-            break
+        settled = (newton == t) | (x == 0)           # converged: a bisection step now would throw it away
+        t = torch.where(settled, t, torch.where(inside, newton, (lo + hi) / 2))
     return t
 
 
-#: at most this many refinement steps (Newton converges in a few; bisection halves ``dt`` per step)
-_REFINE_STEPS = 40
+#: refinement steps: safeguarded Newton converges quadratically once inside, bisection halves the bracket
+_REFINE_STEPS = 12
 
 
 def layer_spikes(t_in: Tensor, weight: Tensor, params: SpikePropParams) -> Tensor:
