@@ -43,7 +43,7 @@ class TTFSConfig(ModelOptions):
     run_defaults: ClassVar[dict] = {"T": 1, "encoder": "direct", "loss": "ce", "lr": 1e-3, "epochs": 30}
 
     hidden: str = option("340", "hidden layer widths, comma-separated")
-    window: float = option(1.0, "input window: a pixel x fires at (1 - x) * window (synaptic time constants)")
+    window: float = option(3.0, "input window: a pixel x fires at (1 - x) * window (synaptic time constants)")
     levels: int = option(17, "latency levels of the input code (17: the digits' own grey levels)")
     sharpness: float = option(4.0, "class score = -sharpness * output spike time (the softmax temperature)")
 
