@@ -48,6 +48,24 @@ def train_one(alpha: float, seed: int, args) -> dict:
     return {"alpha": alpha, "seed": seed, "patterns": patterns, "epochs": epoch, "accuracy": final}
 
 
+def plot(rows: list[dict], path: Path, args) -> None:
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    alphas = sorted({r["alpha"] for r in rows})
+    mean = [sum(r["accuracy"] for r in rows if r["alpha"] == a) / sum(r["alpha"] == a for r in rows) for a in alphas]
+    fig, ax = plt.subplots(figsize=(5, 3.5))
+    ax.plot(alphas, [100 * m for m in mean], "o-")
+    ax.axhline(99, color="grey", ls=":", lw=1)
+    ax.set_xlabel("patterns per synapse (alpha)")
+    ax.set_ylabel("training accuracy (%)")
+    ax.set_title(f"Tempotron, N={args.afferents}, tau={args.tau:g} ms, <= {args.epochs} epochs")
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    print(json.dumps({f"{a:g}": round(100 * m, 2) for a, m in zip(alphas, mean)}))
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--alphas", default="0.5,1,1.5,2,2.5,3,3.5,4")
@@ -61,35 +79,24 @@ def main(argv=None) -> int:
     ap.add_argument("--batch", type=int, default=50, help="patterns per update")
     ap.add_argument("--momentum", type=float, default=0.9)
     ap.add_argument("--threads", type=int, default=1)
+    ap.add_argument("--merge", nargs="*", default=[], help="capacity.json files of earlier runs to plot with this one")
     ap.add_argument("--out", default="bench/results/tempotron")
     args = ap.parse_args(argv)
     torch.set_num_threads(args.threads)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     rows = []
+    for path in args.merge:                    # rows of earlier runs (other alphas), plotted with these
+        rows += json.loads(Path(path).read_text())["rows"]
     t0 = time.time()
-    for alpha in [float(a) for a in args.alphas.split(",")]:
+    for alpha in [float(a) for a in args.alphas.split(",") if a]:
         for seed in range(args.seeds):
             row = train_one(alpha, seed, args)
             rows.append(row)
             print(f"alpha {alpha:.2f} seed {seed}: {row['patterns']} patterns, training accuracy "
                   f"{100 * row['accuracy']:.2f}% after {row['epochs']} epochs ({time.time() - t0:.0f} s)", flush=True)
-    write_json(out / "capacity.json", {"rows": rows, "args": vars(args)})
-    import matplotlib
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    alphas = sorted({r["alpha"] for r in rows})
-    mean = [sum(r["accuracy"] for r in rows if r["alpha"] == a) / args.seeds for a in alphas]
-    fig, ax = plt.subplots(figsize=(5, 3.5))
-    ax.plot(alphas, [100 * m for m in mean], "o-")
-    ax.axhline(99, color="grey", ls=":", lw=1)
-    ax.set_xlabel("patterns per synapse (alpha)")
-    ax.set_ylabel("training accuracy (%)")
-    ax.set_title(f"Tempotron, N={args.afferents}, tau={args.tau:g} ms, ≤{args.epochs} epochs")
-    fig.tight_layout()
-    fig.savefig(out / "capacity.png", dpi=120)
-    print(json.dumps({f"{a:g}": round(100 * m, 2) for a, m in zip(alphas, mean)}))
+            write_json(out / "capacity.json", {"rows": rows, "args": vars(args)})     # after every row
+    plot(rows, out / "capacity.png", args)
     return 0
 
 

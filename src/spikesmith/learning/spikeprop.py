@@ -100,7 +100,7 @@ def potential(t: Tensor, t_in: Tensor, weight: Tensor, params: SpikePropParams,
 
 
 def _refine(lo: Tensor, hi: Tensor, t_in: Tensor, weight: Tensor, params: SpikePropParams,
-            own: Optional[Tensor]) -> Tensor:
+            own: Optional[Tensor], active: Tensor) -> Tensor:
     """The crossing in ``[lo, hi]`` (potential below threshold at ``lo``, at or above at ``hi``): Newton
     steps kept inside the bracket, bisection where a step leaves it, to ``1e-9`` ms."""
     t = hi.clone()
@@ -111,13 +111,15 @@ def _refine(lo: Tensor, hi: Tensor, t_in: Tensor, weight: Tensor, params: SpikeP
         hi, lo = torch.where(up, t, hi), torch.where(up, lo, t)
         newton = t - x / torch.where(slope.abs() > 1e-12, slope, torch.full_like(slope, 1e-12))
         inside = (newton > lo) & (newton < hi)
-        settled = (newton == t) | (x == 0)           # converged: a bisection step now would throw it away
+        settled = ((newton - t).abs() <= 1e-12) | (x == 0)   # converged: a bisection step would throw it away
         t = torch.where(settled, t, torch.where(inside, newton, (lo + hi) / 2))
+        if bool((settled | ~active).all()):
+            break
     return t
 
 
 #: refinement steps: safeguarded Newton converges quadratically once inside, bisection halves the bracket
-_REFINE_STEPS = 12
+_REFINE_STEPS = 40
 
 
 def layer_spikes(t_in: Tensor, weight: Tensor, params: SpikePropParams) -> Tensor:
@@ -138,7 +140,7 @@ def layer_spikes(t_in: Tensor, weight: Tensor, params: SpikePropParams) -> Tenso
             hi = grid[first]
             lo = torch.maximum(torch.where(first > 0, grid[(first - 1).clamp_min(0)], torch.zeros_like(hi)),
                                last.clamp_min(0))
-            t_star = _refine(torch.where(fired, lo, hi), hi, t_in, weight, params, own_d)
+            t_star = _refine(lo, hi, t_in, weight, params, own_d, fired)
             t_star = torch.where(fired, t_star, torch.zeros_like(t_star))
         x_star, slope = potential(t_star.unsqueeze(-1), t_in, weight, params, own)
         x_star, slope = x_star.squeeze(-1), slope.squeeze(-1).detach().clamp_min(params.min_slope)
