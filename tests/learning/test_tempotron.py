@@ -92,3 +92,9 @@ def test_bad_patterns_name_the_fix():
         neuron(torch.rand(1, 3))
     with pytest.raises(ValueError, match="one bool per pattern"):
         neuron.learn(torch.rand(2, 2), torch.tensor([True]))
+
+
+def test_labels_may_be_a_list():
+    new_w, _, fired = tempotron_update(torch.tensor([[10.0, 30.0]], dtype=torch.float64),
+                                       torch.tensor([0.5, 0.2], dtype=torch.float64), [True], P)
+    assert not fired.item() and new_w[0].item() > 0.5

@@ -81,3 +81,8 @@ def test_bad_inputs_name_the_fix():
         first_spike_times(torch.zeros(2, 3), torch.ones(4, 1))
     with pytest.raises(ValueError, match="levels must be an int >= 2"):
         latency_levels(torch.rand(1, 3), 1, 1.0)
+
+
+def test_nan_pixels_are_refused_not_coded_as_bright():
+    with pytest.raises(ValueError, match="pixel intensities hold NaN; give values in"):
+        latency_levels(torch.tensor([[math.nan, 0.5]]), 17, 1.0)

@@ -85,6 +85,8 @@ def check_patterns(times: Tensor, params: TempotronParams, labels: Optional[Tens
     if times.shape[-1] > 1 and (times[..., 1:] < times[..., :-1]).any():
         raise ValueError("tempotron: each afferent's spike times must be ascending (inf padding last); sort them "
                          "with times.sort(-1)")
+    if labels is not None and not isinstance(labels, Tensor):
+        labels = torch.as_tensor(labels)
     if labels is not None and (labels.dim() != 1 or labels.shape[0] != times.shape[0]):
         raise ValueError(f"tempotron: labels must be one bool per pattern ({times.shape[0]}), got shape "
                          f"{list(labels.shape)}")
@@ -131,6 +133,7 @@ def tempotron_update(times: Tensor, weights: Tensor, labels: Tensor, params: Tem
     ``labels``: bool per pattern, True where the neuron should fire; ``fired``: what it did before the update.
     """
     times = check_patterns(times, params, labels)
+    labels = torch.as_tensor(labels).bool()
     v = potential(times, weights, params)
     v_max, g_max = v.max(1)
     fired = v_max >= params.threshold

@@ -88,6 +88,8 @@ def latency_levels(x: Tensor, levels: int, window: float) -> tuple[Tensor, Tenso
     the level times ``levels`` (``(1 - x) * window``, ``x`` rounded to the nearest of ``levels`` steps)."""
     if levels < 2:
         raise ValueError(f"levels must be an int >= 2, got {levels!r}; e.g. 17 (the digits' own 0..16 grey levels)")
+    if torch.isnan(x).any():
+        raise ValueError("pixel intensities hold NaN; give values in [0, 1] (0: the pixel does not fire)")
     step = torch.round((1 - x.clamp(0, 1)) * (levels - 1)).long()             # 0 brightest .. levels-1 darkest
     silent = x <= 0
     onehot = torch.nn.functional.one_hot(step.clamp(0, levels - 1), levels).to(x.dtype)   # N x M x L
