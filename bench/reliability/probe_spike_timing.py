@@ -38,9 +38,11 @@ def _tempotron(times, labels=None) -> None:
 
 
 def _labels_list() -> str | None:
-    weights, _, fired = tempotron_update(torch.rand(2, 2) * 100, torch.zeros(2), [True, False], TempotronParams())
-    # silent at weight 0: the target pattern (True) is a miss and moves the weights up, the other does nothing
-    return None if not fired.any() and (weights >= 0).all() and weights.sum() > 0 else "wrong: labels from a list"
+    start = torch.full((2,), 0.1, dtype=torch.float64)
+    weights, _, fired = tempotron_update(torch.rand(2, 2) * 100, start, [True, False], TempotronParams())
+    # silent at weight 0.1: the target pattern (True) is a miss and moves the weights up, the other does nothing
+    return None if not fired.any() and (weights >= start).all() and (weights > start).any() else \
+        "wrong: labels from a list"
 
 
 def _silent_tempotron() -> str | None:
