@@ -43,7 +43,7 @@ def test_neuron_spec_checks_names_and_arguments_once():
 
 # ------------------------------------------------------------------------------- family configs
 def test_every_family_registers_a_config_with_arguments():
-    assert set(MODELS) == {"csnn", "dbn", "fcsnn", "lsm", "resnet", "rsnn", "sgru", "slstm", "vgg"}
+    assert set(MODELS) == {"csnn", "dbn", "fcsnn", "lsm", "resnet", "rsnn", "sgru", "slstm", "ttfs", "vgg"}
     image = ModelInput((1, 12, 12), 3)
     for name in MODELS:
         cfg = config_class(name)()

@@ -242,7 +242,7 @@ def test_preset_model_options_apply_to_the_preset_model_only():
     ({"model": "fcsnn", "neuron": "if", "tau": 3},
      r"FCSNN: option 'tau' does not apply to neuron 'if'.*alif, lif, plif"),
     ({"model": "csnn", "neuron": "izhikevich", "tau": "2"}, r"does not apply to neuron 'izhikevich'"),
-    ({"model": "alexnet"}, r"unknown model 'alexnet'; known models: csnn, dbn, fcsnn, lsm, resnet, rsnn, sgru, slstm, vgg"),
+    ({"model": "alexnet"}, r"unknown model 'alexnet'; known models: csnn, dbn, fcsnn, lsm, resnet, rsnn, sgru, slstm, ttfs, vgg"),
 ])
 def test_an_option_that_does_not_apply_is_an_error(overrides, fragment):
     with pytest.raises(ValueError, match=fragment):

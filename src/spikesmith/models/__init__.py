@@ -27,3 +27,7 @@ from .dbn_family import DBNConfig, SpikingDBN  # noqa: E402
 
 __all__ += ["DBN", "DBNConfig", "LSMClassifier", "LSMConfig", "LiquidOutput", "LiquidStateMachine", "LogisticReadout",
             "RidgeReadout", "SpikingDBN"]
+
+from .ttfs import TTFSConfig, TTFSNet  # noqa: E402  (--model ttfs)
+
+__all__ += ["TTFSConfig", "TTFSNet"]

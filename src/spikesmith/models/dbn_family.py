@@ -44,7 +44,7 @@ _NO_ACTIVATION = "relu"
 _UNBALANCED = 4.0
 
 
-def parse_hidden(value: Any) -> list[int]:
+def parse_hidden(value: Any, owner: str = "DBN") -> list[int]:
     """``"500,500"`` (or a list of ints, or one int) -> ``[500, 500]``; ValueError naming the option."""
     if isinstance(value, int) and not isinstance(value, bool):
         parts: Sequence[Any] = [value]
@@ -61,7 +61,7 @@ def parse_hidden(value: Any) -> list[int]:
         except (TypeError, ValueError):
             width = 0
         if width < 1 or (isinstance(p, float) and not p.is_integer()) or isinstance(p, bool):
-            raise ValueError(f"DBN: hidden must list positive layer widths separated by commas, got {value!r}; "
+            raise ValueError(f"{owner}: hidden must list positive layer widths separated by commas, got {value!r}; "
                              f"e.g. hidden=500,500")
         widths.append(width)
     return widths
