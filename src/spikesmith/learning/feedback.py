@@ -19,7 +19,7 @@ and are not saved (a trained network runs forward as it always did).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Callable
+from typing import Callable, Optional
 
 import torch
 from torch import nn
@@ -72,10 +72,12 @@ def check_feedback(mode: str, model_cls: type, model_name: str, rate_reg: float 
 
 
 class FeedbackHandle:
-    """What :func:`attach_feedback` changed; ``remove()`` restores backprop."""
+    """What :func:`attach_feedback` changed; ``remove()`` restores backprop. ``direct_matrices``:
+    DFA's ``B_l``, one per hidden layer of the plan, in its order (empty for bp and fa)."""
 
-    def __init__(self, mode: str, undo: list):
+    def __init__(self, mode: str, undo: list, direct_matrices: Optional[list] = None):
         self.mode, self._undo = mode, undo
+        self.direct_matrices = list(direct_matrices or [])
 
     def remove(self) -> None:
         while self._undo:
@@ -100,18 +102,16 @@ def attach_feedback(model: nn.Module, mode: str, seed: int = 0) -> FeedbackHandl
     undo.append(model.register_forward_pre_hook(lambda mod, args: store.clear()))
     undo.append(model.register_forward_hook(lambda mod, args, out: tap_output(out, store)))
     device = next(model.parameters()).device
+    matrices = []
     for module, units in plan.hidden:
-        undo.append(_tap(module, store, random_direct_feedback(plan.num_classes, units, generator).to(device)))
-    return FeedbackHandle(mode, undo)
+        matrices.append(random_direct_feedback(plan.num_classes, units, generator).to(device))
+        undo.append(_tap(module, store, matrices[-1]))
+    return FeedbackHandle(mode, undo, matrices)
 
 
-def _tap(module: nn.Module, store: OutputError, feedback: torch.Tensor):
-    """``module``'s output gets DFA's error; its ``B_l`` is the buffer ``direct_feedback_matrix``."""
-    module.register_buffer("direct_feedback_matrix", feedback, persistent=False)
+def _tap(module: nn.Module, store: OutputError, feedback: torch.Tensor) -> Undo:
+    """``module``'s output gets DFA's error through ``feedback`` (kept by the hook, not by the module:
+    a neuron checks that its buffers broadcast to its input)."""
     handle = module.register_forward_hook(
-        lambda mod, args, out: tap_hidden(out, store, mod.direct_feedback_matrix.to(out.device, out.dtype)))
-
-    def undo():
-        handle.remove()
-        del module.direct_feedback_matrix
-    return Undo(undo)
+        lambda mod, args, out: tap_hidden(out, store, feedback.to(out.device, out.dtype)))
+    return Undo(handle.remove)
