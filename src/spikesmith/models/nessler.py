@@ -99,6 +99,8 @@ class NesslerWTA(nn.Module):
         if flat.shape[1] != self.n_inputs:
             raise ValueError(f"{type(self).__name__}: inputs have {flat.shape[1]} values per sample "
                              f"(shape {list(x.shape)}) but the network has n_inputs={self.n_inputs}")
+        if not bool(torch.isfinite(flat).all()):
+            raise ValueError(f"{type(self).__name__}: the images hold NaN or Inf; give intensities in [0, 1]")
         drive = flat.clamp(0, 1)
         p = torch.cat([drive, 1.0 - drive], 1) * (self.max_rate * self.dt / 1000.0)
         u = torch.rand((self.steps, *p.shape), generator=generator, device=p.device)
