@@ -37,9 +37,14 @@ class FCSNNConfig(SpikingOptions):
         self.check(isinstance(self.depth, int) and not isinstance(self.depth, bool) and self.depth >= 1,
                    f"depth must be a positive int (the number of hidden layers), got {self.depth!r}")
 
+    def _depth_argument(self) -> dict:
+        """``depth`` only when it is not the default: the arguments of a one-layer network stay those
+        its checkpoints stored before ``depth`` existed (a resume compares them)."""
+        return {} if self.depth == type(self).depth else {"depth": self.depth}
+
     def arguments(self, data: ModelInput) -> dict:
         return {"in_shape": data.step_shape, "num_classes": data.num_classes, "hidden": self.hidden,
-                "depth": self.depth, "readout": self.readout, **self.neuron_options()}
+                **self._depth_argument(), "readout": self.readout, **self.neuron_options()}
 
 
 _D = FCSNNConfig
