@@ -27,3 +27,11 @@ from .event_cd import EventCDOptions, EventCDRBM  # noqa: E402
 from .rbm import RBM, CDOptions, RBMParams, RBMStats, RBMTrainState  # noqa: E402
 
 __all__ += ["CDOptions", "EventCDOptions", "EventCDRBM", "RBM", "RBMParams", "RBMStats", "RBMTrainState"]
+
+# issue 16: probabilistic STDP with a stochastic WTA (Nessler 2013), random feedback (FA, DFA)
+from .feedback import FEEDBACK_MODES, FEEDBACK_PLANS, FeedbackPlan, attach_feedback  # noqa: E402
+from .nessler import homeostatic_bias_update, nessler_bias_update, nessler_weight_update  # noqa: E402
+from .stochastic_wta import wta_spikes  # noqa: E402
+
+__all__ += ["FEEDBACK_MODES", "FEEDBACK_PLANS", "FeedbackPlan", "attach_feedback", "homeostatic_bias_update",
+            "nessler_bias_update", "nessler_weight_update", "wta_spikes"]
