@@ -144,8 +144,9 @@ def _validate(cfg: STDPConfig) -> None:
         (cfg.dist_timeout > 0, "dist_timeout must be > 0 seconds"),
         (cfg.wta_rate > 0 and cfg.wta_rate * cfg.dt / 1000 <= 1,
          f"wta_rate * dt / 1000 is the circuit's spike probability per step and must lie in (0, 1], got "
-         f"wta_rate={cfg.wta_rate} Hz, dt={cfg.dt} ms"),
-        (cfg.sigma >= cfg.dt, f"sigma must be at least one step (dt={cfg.dt} ms), got {cfg.sigma}"),
+         f"wta_rate={cfg.wta_rate} Hz, dt={cfg.dt} ms; lower wta_rate or dt"),
+        (cfg.sigma >= cfg.dt, f"sigma must be at least one step (dt={cfg.dt} ms), got {cfg.sigma}; raise sigma or "
+                              f"lower dt"),
         (cfg.c > 0 and cfg.eta > 0, "c and eta must be > 0"),
         (cfg.eta_bias >= 0 and cfg.homeostasis >= 0, "eta_bias and homeostasis must be >= 0 (0: off)"),
         (0 < cfg.p_min < 1, f"p_min must lie in (0, 1), got {cfg.p_min}"),
