@@ -128,3 +128,14 @@ def test_stdp_nessler_runs_checkpoints_and_resumes(tmp_path):
 
     net, config = spikesmith.load(str(ckpt), config=True)
     assert isinstance(net, NesslerWTA) and torch.equal(net.weight, b["weight"]) and config.model == "nessler"
+
+
+def test_stdp_nessler_time_limit_stops_mid_epoch_and_says_so(tmp_path):
+    out = tmp_path / "stopped"
+    assert _main(["stdp", "--model", "nessler", "--dataset", "digits", "--train-subset", "96", "--test-subset", "30",
+                  "--n-neurons", "6", "--time", "10", "--batch-size", "16", "--assign-subset", "32", "--report", "false",
+                  "--time-limit", "1e-6", "--out", str(out)]) == 0
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert metrics["stopped_early"] and metrics["samples_seen"] == 16 and metrics["epochs_run"] == 1
+    assert metrics["history"][-1]["epoch"] == pytest.approx(1 / 6)
+    assert load_checkpoint(out / "checkpoint.pt")["next_batch"] == 1

@@ -90,6 +90,9 @@ def run_nessler(run: Run) -> dict:
                 run.log(f"stopping in epoch {epoch + 1} after batch {i + 1}: past the time limit of "
                         f"{cfg.time_limit} min")
                 train_time, stopped = elapsed, True
+                history.append({"epoch": epoch + (i + 1) / steps, "samples": epoch * x_train.shape[0] + seen,
+                                "mean_spikes": spikes / max(seen, 1), "epoch_time_s": time.time() - t0,
+                                "bias_spread": float(model.bias.max() - model.bias.min())})
                 save(epoch, i + 1)
                 break
         if stopped:
@@ -115,7 +118,8 @@ def run_nessler(run: Run) -> dict:
         "vote": cfg.vote,
         "test_accuracy_by_vote": final["by_vote"],
         "labelled_from": f"a pass over {n} training images without learning",
-        "epochs_run": len(history),
+        "epochs_run": len(history) and math.ceil(history[-1]["epoch"] - 1e-9),
+        "samples_seen": history[-1]["samples"] if history else 0,
         "stopped_early": stopped,
         "history": history,
         "mean_spikes_per_input": float(final["counts"].sum(1).mean()),
