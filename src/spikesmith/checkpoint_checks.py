@@ -228,3 +228,10 @@ def check_finite(ckpt: Mapping, keys: tuple[str, ...], where: str, allow_nonfini
             raise NonFiniteCheckpointError(
                 f"checkpoint {where}: {name} holds {bad} non-finite value(s) (NaN or Inf) of {size}; the run "
                 f"that wrote it diverged: use an earlier checkpoint, or {ALLOW_NONFINITE_HINT}")
+#: What ``spikesmith stdp --resume`` needs for Nessler's stochastic WTA.
+RESUME_NESSLER = (
+    _EPOCH,
+    Entry("next_batch", (int,), "the batch to continue with", rule=_non_negative),
+    Entry("history", (list,), "the finished epochs' statistics", required=False),
+    Entry("train_time_s", (int, float), "the training time so far", required=False),
+)

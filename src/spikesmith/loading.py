@@ -152,11 +152,18 @@ def _hybrid_stdp(**args: Any) -> nn.Module:
     return HybridSTDPNet(**args)
 
 
+def _nessler(**args: Any) -> nn.Module:
+    from .models.nessler import NesslerWTA
+
+    return NesslerWTA(**args)
+
+
 #: The networks ``spikesmith stdp`` writes, by the checkpoint's ``model_name`` (they take no
 #: ``spikesmith train`` options, so they are not in ``models.MODELS``).
 STDP_MODELS: Registry[Callable[..., nn.Module]] = Registry("STDP checkpoint model")
 STDP_MODELS.register("diehl_cook", _diehl_cook)
 STDP_MODELS.register("hybrid_stdp", _hybrid_stdp)
+STDP_MODELS.register("nessler", _nessler)
 
 
 # ----------------------------------------------------------------------------- formats

@@ -70,7 +70,7 @@ def test_defaults_are_the_ones_spikesmith_train_has_always_used():
 
 def test_option_that_does_not_apply_names_the_model_and_who_takes_it():
     with pytest.raises(ValueError, match=r"option 'channels' does not apply to model 'fcsnn' "
-                                         r"\(models that accept it: csnn\); fcsnn's options: hidden, readout"):
+                                         r"\(models that accept it: csnn\); fcsnn's options: hidden, depth, readout"):
         model_options("fcsnn", {"channels": 4})
     with pytest.raises(ValueError, match=r"option 'neuron' does not apply to model 'rsnn' "
                                          r"\(models that accept it: csnn, dbn, fcsnn, resnet, vgg\)"):

@@ -224,7 +224,7 @@ def test_model_options_nested_or_flat_and_filled_with_the_family_defaults():
     nested = make_config(overrides={"dataset": "digits", "model_options": {"hidden": 12, "neuron": "PLIF"}})
     flat = make_config(overrides={"dataset": "digits", "hidden": "12", "neuron": "plif"})
     assert nested == flat
-    assert flat.model_options == {"hidden": 12, "readout": "membrane", "neuron": "plif", "tau": 2.0,
+    assert flat.model_options == {"hidden": 12, "depth": 1, "readout": "membrane", "neuron": "plif", "tau": 2.0,
                                   "surrogate": "atan", "detach_reset": True}
     both = make_config(overrides={"dataset": "digits", "model_options": {"hidden": 3}, "hidden": 5})
     assert both.model_options["hidden"] == 5                          # the flat key wins

@@ -1,4 +1,4 @@
-"""``spikesmith stdp``: unsupervised STDP (Diehl & Cook) or STDP + gradient descent (hybrid),
+"""``spikesmith stdp``: unsupervised STDP (Diehl & Cook; Nessler's stochastic WTA) or STDP + gradient descent (hybrid),
 config file + command-line overrides -> a trained network, metrics and a report in ``--out``."""
 
 from __future__ import annotations
@@ -10,7 +10,15 @@ from ._flags import add_config_flags, config_overrides
 
 HELP = {
     "dataset": "digits | fashion_mnist | mnist (default: Fashion-MNIST where found, else digits)",
-    "model": "diehl_cook (unsupervised, labels assigned afterwards) | hybrid (STDP conv + GD readout)",
+    "model": "diehl_cook (unsupervised, labels assigned afterwards) | hybrid (STDP conv + GD readout) | nessler "
+             "(stochastic WTA with probabilistic STDP, labels assigned afterwards)",
+    "wta_rate": "nessler: the circuit's total output rate in Hz (which neuron fires: softmax of the potentials)",
+    "sigma": "nessler: ms an input spike counts as 'before' an output spike",
+    "c": "nessler: the rule's constant; weights converge to log(c p(input active | neuron))",
+    "eta": "nessler: learning rate of the weights, per output spike",
+    "eta_bias": "nessler: learning rate of the prior rule (0: a fixed uniform prior)",
+    "homeostasis": "nessler: rate of the homeostatic bias rule that keeps every neuron in use (0: off)",
+    "p_min": "nessler: the smallest probability a weight stands for (w >= log(c p_min))",
     "n_neurons": "excitatory neurons (Diehl & Cook: 100 to 6400)",
     "time": "simulated time per input in ms",
     "dt": "simulation step in ms",

@@ -26,6 +26,9 @@ HELP = {
     "event_threshold": "nfmnist: contrast threshold on log intensity (default 0.2; lower: more events, finer levels)",
     "random_flip": "mirror training samples left-right with probability 1/2 (images and event frames)",
     "random_shift": "translate training samples by up to this many pixels, zero-filled",
+    "feedback": "bp (backprop) | fa (feedback alignment: fixed random B in place of each W^T) | dfa (direct "
+                "feedback alignment: the output error sent to every hidden layer through a fixed random matrix); "
+                "fa and dfa: fully connected and recurrent models (fcsnn, rsnn)",
     "time_limit": "stop after the epoch that would pass this many minutes of training",
     "dist_timeout": "under torchrun: seconds a rank waits for the others; past it the job fails, naming the rank "
                     "that stopped answering",

@@ -37,3 +37,11 @@ from .timing_trainer import SpikeTimingNeuron, TimingHistory  # noqa: E402
 __all__ += ["ChronotronE", "ChronotronI", "ReSuMe", "SPAN", "SpikeTimingNeuron", "TimingHistory", "TimingLIF",
             "alpha_convolve", "e_learning_update", "i_learning_update", "membrane_response", "resume_update",
             "simulate", "span_update", "synaptic_current", "target_train"]
+
+# issue 16: probabilistic STDP with a stochastic WTA (Nessler 2013), random feedback (FA, DFA)
+from .feedback import FEEDBACK_MODES, FEEDBACK_PLANS, FeedbackPlan, attach_feedback  # noqa: E402
+from .nessler import homeostatic_bias_update, nessler_bias_update, nessler_weight_update  # noqa: E402
+from .stochastic_wta import wta_spikes  # noqa: E402
+
+__all__ += ["FEEDBACK_MODES", "FEEDBACK_PLANS", "FeedbackPlan", "attach_feedback", "homeostatic_bias_update",
+            "nessler_bias_update", "nessler_weight_update", "wta_spikes"]

@@ -1,7 +1,8 @@
-"""FCSNN: the two-layer fully connected LIF network of the seed tutorial.
+"""FCSNN: the fully connected LIF network of the seed tutorial.
 
 784 -> hidden -> classes, LIF neurons, rate-coded output; with Poisson input this is
-SpikingJelly's clock-driven ``lif_fc_mnist`` example with a hidden layer.
+SpikingJelly's clock-driven ``lif_fc_mnist`` example with a hidden layer. ``depth`` stacks more
+hidden layers of the same width (784 -> hidden -> ... -> hidden -> classes).
 
 SNN input ``T x N x C x H x W`` (or ``T x N x features``), output ``T x N x classes``: spikes
 (``readout='spike'``) or the last Linear's output per step (``readout='membrane'``).
@@ -17,6 +18,7 @@ from typing import Optional
 from torch import nn
 
 from .. import layer
+from ..learning.feedback import FEEDBACK_PLANS, FeedbackPlan
 from .blocks import TwinSequential, make_activation
 from .options import READOUTS, ModelInput, SpikingOptions, option
 from .registry import MODELS
@@ -25,16 +27,24 @@ from .registry import MODELS
 @dataclass
 class FCSNNConfig(SpikingOptions):
     hidden: int = option(196, "hidden layer width")
+    depth: int = option(1, "number of hidden layers, each hidden wide")
     readout: str = option("membrane", "end in a spiking neuron (spike) or in the last Linear's output (membrane)",
                           READOUTS)
 
     def __post_init__(self):
         super().__post_init__()
         self.check(self.hidden >= 1, "hidden must be >= 1")
+        self.check(isinstance(self.depth, int) and not isinstance(self.depth, bool) and self.depth >= 1,
+                   f"depth must be a positive int (the number of hidden layers), got {self.depth!r}")
+
+    def _depth_argument(self) -> dict:
+        """``depth`` only when it is not the default: the arguments of a one-layer network stay those
+        its checkpoints stored before ``depth`` existed (a resume compares them)."""
+        return {} if self.depth == type(self).depth else {"depth": self.depth}
 
     def arguments(self, data: ModelInput) -> dict:
         return {"in_shape": data.step_shape, "num_classes": data.num_classes, "hidden": self.hidden,
-                "readout": self.readout, **self.neuron_options()}
+                **self._depth_argument(), "readout": self.readout, **self.neuron_options()}
 
 
 _D = FCSNNConfig
@@ -42,13 +52,14 @@ _D = FCSNNConfig
 
 @MODELS.register("fcsnn", config=FCSNNConfig)
 class FCSNN(TwinSequential):
-    """Flatten -> Linear(in, hidden) -> neuron -> Linear(hidden, classes) [-> neuron if ``readout='spike'``]."""
+    """Flatten -> (Linear -> neuron) x depth -> Linear(hidden, classes) [-> neuron if ``readout='spike'``]."""
 
     def __init__(
         self,
         in_shape: tuple[int, ...] = (1, 28, 28),
         num_classes: int = 10,
         hidden: int = _D.hidden,
+        depth: int = _D.depth,
         neuron: str = _D.neuron,
         surrogate: Optional[str] = _D.surrogate,
         tau: Optional[float] = _D.tau,
@@ -57,25 +68,28 @@ class FCSNN(TwinSequential):
         ann: bool = False,
         activation: str = "relu",
     ):
-        options = FCSNNConfig(hidden=hidden, readout=readout, neuron=neuron, surrogate=surrogate, tau=tau,
+        options = FCSNNConfig(hidden=hidden, depth=depth, readout=readout, neuron=neuron, surrogate=surrogate, tau=tau,
                               detach_reset=detach_reset)
-        in_features = math.prod(in_shape)
+        widths = [math.prod(in_shape)] + [hidden] * depth
         if ann:
-            super().__init__(
-                nn.Flatten(),
-                nn.Linear(in_features, hidden, bias=False),
-                make_activation(activation),
-                nn.Linear(hidden, num_classes, bias=False),
-                ann=True,
-            )
+            hidden_layers = [m for a, b in zip(widths, widths[1:])
+                             for m in (nn.Linear(a, b, bias=False), make_activation(activation))]
+            super().__init__(nn.Flatten(), *hidden_layers, nn.Linear(hidden, num_classes, bias=False), ann=True)
         else:
             spec = options.neuron_spec()
-            layers = [
-                layer.Flatten(step_mode="m"),
-                layer.Linear(in_features, hidden, bias=False, step_mode="m"),
-                spec.build(),
-                layer.Linear(hidden, num_classes, bias=False, step_mode="m"),
-            ]
+            hidden_layers = [m for a, b in zip(widths, widths[1:])
+                             for m in (layer.Linear(a, b, bias=False, step_mode="m"), spec.build())]
+            layers = [layer.Flatten(step_mode="m"), *hidden_layers,
+                      layer.Linear(hidden, num_classes, bias=False, step_mode="m")]
             if readout == "spike":
                 layers.append(spec.build())
             super().__init__(*layers, ann=False)
+
+
+@FEEDBACK_PLANS.register(FCSNN)
+def _fcsnn_feedback(model: FCSNN) -> FeedbackPlan:
+    """Every Linear carries the error down; each hidden layer's neuron (activation) output gets DFA's."""
+    children = list(model)
+    linears = [i for i, m in enumerate(children) if isinstance(m, nn.Linear)]
+    return FeedbackPlan(routes=[children[i] for i in linears], hidden=[(children[i + 1], children[i].out_features) for i in linears[:-1]],
+                        num_classes=children[linears[-1]].out_features)

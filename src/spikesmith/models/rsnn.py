@@ -20,6 +20,7 @@ import torch
 from torch import nn
 
 from .. import layer
+from ..learning.feedback import FEEDBACK_PLANS, FeedbackPlan
 from ..neuron import NonSpikingLIFNode
 from .blocks import make_activation
 from .neuron_spec import NeuronSpec
@@ -98,3 +99,11 @@ class RSNN(nn.Module):
     def forward(self, x_seq: torch.Tensor) -> torch.Tensor:
         y = self.readout(self.recurrent(x_seq))
         return y if self.readout_neuron is None else self.readout_neuron(y)
+
+
+@FEEDBACK_PLANS.register(RSNN)
+def _rsnn_feedback(model: RSNN) -> FeedbackPlan:
+    """The readout and the recurrent weight carry the error (to the spikes, and back in time); the
+    recurrent layer's spikes get DFA's projected error."""
+    return FeedbackPlan(routes=[model.readout, model.recurrent], hidden=[(model.recurrent, model.recurrent.hidden_size)],
+                        recurrent=[model.recurrent], num_classes=model.readout.out_features)

@@ -14,6 +14,7 @@ from typing import Any, Optional
 import torch
 from torch import nn
 
+from ..learning.feedback import attach_feedback, check_feedback
 from ..training.batches import num_batches
 from ..training.config import TrainConfig
 from ..training.distributed import DistContext
@@ -40,6 +41,9 @@ def train(cfg: TrainConfig, resume: Optional[str] = None, dist: Optional[Any] = 
 
 def _train(cfg: TrainConfig, resume: Optional[str], ctx: DistContext, allow_nonfinite: bool) -> dict:
     cfg = resolve_defaults(cfg)                                   # config
+    from ..models import MODELS
+
+    check_feedback(cfg.feedback, MODELS.get(cfg.model), cfg.model, cfg.rate_reg)   # before the data loads
     run = Run(cfg, resume, ctx, rules=resume_rules.GRADIENT, allow_nonfinite=allow_nonfinite)
     if cfg.reuse_memory:
         from ..kernels import reuse_freed_memory
@@ -59,6 +63,7 @@ def _train(cfg: TrainConfig, resume: Optional[str], ctx: DistContext, allow_nonf
         # and max-pool backward copy NHWC to NCHW) 1.1-1.3x slower, hence off by default; the neuron
         # kernels keep either layout, and checkpoints load into either
         model.to(memory_format=torch.channels_last)
+    attach_feedback(model, cfg.feedback, seed=cfg.seed)           # bp: nothing; fa / dfa: random feedback
     if model in FEATURE_READOUTS:                                   # a fixed network: only its readout is fitted
         return _fit_readout_run(run, cfg, ctx, model, model_args, info, device, x_train, y_train, x_test, y_test)
     ckpt = run.restore_weights(model, cfg.model, model_args)       # resume
@@ -84,7 +89,7 @@ def _train(cfg: TrainConfig, resume: Optional[str], ctx: DistContext, allow_nonf
         run.log(f"resuming from {resume} after epoch {first_epoch}")
     n_params = sum(p.numel() for p in net.parameters())
     run.log(f"{cfg.dataset}: {x_train.shape[0]} train / {x_test.shape[0]} test, model {cfg.model} "
-            f"({describe_model(cfg) + ('' if cfg.ann else ', ' + (f'T={info.input_shape[0]} from the data' if temporal else f'T={cfg.T}, encoder {cfg.encoder}'))}), "
+            f"({describe_model(cfg) + ('' if cfg.feedback == 'bp' else f', feedback {cfg.feedback}') + ('' if cfg.ann else ', ' + (f'T={info.input_shape[0]} from the data' if temporal else f'T={cfg.T}, encoder {cfg.encoder}'))}), "
             f"{n_params:,} parameters, device {device}")
 
     writer = _tensorboard_writer(run.out_dir) if cfg.tensorboard and ctx.is_main else None

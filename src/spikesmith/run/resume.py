@@ -48,6 +48,9 @@ class ResumeRules:
 GRADIENT = ResumeRules(checkpoint_checks.RESUME_GRADIENT, TRAIN_MAY_CHANGE)
 HYBRID = ResumeRules(checkpoint_checks.RESUME_HYBRID, STDP_MAY_CHANGE)
 DIEHL_COOK = ResumeRules(checkpoint_checks.RESUME_DIEHL_COOK, STDP_MAY_CHANGE)
+NESSLER = ResumeRules(checkpoint_checks.RESUME_NESSLER, STDP_MAY_CHANGE)
+#: The rules of each STDP model but Diehl & Cook's (the default).
+_STDP_RULES = {"hybrid": HYBRID, "nessler": NESSLER}
 
 
 def check_checkpoint(ckpt: Mapping, rules: ResumeRules, where: str, allow_nonfinite: bool = False) -> None:
@@ -152,5 +155,5 @@ _MISSING = _Missing()
 
 
 def resume_rules_for(kind: Optional[str]) -> ResumeRules:
-    """The rules of an STDP job by its config's model (``diehl_cook`` or ``hybrid``)."""
-    return HYBRID if kind == "hybrid" else DIEHL_COOK
+    """The rules of an STDP job by its config's model (``diehl_cook``, ``hybrid`` or ``nessler``)."""
+    return _STDP_RULES.get(kind, DIEHL_COOK)

@@ -1,6 +1,7 @@
 """``spikesmith stdp``: the STDP runs, by model (``STDPConfig.model``, one of ``stdp_config.MODELS``):
-Diehl & Cook (unsupervised, labels assigned afterwards) or the hybrid (an STDP convolution under a
-readout trained by gradient descent)."""
+Diehl & Cook (unsupervised, labels assigned afterwards), the hybrid (an STDP convolution under a
+readout trained by gradient descent), or Nessler's stochastic WTA (probabilistic STDP, labels
+assigned afterwards)."""
 
 from __future__ import annotations
 
@@ -25,6 +26,10 @@ def run_stdp(cfg: STDPConfig, resume: Optional[str] = None, allow_nonfinite: boo
             from .hybrid import run_hybrid
 
             return run_hybrid(run)
+        if cfg.model == "nessler":
+            from .nessler import run_nessler
+
+            return run_nessler(run)
         from .diehl_cook import run_diehl_cook
 
         return run_diehl_cook(run)

@@ -20,8 +20,9 @@ class STDPConfig:
     data_dir: Optional[str] = None
     train_subset: Optional[int] = None
     test_subset: Optional[int] = None
-    # model: the Diehl & Cook network, or a conv layer learning by STDP under a readout trained by GD
-    model: str = "diehl_cook"              # diehl_cook | hybrid
+    # model: the Diehl & Cook network, a conv layer learning by STDP under a readout trained by GD, or
+    # Nessler's stochastic WTA circuit learning by probabilistic STDP
+    model: str = "diehl_cook"              # diehl_cook | hybrid | nessler
     n_neurons: int = 100
     time: float = 100.0                    # simulated ms per input
     dt: float = 1.0                        # ms per step
@@ -48,6 +49,14 @@ class STDPConfig:
     channels: int = 16
     kernel: int = 5
     lr: float = 2e-3                       # readout learning rate (Adam)
+    # Nessler's stochastic WTA (model nessler; n_neurons, time, dt, max_rate as above)
+    wta_rate: float = 200.0                # the circuit's total output rate, Hz
+    sigma: float = 10.0                    # ms an input spike counts as "before" an output spike
+    c: float = 1.0                         # the rule's constant: weights converge to log(c p(input | neuron))
+    eta: float = 0.01                      # learning rate of the weights (per output spike)
+    eta_bias: float = 0.0                  # learning rate of the prior (0: uniform prior)
+    homeostasis: float = 0.5               # homeostatic bias rate (Habenschuss et al. 2013; 0: off)
+    p_min: float = 0.01                    # smallest probability a weight stands for
     # loop
     epochs: int = 1
     batch_size: int = 16                   # inputs simulated at once (their changes summed: reduction)
@@ -83,7 +92,13 @@ HYBRID_PRESET: dict[str, Any] = {"time": 16.0, "max_rate": 500.0, "tau": 20.0, "
                                  "inhibition": 0.0, "k": 1, "a_plus": 1e-4, "a_minus": 5e-5, "trace": "all_to_all",
                                  "reduction": "mean", "batch_size": 64, "epochs": 1}
 
-MODELS = ("diehl_cook", "hybrid")
+#: Defaults of Nessler's network: a shorter presentation (the circuit fires 10 times in 50 ms).
+NESSLER_PRESET: dict[str, Any] = {"time": 50.0, "max_rate": 200.0}
+
+#: The presets of the models other than Diehl & Cook, over the dataset's (Diehl & Cook's) recipe.
+MODEL_PRESETS: dict[str, dict[str, Any]] = {"hybrid": HYBRID_PRESET, "nessler": NESSLER_PRESET}
+
+MODELS = ("diehl_cook", "hybrid", "nessler")
 
 
 def make_stdp_config(file: Optional[str] = None, overrides: Optional[dict[str, Any]] = None,
@@ -95,7 +110,7 @@ def make_stdp_config(file: Optional[str] = None, overrides: Optional[dict[str, A
     dataset = values.get("dataset") or _default_dataset(values.get("data_dir"))
     values["dataset"] = dataset = canonical_name(dataset)
     if preset:
-        model_preset = HYBRID_PRESET if values.get("model") == "hybrid" else {}
+        model_preset = MODEL_PRESETS.get(values.get("model"), {})
         values = {**PRESETS.get(dataset, {}), **model_preset, **values}
     cfg = STDPConfig(**values)
     _validate(cfg)
@@ -127,6 +142,14 @@ def _validate(cfg: STDPConfig) -> None:
         (cfg.assign_subset is None or cfg.assign_subset >= 1, "assign_subset must be >= 1"),
         (cfg.time_limit is None or cfg.time_limit > 0, "time_limit must be > 0 minutes"),
         (cfg.dist_timeout > 0, "dist_timeout must be > 0 seconds"),
+        (cfg.wta_rate > 0 and cfg.wta_rate * cfg.dt / 1000 <= 1,
+         f"wta_rate * dt / 1000 is the circuit's spike probability per step and must lie in (0, 1], got "
+         f"wta_rate={cfg.wta_rate} Hz, dt={cfg.dt} ms; lower wta_rate or dt"),
+        (cfg.sigma >= cfg.dt, f"sigma must be at least one step (dt={cfg.dt} ms), got {cfg.sigma}; raise sigma or "
+                              f"lower dt"),
+        (cfg.c > 0 and cfg.eta > 0, "c and eta must be > 0"),
+        (cfg.eta_bias >= 0 and cfg.homeostasis >= 0, "eta_bias and homeostasis must be >= 0 (0: off)"),
+        (0 < cfg.p_min < 1, f"p_min must lie in (0, 1), got {cfg.p_min}"),
         (cfg.vote in VOTES, f"vote must be {' or '.join(VOTES)}, got {cfg.vote!r}"),
     ]
     for ok, message in checks:

@@ -128,3 +128,29 @@ def hybrid_report(model, out_dir, cfg, info, final: dict, metrics: dict) -> Path
         extra += [f"Skipped: {type(err).__name__}: {err}", ""]
     write_text(readme, readme.read_text() + "\n" + "\n".join(extra))
     return readme
+
+
+def nessler_report(model, out_dir, cfg, info, final: dict, metrics: dict) -> Path:
+    """Write the report of a Nessler stochastic-WTA run; returns the README path."""
+    counts = final["counts"].float()
+    summary = {"dataset": cfg.dataset, "model": f"Nessler stochastic WTA, {cfg.n_neurons} neurons",
+               "test_accuracy": metrics["test_accuracy"], "epochs": metrics["epochs_run"],
+               "wall_time_s": metrics["train_time_s"], "simulated_ms_per_input": metrics["simulated_ms_per_input"],
+               "wta_rate_hz": cfg.wta_rate, "sigma_ms": cfg.sigma, "batch_size": cfg.batch_size,
+               "mean_spikes_per_input": metrics["mean_spikes_per_input"]}
+    readme = write_report(out_dir, history=metrics["history"],
+                          firing_rates={"output (spikes per input)": counts.mean(0).numpy()},
+                          confusion=final["confusion"].numpy(), class_names=list(info.class_names), summary=summary)
+    extra = ["## What each neuron learned", ""]
+    try:
+        plot_receptive_fields(model.on_probabilities(), info.input_shape, readme.parent / "receptive_fields.png",
+                              labels=model.assignments, class_names=list(info.class_names),
+                              title="p(on afferent active | neuron) = exp(w_on) / c")
+        extra += ["![Receptive fields](receptive_fields.png)", ""]
+    except Exception as err:  # one figure must not cost the rest
+        extra += [f"Skipped: {type(err).__name__}: {err}", ""]
+    extra += ["| Class | Neurons |", "|---|---:|"]
+    extra += [f"| {name} | {n} |" for name, n in zip(info.class_names, metrics["neurons_per_class"])]
+    extra += [f"| (never fired) | {metrics['unlabelled_neurons']} |", ""]
+    write_text(readme, readme.read_text() + "\n" + "\n".join(extra))
+    return readme

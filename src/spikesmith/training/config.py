@@ -51,6 +51,7 @@ class TrainConfig:
     loss: str = "ce"                       # ce | mse | tet
     tet_lambda: float = 0.05
     rate_reg: float = 0.0                  # weight of the firing-rate regulariser (0: off)
+    feedback: str = "bp"                   # how errors reach hidden layers: bp | fa (random B for W^T) | dfa (output error direct)
     label_smoothing: float = 0.0
     random_flip: bool = False              # mirror training images / frames left-right with probability 1/2
     random_shift: int = 0                  # translate training images / frames by up to this many pixels
