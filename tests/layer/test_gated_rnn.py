@@ -481,3 +481,15 @@ def test_a_forgotten_reset_warns_once_and_a_reset_does_not(cls):
         net(x)
         net(x)
     assert len([w for w in record if issubclass(w.category, ForgottenResetWarning)]) == 1   # once per network
+
+
+@pytest.mark.parametrize("cell_cls", [layer.SpikingLSTMCell, layer.SpikingGRUCell])
+def test_each_variant_has_its_own_default_spike_function(cell_cls):
+    # the SpikingJelly formulation's Heaviside gates train far better with a narrow surrogate (the
+    # measurement is in gated_variants.SPIKINGJELLY_SURROGATE); the snnTorch one keeps snnTorch's atan
+    from spikesmith.surrogate import FastSigmoid
+
+    sj = cell_cls(3, 4)
+    assert isinstance(sj.surrogate_function, FastSigmoid) and sj.surrogate_function.slope == 10.0
+    assert isinstance(cell_cls(3, 4, variant="snntorch").surrogate_function, ATan)
+    assert isinstance(cell_cls(3, 4, surrogate_function="atan").surrogate_function, ATan)   # a choice wins

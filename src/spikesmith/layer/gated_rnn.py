@@ -144,7 +144,8 @@ class _SpikingGatedCell(MemoryModule):
         self.signed = bool(signed)
         self.signed_output = SIGNED_OUTPUTS.canonical(signed_output)
         self.dt = float(dt)
-        self.surrogate_function = get_surrogate(surrogate_function)
+        self.surrogate_function = get_surrogate(spec.default_surrogate if surrogate_function is None
+                                                else surrogate_function)
         self.candidate_surrogate = (None if candidate_surrogate is None else get_surrogate(candidate_surrogate))
 
         sizes = f"input_size={self.input_size}, hidden_size={self.hidden_size}"
@@ -281,7 +282,8 @@ class SpikingLSTMCell(_SpikingGatedCell):
         bias: the ``bias_ih`` / ``bias_hh`` vectors.
         variant: the formulation (see ``layer.gated_variants``); unknown names list the known ones.
         surrogate_function: the gates' (and snnTorch variant's output) spike function; a
-            ``SurrogateFunction``, a name such as ``'atan'``, or None for the house default.
+            ``SurrogateFunction``, a name such as ``'atan'``, or None for the variant's default
+            (``'fastsigmoid:slope=10'`` for ``'spikingjelly'``, ``'atan'`` for ``'snntorch'``).
         candidate_surrogate: the candidate's (g / n) spike function in ``'spikingjelly'``
             (SpikingJelly's ``surrogate_function2``); None uses ``surrogate_function``.
         threshold, reset_mechanism: the ``'snntorch'`` variant's threshold (1.0) and reset

@@ -86,6 +86,7 @@ class GatedVariant:
     state_names: the state tensors, in order (each ``[N, hidden_size]``).
     update / emit: the pure step, see the module docstring.
     resets: the reset mechanisms it accepts; default_reset: the one used when none is given.
+    default_surrogate: the spike function when none is given.
     """
 
     name: str
@@ -95,6 +96,14 @@ class GatedVariant:
     emit: Callable[[State, GateParams], Tensor]
     resets: tuple[str, ...] = ("none",)
     default_reset: str = "none"
+    default_surrogate: str = "atan"
+
+
+#: the SpikingJelly formulation's default spike function: all its gates are Heaviside spikes, and a
+#: narrow surrogate trains them far better than atan's (sequential Fashion-MNIST, 10,000 images, 4
+#: epochs, hidden 128: LSTM 73.0% against 56.4% with atan:alpha=2, its nn.LSTM twin 74.7%; GRU 76.4%
+#: against 75.7%); SpikingJelly itself defaults to Erf
+SPIKINGJELLY_SURROGATE = "fastsigmoid:slope=10"
 
 
 # --------------------------------------------------------------------------- shared pieces
@@ -212,10 +221,12 @@ LSTM_VARIANTS: Registry[GatedVariant] = Registry("spiking LSTM variant")
 GRU_VARIANTS: Registry[GatedVariant] = Registry("spiking GRU variant")
 
 _RESET_NAMES = tuple(RESETS)
-LSTM_VARIANTS.register("spikingjelly", GatedVariant("spikingjelly", 4, ("h", "c"), _sj_lstm_update, _first_state))
+LSTM_VARIANTS.register("spikingjelly", GatedVariant("spikingjelly", 4, ("h", "c"), _sj_lstm_update, _first_state,
+                                                    default_surrogate=SPIKINGJELLY_SURROGATE))
 LSTM_VARIANTS.register("snntorch", GatedVariant("snntorch", 4, ("mem", "syn"), _snntorch_lstm_update,
                                                 _snntorch_emit, _RESET_NAMES, "none"))
-GRU_VARIANTS.register("spikingjelly", GatedVariant("spikingjelly", 3, ("h",), _sj_gru_update, _first_state))
+GRU_VARIANTS.register("spikingjelly", GatedVariant("spikingjelly", 3, ("h",), _sj_gru_update, _first_state,
+                                                   default_surrogate=SPIKINGJELLY_SURROGATE))
 GRU_VARIANTS.register("snntorch", GatedVariant("snntorch", 3, ("mem",), _snntorch_gru_update,
                                                _snntorch_emit, _RESET_NAMES, "none"))
 

@@ -23,7 +23,7 @@ from .. import layer
 from ..layer.gated_variants import GRU_VARIANTS, LSTM_VARIANTS
 from ..registry import Registry
 from ..surrogate import get as get_surrogate
-from .options import ModelInput, ModelOptions, SpikeOptions, option
+from .options import ModelInput, ModelOptions, option
 from .registry import MODELS
 
 __all__ = ["GATED_READOUTS", "GatedRNNOptions", "SGRU", "SGRUConfig", "SLSTM", "SLSTMConfig"]
@@ -62,8 +62,9 @@ class GatedRNNOptions(ModelOptions):
                                     "learnable oscillation (periods e to T steps)", ("none", "phased"))
     readout: str = option("mean", "mean: read every step's spikes (the loss averages over T); last: the final "
                                   "step's only", ("mean", "last"))
-    surrogate: Optional[str] = option(SpikeOptions.surrogate, "surrogate spike function of the gates and outputs, "
-                                                              "e.g. atan or 'sigmoid:alpha=4'")
+    surrogate: Optional[str] = option(None, "surrogate spike function of the gates and outputs, e.g. atan or "
+                                            "'sigmoid:alpha=4' (default: the variant's, fastsigmoid:slope=10 for "
+                                            "spikingjelly, atan for snntorch)")
 
     def __post_init__(self):
         super().__post_init__()
