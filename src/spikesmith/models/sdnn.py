@@ -60,13 +60,15 @@ class SDNN(nn.Module):
             last layer's threshold is used while it learns; its features are potentials).
         pools: per gap between two convolutions, the pooling window (= stride; 1: none).
         w_mean, w_std: the random start of the kernels, ``N(w_mean, w_std)`` clamped to [0, 1].
+        feature_grid: 1 (the paper): global max pooling, one feature per map; ``g``: max pooling over a
+            ``g x g`` grid of regions, ``g * g`` features per map (they keep where a pattern lies).
     """
 
     def __init__(self, in_channels: int = 1, image_size: Sequence[int] = (28, 28), num_classes: int = 10,
                  time_steps: int = 15, dog_size: int = 7, sigma_centre: float = 1.0, sigma_surround: float = 2.0,
                  dog_threshold: float = 0.0, maps: Sequence[int] = (30, 100), kernels: Sequence[int] = (5, 5),
                  thresholds: Sequence[float] = (15.0, 10.0), pools: Sequence[int] = (2,), w_mean: float = 0.8,
-                 w_std: float = 0.05):
+                 w_std: float = 0.05, feature_grid: int = 1):
         super().__init__()
         if in_channels != 1:
             raise ValueError(f"SDNN: the DoG front end takes grayscale images (in_channels=1), got {in_channels}; "
@@ -86,6 +88,9 @@ class SDNN(nn.Module):
         if not (0 <= w_mean <= 1 and w_std >= 0):
             raise ValueError(f"SDNN: the kernels start in [0, 1]: w_mean must lie in [0, 1] and w_std be >= 0, got "
                              f"{w_mean}, {w_std}")
+        if isinstance(feature_grid, bool) or not isinstance(feature_grid, int) or feature_grid < 1:
+            raise ValueError(f"SDNN: feature_grid must be an int >= 1 (1: global max pooling), got {feature_grid!r}")
+        self.feature_grid = feature_grid
         self.image_size = (int(image_size[0]), int(image_size[1]))
         self.time_steps = time_steps
         self.dog_threshold = float(dog_threshold)
@@ -96,7 +101,7 @@ class SDNN(nn.Module):
             nn.Parameter(torch.empty(channels[i + 1], channels[i], k, k).normal_(w_mean, w_std).clamp_(0, 1),
                          requires_grad=False)
             for i, k in enumerate(self.kernels))
-        self.readout = LogisticReadout(self.maps[-1], num_classes)
+        self.readout = LogisticReadout(self.maps[-1] * feature_grid ** 2, num_classes)
 
     def _check_sizes(self, dog_size: int) -> None:
         h, w = self.image_size
@@ -110,6 +115,9 @@ class SDNN(nn.Module):
             h, w = h - k + 1, w - k + 1
             if i < len(self.pools):
                 h, w = h // self.pools[i], w // self.pools[i]
+        if h < self.feature_grid or w < self.feature_grid:
+            raise ValueError(f"SDNN: the last layer's {h} x {w} output cannot be split into a {self.feature_grid} x "
+                             f"{self.feature_grid} feature grid; use a feature_grid of at most {min(h, w)}")
 
     @property
     def layers(self) -> int:
@@ -142,12 +150,23 @@ class SDNN(nn.Module):
         return times
 
     @torch.no_grad()
-    def features(self, images: Tensor) -> Tensor:
-        """``[N, maps of the last layer]``: the last layer's final potentials, max-pooled over positions."""
+    def final_potentials(self, images: Tensor) -> Tensor:
+        """The last layer's potentials once every input spike has arrived ``[N, maps, h, w]``."""
         last = self.layers - 1
         weight = self.weights[last]
-        fired = torch.isfinite(self.input_times(last, images)).to(weight.dtype)
-        return F.conv2d(fired, weight).amax((-2, -1))
+        return F.conv2d(torch.isfinite(self.input_times(last, images)).to(weight.dtype), weight)
+
+    def pool_features(self, potentials: Tensor) -> Tensor:
+        """Final potentials -> features: global max pooling (``feature_grid`` 1) or over a grid."""
+        if self.feature_grid == 1:
+            return potentials.amax((-2, -1))
+        return F.adaptive_max_pool2d(potentials, self.feature_grid).flatten(1)
+
+    @torch.no_grad()
+    def features(self, images: Tensor) -> Tensor:
+        """``[N, maps of the last layer * feature_grid^2]``: the last layer's final potentials, max-pooled
+        over all positions (or over each region of the grid)."""
+        return self.pool_features(self.final_potentials(images))
 
     def forward(self, images: Tensor) -> Tensor:
         """Logits ``[N, classes]`` of the readout (fitted by :meth:`fit_readout`)."""

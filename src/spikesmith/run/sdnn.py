@@ -35,7 +35,7 @@ def sdnn_arguments(cfg: STDPConfig, input_shape: tuple, num_classes: int) -> dic
             "sigma_surround": cfg.sigma_surround, "dog_threshold": cfg.dog_threshold,
             "maps": int_list(cfg, "sdnn_maps", 1), "kernels": int_list(cfg, "sdnn_kernels", 1),
             "thresholds": float_list(cfg, "sdnn_thresholds"), "pools": pool_list(cfg), "w_mean": cfg.w_init,
-            "w_std": cfg.w_std}
+            "w_std": cfg.w_std, "feature_grid": cfg.feature_grid}
 
 
 def learn_layers(model: SDNN, images: Tensor, cfg: STDPConfig, log) -> list[dict]:

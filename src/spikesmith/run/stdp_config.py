@@ -65,6 +65,7 @@ class STDPConfig:
     lr_double_every: int = 500             # images after which a_plus and a_minus double ...
     a_plus_max: float = 0.15               # ... until a_plus reaches this (a_minus keeps its ratio)
     stdp_convergence: float = 0.0          # stop a layer once mean w(1-w) falls below this (paper: 0.01; 0: off)
+    feature_grid: int = 1                  # 1: global max pooling of the last layer (the paper); g: over a g x g grid
     readout_epochs: int = 100              # passes of the logistic readout over the features (Adam, lr)
     # loop
     epochs: int = 1
@@ -102,7 +103,8 @@ HYBRID_PRESET: dict[str, Any] = {"time": 16.0, "max_rate": 500.0, "tau": 20.0, "
                                  "reduction": "mean", "batch_size": 64, "epochs": 1}
 
 #: Defaults of the STDP-trained deep spiking CNN (the paper's rates, kernels starting at N(0.8, 0.05)).
-SDNN_PRESET: dict[str, Any] = {"a_plus": 0.004, "a_minus": 0.003, "w_init": 0.8, "lr": 0.05, "batch_size": 1000}
+SDNN_PRESET: dict[str, Any] = {"a_plus": 0.004, "a_minus": 0.003, "w_init": 0.8, "lr": 0.05, "batch_size": 1000,
+                               "eval_batch_size": 128}
 
 #: The preset each model lays over the dataset's (the command line and the config file win).
 MODEL_PRESETS: dict[str, dict[str, Any]] = {"diehl_cook": {}, "hybrid": HYBRID_PRESET, "sdnn": SDNN_PRESET}
@@ -213,6 +215,7 @@ def _validate_sdnn(cfg: STDPConfig) -> None:
         (cfg.a_plus_max >= cfg.a_plus, f"a_plus_max ({cfg.a_plus_max}) must be >= a_plus ({cfg.a_plus})"),
         (0 <= cfg.stdp_convergence < 0.25, "stdp_convergence must lie in [0, 0.25) (0: off; the paper stops at 0.01)"),
         (cfg.readout_epochs >= 1, "readout_epochs must be >= 1"),
+        (cfg.feature_grid >= 1, "feature_grid must be >= 1 (1: global max pooling)"),
         (0 <= cfg.w_init <= 1 and cfg.w_std >= 0, "the kernels start in [0, 1]: w_init in [0, 1], w_std >= 0"),
     ]
     for ok, message in checks:
