@@ -8,7 +8,10 @@
    ``a_plus`` reaches ``a_plus_max``; a layer stops early once its convergence ``mean w(1-w)`` falls
    below ``stdp_convergence`` (0: never). ``stdp_images=0`` keeps the kernels at their random
    start: the frozen-random-filters baseline of the same architecture and readout.
-2. Features: the last layer's globally max-pooled potentials of every training and test image.
+2. Features: the last layer's final potentials of every training and test image, max-pooled over
+   all positions (``feature_grid`` 1, the paper) or over each region of a ``g x g`` grid; with a
+   grid the metrics also give the accuracy of global pooling of the same potentials
+   (``test_accuracy_global_pooling``, the max over the regions, its own readout).
 3. Readout: logistic regression on the standardised features (Adam, ``lr``, ``batch_size``,
    ``readout_epochs``), the only part that sees labels.
 
@@ -85,6 +88,25 @@ def _scores(model: SDNN, features: Tensor, labels: Tensor, num_classes: int) -> 
     return {"accuracy": float((pred == labels).double().mean()), "confusion": confusion}
 
 
+def _global_pooling_accuracy(f_train: Tensor, y_train: Tensor, f_test: Tensor, y_test: Tensor, cfg: STDPConfig,
+                             num_classes: int) -> float:
+    """With a feature grid: the test accuracy of the paper's global max pooling, the max over the grid's
+    regions of the same potentials, under a readout trained the same way."""
+    from ..models.lsm_readout import LogisticReadout
+
+    cells = cfg.feature_grid ** 2
+
+    def pooled(f: Tensor) -> Tensor:
+        return f.view(f.shape[0], -1, cells).amax(-1)
+
+    readout = LogisticReadout(f_train.shape[1] // cells, num_classes)
+    with torch.enable_grad():
+        readout.fit(pooled(f_train), y_train, epochs=cfg.readout_epochs, lr=cfg.lr, batch_size=cfg.batch_size,
+                    seed=cfg.seed)
+    with torch.no_grad():
+        return float((readout(pooled(f_test)).argmax(1) == y_test).double().mean())
+
+
 def run_sdnn(run: Run) -> dict:
     """Train the SDNN as ``run.cfg`` says; return the metrics written to ``metrics.json``."""
     cfg, ctx = run.cfg, run.ctx
@@ -116,13 +138,15 @@ def run_sdnn(run: Run) -> dict:
     readout_s = time.time() - t2
     train = _scores(model, f_train, y_train.long(), info.num_classes)
     test = _scores(model, f_test, y_test.long(), info.num_classes)
+    extra = {} if cfg.feature_grid == 1 else {"test_accuracy_global_pooling": _global_pooling_accuracy(
+        f_train, y_train.long(), f_test, y_test.long(), cfg, info.num_classes)}
     run.save_checkpoint(model, "sdnn", args, history=history)
     run.write_history(history)
     metrics = {"test_accuracy": test["accuracy"], "train_accuracy": train["accuracy"], "readout_loss": losses[-1],
                "history": history, "stdp_images": cfg.stdp_images, "frozen_random_kernels": cfg.stdp_images == 0,
                "convergence": [convergence(w) for w in model.weights], "features": int(f_train.shape[1]),
                "stdp_time_s": stdp_s, "features_time_s": features_s, "readout_time_s": readout_s,
-               "train_time_s": stdp_s + readout_s, **run.stamp("sdnn", args)}
+               "train_time_s": stdp_s + readout_s, **extra, **run.stamp("sdnn", args)}
 
     def report():
         from .stdp_report import sdnn_report

@@ -106,6 +106,14 @@ HYBRID_PRESET: dict[str, Any] = {"time": 16.0, "max_rate": 500.0, "tau": 20.0, "
 SDNN_PRESET: dict[str, Any] = {"a_plus": 0.004, "a_minus": 0.003, "w_init": 0.8, "lr": 0.05, "batch_size": 1000,
                                "eval_batch_size": 128}
 
+#: A model's preset for one dataset. The SDNN's, tuned on Fashion-MNIST (3,000 STDP images per layer; see README): every map may learn from an image,
+#: the rates double every 250 images, 200 maps in conv 2, the last layer pooled over a 3 x 3 grid
+#: (global max pooling, the paper's, is ``feature_grid=1``).
+MODEL_DATASET_PRESETS: dict[tuple[str, str], dict[str, Any]] = {
+    ("sdnn", "fashion_mnist"): {"sdnn_winners": "0,0", "lr_double_every": 250, "stdp_images": 3000, "sdnn_maps": "30,200",
+                      "feature_grid": 3},
+}
+
 #: The preset each model lays over the dataset's (the command line and the config file win).
 MODEL_PRESETS: dict[str, dict[str, Any]] = {"diehl_cook": {}, "hybrid": HYBRID_PRESET, "sdnn": SDNN_PRESET}
 MODELS = tuple(MODEL_PRESETS)
@@ -151,7 +159,8 @@ def make_stdp_config(file: Optional[str] = None, overrides: Optional[dict[str, A
     dataset = values.get("dataset") or _default_dataset(values.get("data_dir"))
     values["dataset"] = dataset = canonical_name(dataset)
     if preset:
-        model_preset = MODEL_PRESETS.get(values.get("model") or STDPConfig.model, {})
+        model = values.get("model") or STDPConfig.model
+        model_preset = {**MODEL_PRESETS.get(model, {}), **MODEL_DATASET_PRESETS.get((model, dataset), {})}
         values = {**PRESETS.get(dataset, {}), **model_preset, **values}
     cfg = STDPConfig(**values)
     _validate(cfg)
