@@ -69,3 +69,14 @@ def test_sdnn_refuses_resume(tmp_path):
     assert _main(TINY + ["--stdp-images", "0", "--out", str(out)]) == 0
     with pytest.raises(ValueError, match="does not resume"):
         _main(["stdp", "--resume", str(out / "checkpoint.pt")])
+
+
+def test_sdnn_presets_layer_under_the_command_line():
+    from spikesmith.run import make_stdp_config
+
+    cfg = make_stdp_config(overrides={"model": "sdnn", "dataset": "fashion_mnist"})
+    assert (cfg.a_plus, cfg.a_minus, cfg.w_init) == (0.004, 0.003, 0.8)           # the paper's rates and start
+    assert (cfg.sdnn_maps, cfg.feature_grid, cfg.stdp_images) == ("30,200", 3, 3000)
+    assert make_stdp_config(overrides={"model": "sdnn", "dataset": "fashion_mnist", "feature_grid": 1}).feature_grid == 1
+    assert make_stdp_config(overrides={"model": "sdnn", "dataset": "digits"}).feature_grid == 1
+    assert make_stdp_config(overrides={"model": "hybrid", "dataset": "fashion_mnist"}).feature_grid == 1

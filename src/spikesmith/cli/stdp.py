@@ -1,4 +1,5 @@
-"""``spikesmith stdp``: unsupervised STDP (Diehl & Cook) or STDP + gradient descent (hybrid),
+"""``spikesmith stdp``: unsupervised STDP (Diehl & Cook), STDP + gradient descent (hybrid) or the
+STDP-trained deep spiking CNN (sdnn, Kheradpisheh et al. 2018),
 config file + command-line overrides -> a trained network, metrics and a report in ``--out``."""
 
 from __future__ import annotations
@@ -10,7 +11,12 @@ from ._flags import add_config_flags, config_overrides
 
 HELP = {
     "dataset": "digits | fashion_mnist | mnist (default: Fashion-MNIST where found, else digits)",
-    "model": "diehl_cook (unsupervised, labels assigned afterwards) | hybrid (STDP conv + GD readout)",
+    "model": "diehl_cook (unsupervised, labels assigned afterwards) | hybrid (STDP conv + GD readout) | sdnn "
+             "(DoG + rank-order code, IF convolutions trained layer by layer by simplified STDP, logistic readout)",
+    "stdp_images": "sdnn: training images each convolution learns from (0: the kernels stay at their random start, "
+                   "the frozen-random-filters baseline)",
+    "feature_grid": "sdnn: 1 = global max pooling of the last layer (the paper); g = max pooling over a g x g grid",
+    "sdnn_winners": "sdnn: STDP winners per image of each convolution, comma-separated (0: one per map)",
     "n_neurons": "excitatory neurons (Diehl & Cook: 100 to 6400)",
     "time": "simulated time per input in ms",
     "dt": "simulation step in ms",

@@ -28,6 +28,9 @@ from torch.nn import functional as F
 
 __all__ = ["dog_kernel", "dog_on_off"]
 
+#: The largest window side accepted (a larger one is a typo, not a retina).
+MAX_SIZE = 255
+
 
 def dog_kernel(size: int = 7, sigma_centre: float = 1.0, sigma_surround: float = 2.0,
                dtype: torch.dtype = torch.float64) -> Tensor:
@@ -39,6 +42,9 @@ def dog_kernel(size: int = 7, sigma_centre: float = 1.0, sigma_surround: float =
     for name, sigma in (("sigma_centre", sigma_centre), ("sigma_surround", sigma_surround)):
         if isinstance(sigma, bool) or not isinstance(sigma, numbers.Real) or not 0 < sigma < math.inf:
             raise ValueError(f"{where}: {name} must be a positive finite width in pixels, got {sigma!r}")
+    if size > MAX_SIZE:
+        raise ValueError(f"{where}: size {size} is above {MAX_SIZE}; a DoG window is a few times the surround width "
+                         f"(7 for widths 1 and 2)")
     if sigma_centre == sigma_surround:
         raise ValueError(f"{where}: sigma_centre and sigma_surround are both {sigma_centre}: the difference is 0 "
                          f"everywhere; give two different widths (e.g. 1 and 2)")

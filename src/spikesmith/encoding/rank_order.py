@@ -41,12 +41,12 @@ def rank_order_times(x: Tensor, T: int) -> Tensor:
     if x.dim() < 2:
         raise ValueError(f"{where}: x must be [N, ...] with the samples first, got shape {list(x.shape)}; "
                          f"add the batch dimension, e.g. x.unsqueeze(0)")
-    if bool((x < 0).any()) or not bool(torch.isfinite(x).all()):
+    if x.numel() and (bool((x < 0).any()) or not bool(torch.isfinite(x).all())):
         raise ValueError(f"{where}: x must be finite and >= 0 (0: no spike), got values in "
                          f"[{float(x.min()):g}, {float(x.max()):g}]; split signed inputs into on/off channels "
                          f"(e.g. encoding.dog_on_off)")
-    flat = x.reshape(x.shape[0], -1)
-    n = flat.shape[1]
+    n = math.prod(x.shape[1:])
+    flat = x.reshape(x.shape[0], n)
     order = torch.sort(flat, dim=1, descending=True, stable=True).indices
     rank = torch.empty_like(order)
     rank.scatter_(1, order, torch.arange(n, device=x.device).expand_as(order))
