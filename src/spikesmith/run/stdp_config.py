@@ -103,7 +103,7 @@ HYBRID_PRESET: dict[str, Any] = {"time": 16.0, "max_rate": 500.0, "tau": 20.0, "
                                  "reduction": "mean", "batch_size": 64, "epochs": 1}
 
 #: Defaults of the STDP-trained deep spiking CNN (the paper's rates, kernels starting at N(0.8, 0.05)).
-SDNN_PRESET: dict[str, Any] = {"a_plus": 0.004, "a_minus": 0.003, "w_init": 0.8, "lr": 0.05, "batch_size": 1000,
+SDNN_PRESET: dict[str, Any] = {"a_plus": 0.004, "a_minus": 0.003, "w_init": 0.8, "lr": 3e-3, "batch_size": 1000,
                                "eval_batch_size": 128}
 
 #: A model's preset for one dataset. The SDNN's, tuned on Fashion-MNIST (3,000 STDP images per layer; see README): every map may learn from an image,
