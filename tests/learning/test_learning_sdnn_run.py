@@ -16,7 +16,7 @@ pytestmark = pytest.mark.usefixtures("one_thread")
 TINY = ["stdp", "--dataset", "digits", "--model", "sdnn", "--train-subset", "120", "--test-subset", "60",
         "--dog-size", "3", "--time-steps", "5", "--sdnn-maps", "6", "--sdnn-kernels", "3", "--sdnn-thresholds", "1.5",
         "--sdnn-pools", "", "--sdnn-winners", "0", "--sdnn-radii", "1", "--dog-threshold", "0.01",
-        "--lr-double-every", "10", "--readout-epochs", "30", "--feature-grid", "3", "--batch-size", "60", "--report", "false"]
+        "--lr-double-every", "10", "--readout-epochs", "30", "--feature-grid", "3", "--lr", "0.05", "--batch-size", "60", "--report", "false"]
 
 
 def _main(argv):
