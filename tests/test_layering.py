@@ -36,7 +36,7 @@ ALLOWED: dict[str, set[str]] = {
     "events": {"viz"},
     "data": {"events", "encoding"},
     "learning": {"dynamics", "module", "neuron", "layer", "functional", "monitor", "metrics"},
-    "models": {"dynamics", "module", "neuron", "layer", "functional", "learning", "surrogate"},
+    "models": {"dynamics", "module", "neuron", "layer", "functional", "learning", "surrogate", "encoding"},
     "conversion": {"module", "neuron", "layer", "functional", "models"},
     "analysis": {"module", "neuron", "layer", "functional", "models", "conversion", "monitor", "viz"},
     "export": {"module", "neuron", "layer", "functional", "models", "conversion", "dynamics", "surrogate"},

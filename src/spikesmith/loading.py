@@ -8,7 +8,7 @@ One reader for every kind, chosen by the checkpoint's format tag (``CHECKPOINT_F
 - trained (``spikesmith train``, SNN or ANN twin): the registry model of ``model_name`` built with
   the stored ``model_args``; its config is a :class:`~spikesmith.training.TrainConfig` (a ``--model
   dbn`` run gives its spiking network, ``models.SpikingDBN``, with the trained rate DBN as ``net.dbn``);
-- STDP (``spikesmith stdp``): Diehl & Cook or the hybrid network (``STDP_MODELS``), with the
+- STDP (``spikesmith stdp``): Diehl & Cook, the hybrid network or the SDNN (``STDP_MODELS``), with the
   neurons' labels; its config is a :class:`~spikesmith.run.STDPConfig`;
 - converted (``spikesmith convert``): the :class:`~spikesmith.conversion.ConvertedSNN` at its T;
   its config is the ``TrainConfig`` of the source ANN's run (dataset and T of the conversion).
@@ -158,12 +158,19 @@ def _nessler(**args: Any) -> nn.Module:
     return NesslerWTA(**args)
 
 
+def _sdnn(**args: Any) -> nn.Module:
+    from .models.sdnn import SDNN
+
+    return SDNN(**args)
+
+
 #: The networks ``spikesmith stdp`` writes, by the checkpoint's ``model_name`` (they take no
 #: ``spikesmith train`` options, so they are not in ``models.MODELS``).
 STDP_MODELS: Registry[Callable[..., nn.Module]] = Registry("STDP checkpoint model")
 STDP_MODELS.register("diehl_cook", _diehl_cook)
 STDP_MODELS.register("hybrid_stdp", _hybrid_stdp)
 STDP_MODELS.register("nessler", _nessler)
+STDP_MODELS.register("sdnn", _sdnn)
 
 
 # ----------------------------------------------------------------------------- formats

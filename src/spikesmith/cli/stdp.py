@@ -1,4 +1,5 @@
-"""``spikesmith stdp``: unsupervised STDP (Diehl & Cook; Nessler's stochastic WTA) or STDP + gradient descent (hybrid),
+"""``spikesmith stdp``: unsupervised STDP (Diehl & Cook; Nessler's stochastic WTA), STDP + gradient descent
+(hybrid) or the STDP-trained deep spiking CNN (sdnn, Kheradpisheh et al. 2018),
 config file + command-line overrides -> a trained network, metrics and a report in ``--out``."""
 
 from __future__ import annotations
@@ -11,7 +12,8 @@ from ._flags import add_config_flags, config_overrides
 HELP = {
     "dataset": "digits | fashion_mnist | mnist (default: Fashion-MNIST where found, else digits)",
     "model": "diehl_cook (unsupervised, labels assigned afterwards) | hybrid (STDP conv + GD readout) | nessler "
-             "(stochastic WTA with probabilistic STDP, labels assigned afterwards)",
+             "(stochastic WTA with probabilistic STDP, labels assigned afterwards) | sdnn (DoG + rank-order code, IF "
+             "convolutions trained layer by layer by simplified STDP, logistic readout)",
     "wta_rate": "nessler: the circuit's total output rate in Hz (which neuron fires: softmax of the potentials)",
     "sigma": "nessler: ms an input spike counts as 'before' an output spike",
     "c": "nessler: the rule's constant; weights converge to log(c p(input active | neuron))",
@@ -19,6 +21,10 @@ HELP = {
     "eta_bias": "nessler: learning rate of the prior rule (0: a fixed uniform prior)",
     "homeostasis": "nessler: rate of the homeostatic bias rule that keeps every neuron in use (0: off)",
     "p_min": "nessler: the smallest probability a weight stands for (w >= log(c p_min))",
+    "stdp_images": "sdnn: training images each convolution learns from (0: the kernels stay at their random start, "
+                   "the frozen-random-filters baseline)",
+    "feature_grid": "sdnn: 1 = global max pooling of the last layer (the paper); g = max pooling over a g x g grid",
+    "sdnn_winners": "sdnn: STDP winners per image of each convolution, comma-separated (0: one per map)",
     "n_neurons": "excitatory neurons (Diehl & Cook: 100 to 6400)",
     "time": "simulated time per input in ms",
     "dt": "simulation step in ms",

@@ -5,7 +5,8 @@
 ``Run`` (``skeleton.py``) is everything around a loop; each job owns only its loop:
 
 - ``train(cfg)``: gradient descent (``gradient.py``; the epoch itself is ``spikesmith.training``);
-- ``run_stdp(cfg)``: Diehl & Cook (``diehl_cook.py``) or the hybrid (``hybrid.py``), configured by
+- ``run_stdp(cfg)``: Diehl & Cook (``diehl_cook.py``), the hybrid (``hybrid.py``) or the SDNN
+  (``sdnn.py``), configured by
   ``STDPConfig`` (``stdp_config.py``), reported by ``stdp_report.py``;
 - ``convert_checkpoint(cfg)``: an ANN twin converted with several methods, accuracy against T
   (``conversion.py``, configured by ``ConvertConfig``; the sweep itself is ``spikesmith.conversion.sweep``).

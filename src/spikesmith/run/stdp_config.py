@@ -20,9 +20,9 @@ class STDPConfig:
     data_dir: Optional[str] = None
     train_subset: Optional[int] = None
     test_subset: Optional[int] = None
-    # model: the Diehl & Cook network, a conv layer learning by STDP under a readout trained by GD, or
-    # Nessler's stochastic WTA circuit learning by probabilistic STDP
-    model: str = "diehl_cook"              # diehl_cook | hybrid | nessler
+    # model: the Diehl & Cook network, a conv layer learning by STDP under a readout trained by GD,
+    # Nessler's stochastic WTA circuit learning by probabilistic STDP, or the STDP-trained deep spiking CNN
+    model: str = "diehl_cook"              # diehl_cook | hybrid | nessler | sdnn
     n_neurons: int = 100
     time: float = 100.0                    # simulated ms per input
     dt: float = 1.0                        # ms per step
@@ -57,6 +57,25 @@ class STDPConfig:
     eta_bias: float = 0.0                  # learning rate of the prior (0: uniform prior)
     homeostasis: float = 0.5               # homeostatic bias rate (Habenschuss et al. 2013; 0: off)
     p_min: float = 0.01                    # smallest probability a weight stands for
+    # sdnn model (Kheradpisheh et al. 2018): DoG + rank-order code, IF convolutions learning by simplified STDP
+    time_steps: int = 15                   # rank-order steps per image
+    dog_size: int = 7                      # DoG window side (odd)
+    sigma_centre: float = 1.0              # DoG centre and surround widths, pixels
+    sigma_surround: float = 2.0
+    dog_threshold: float = 0.05            # DoG responses at or below this never spike
+    sdnn_maps: str = "30,100"              # maps of each convolution (comma-separated)
+    sdnn_kernels: str = "5,5"              # kernel side of each convolution
+    sdnn_thresholds: str = "15,10"         # IF threshold of each convolution
+    sdnn_pools: str = "2"                  # pooling window between convolutions (one fewer than convolutions)
+    sdnn_winners: str = "5,8"              # STDP winners per image of each convolution (0: one per map)
+    sdnn_radii: str = "3,1"                # local inter-map inhibition radius of each convolution's winners
+    w_std: float = 0.05                    # the kernels start as N(w_init, w_std), clamped to [0, 1]
+    stdp_images: int = 2000                # training images each convolution learns from (0: frozen random kernels)
+    lr_double_every: int = 500             # images after which a_plus and a_minus double ...
+    a_plus_max: float = 0.15               # ... until a_plus reaches this (a_minus keeps its ratio)
+    stdp_convergence: float = 0.0          # stop a layer once mean w(1-w) falls below this (paper: 0.01; 0: off)
+    feature_grid: int = 1                  # 1: global max pooling of the last layer (the paper); g: over a g x g grid
+    readout_epochs: int = 100              # passes of the logistic readout over the features (Adam, lr)
     # loop
     epochs: int = 1
     batch_size: int = 16                   # inputs simulated at once (their changes summed: reduction)
@@ -95,10 +114,53 @@ HYBRID_PRESET: dict[str, Any] = {"time": 16.0, "max_rate": 500.0, "tau": 20.0, "
 #: Defaults of Nessler's network: a shorter presentation (the circuit fires 10 times in 50 ms).
 NESSLER_PRESET: dict[str, Any] = {"time": 50.0, "max_rate": 200.0}
 
-#: The presets of the models other than Diehl & Cook, over the dataset's (Diehl & Cook's) recipe.
-MODEL_PRESETS: dict[str, dict[str, Any]] = {"hybrid": HYBRID_PRESET, "nessler": NESSLER_PRESET}
+#: Defaults of the STDP-trained deep spiking CNN (the paper's rates, kernels starting at N(0.8, 0.05)).
+SDNN_PRESET: dict[str, Any] = {"a_plus": 0.004, "a_minus": 0.003, "w_init": 0.8, "lr": 3e-3, "batch_size": 1000,
+                               "eval_batch_size": 128}
 
-MODELS = ("diehl_cook", "hybrid", "nessler")
+#: A model's preset for one dataset. The SDNN's, tuned on Fashion-MNIST (3,000 STDP images per layer; see README): every map may learn from an image,
+#: the rates double every 250 images, 200 maps in conv 2, the last layer pooled over a 3 x 3 grid
+#: (global max pooling, the paper's, is ``feature_grid=1``).
+MODEL_DATASET_PRESETS: dict[tuple[str, str], dict[str, Any]] = {
+    ("sdnn", "fashion_mnist"): {"sdnn_winners": "0,0", "lr_double_every": 250, "stdp_images": 3000, "sdnn_maps": "30,200",
+                      "feature_grid": 3},
+}
+
+#: The preset each model lays over the dataset's (the command line and the config file win).
+MODEL_PRESETS: dict[str, dict[str, Any]] = {"diehl_cook": {}, "hybrid": HYBRID_PRESET, "nessler": NESSLER_PRESET,
+                                             "sdnn": SDNN_PRESET}
+MODELS = tuple(MODEL_PRESETS)
+
+
+def int_list(cfg: STDPConfig, key: str, low: int) -> tuple[int, ...]:
+    """A comma-separated config value (``"30,100"``) as ints >= ``low``, or one error naming the key."""
+    text = getattr(cfg, key)
+    try:
+        values = tuple(int(v) for v in str(text).split(","))
+    except ValueError:
+        values = ()
+    if not values or any(v < low for v in values):
+        raise ValueError(f"config: {key} must be comma-separated ints >= {low} (one per convolution), e.g. "
+                         f"{getattr(STDPConfig, key)!r}, got {text!r}")
+    return values
+
+
+def pool_list(cfg: STDPConfig) -> tuple[int, ...]:
+    """``sdnn_pools`` as ints >= 1 (empty: no gap, a single convolution)."""
+    return () if not str(cfg.sdnn_pools).strip() else int_list(cfg, "sdnn_pools", 1)
+
+
+def float_list(cfg: STDPConfig, key: str) -> tuple[float, ...]:
+    """A comma-separated config value (``"15,10"``) as positive finite floats, or one error naming the key."""
+    text = getattr(cfg, key)
+    try:
+        values = tuple(float(v) for v in str(text).split(","))
+    except ValueError:
+        values = ()
+    if not values or any(not 0 < v < float("inf") for v in values):
+        raise ValueError(f"config: {key} must be comma-separated numbers > 0 (one per convolution), e.g. "
+                         f"{getattr(STDPConfig, key)!r}, got {text!r}")
+    return values
 
 
 def make_stdp_config(file: Optional[str] = None, overrides: Optional[dict[str, Any]] = None,
@@ -110,7 +172,8 @@ def make_stdp_config(file: Optional[str] = None, overrides: Optional[dict[str, A
     dataset = values.get("dataset") or _default_dataset(values.get("data_dir"))
     values["dataset"] = dataset = canonical_name(dataset)
     if preset:
-        model_preset = MODEL_PRESETS.get(values.get("model"), {})
+        model = values.get("model") or STDPConfig.model
+        model_preset = {**MODEL_PRESETS.get(model, {}), **MODEL_DATASET_PRESETS.get((model, dataset), {})}
         values = {**PRESETS.get(dataset, {}), **model_preset, **values}
     cfg = STDPConfig(**values)
     _validate(cfg)
@@ -151,6 +214,39 @@ def _validate(cfg: STDPConfig) -> None:
         (cfg.eta_bias >= 0 and cfg.homeostasis >= 0, "eta_bias and homeostasis must be >= 0 (0: off)"),
         (0 < cfg.p_min < 1, f"p_min must lie in (0, 1), got {cfg.p_min}"),
         (cfg.vote in VOTES, f"vote must be {' or '.join(VOTES)}, got {cfg.vote!r}"),
+    ]
+    for ok, message in checks:
+        if not ok:
+            raise ValueError(f"config: {message}")
+    if cfg.model == "sdnn":
+        _validate_sdnn(cfg)
+
+
+def _validate_sdnn(cfg: STDPConfig) -> None:
+    from ..learning.simplified_stdp import check_stdp_rates
+
+    check_stdp_rates(cfg.a_plus, cfg.a_minus, "config")
+    layers = len(int_list(cfg, "sdnn_maps", 1))
+    lengths = {"sdnn_kernels": len(int_list(cfg, "sdnn_kernels", 1)),
+               "sdnn_thresholds": len(float_list(cfg, "sdnn_thresholds")),
+               "sdnn_winners": len(int_list(cfg, "sdnn_winners", 0)), "sdnn_radii": len(int_list(cfg, "sdnn_radii", 0))}
+    wrong = [f"{k} has {n}" for k, n in lengths.items() if n != layers]
+    pools = len(pool_list(cfg))
+    if pools != layers - 1:
+        wrong.append(f"sdnn_pools has {pools} (want {layers - 1}, one per gap between convolutions; '' for none)")
+    if wrong:
+        raise ValueError(f"config: sdnn_maps names {layers} convolution(s) but {'; '.join(wrong)}; give one value "
+                         f"per convolution")
+    checks = [
+        (cfg.time_steps >= 1, "time_steps must be >= 1"),
+        (cfg.dog_threshold >= 0, "dog_threshold must be >= 0"),
+        (cfg.stdp_images >= 0, "stdp_images must be >= 0 (0: the kernels stay at their random start)"),
+        (cfg.lr_double_every >= 1, "lr_double_every must be >= 1 image"),
+        (cfg.a_plus_max >= cfg.a_plus, f"a_plus_max ({cfg.a_plus_max}) must be >= a_plus ({cfg.a_plus})"),
+        (0 <= cfg.stdp_convergence < 0.25, "stdp_convergence must lie in [0, 0.25) (0: off; the paper stops at 0.01)"),
+        (cfg.readout_epochs >= 1, "readout_epochs must be >= 1"),
+        (cfg.feature_grid >= 1, "feature_grid must be >= 1 (1: global max pooling)"),
+        (0 <= cfg.w_init <= 1 and cfg.w_std >= 0, "the kernels start in [0, 1]: w_init in [0, 1], w_std >= 0"),
     ]
     for ok, message in checks:
         if not ok:

@@ -152,5 +152,29 @@ def nessler_report(model, out_dir, cfg, info, final: dict, metrics: dict) -> Pat
     extra += ["| Class | Neurons |", "|---|---:|"]
     extra += [f"| {name} | {n} |" for name, n in zip(info.class_names, metrics["neurons_per_class"])]
     extra += [f"| (never fired) | {metrics['unlabelled_neurons']} |", ""]
+
+
+def sdnn_report(model, out_dir, cfg, info, final: dict, metrics: dict) -> Path:
+    """Write the report of an SDNN run: confusion, the STDP convergence per layer and conv 1's kernels
+    (each kernel's on minus off channel)."""
+    summary = {"dataset": cfg.dataset, "model": f"SDNN (Kheradpisheh 2018): maps {cfg.sdnn_maps}, kernels "
+                                                 f"{cfg.sdnn_kernels}, {cfg.time_steps} steps",
+               "test_accuracy": metrics["test_accuracy"], "train_accuracy": metrics["train_accuracy"],
+               "stdp_images_per_layer": cfg.stdp_images, "features": metrics["features"],
+               "wall_time_s": metrics["wall_time_s"]}
+    readme = write_report(out_dir, confusion=final["confusion"].numpy(), class_names=list(info.class_names),
+                          summary=summary)
+    extra = ["## STDP", "", "| Layer | Images | a+ | Convergence mean w(1-w) |", "|---:|---:|---:|---:|"]
+    extra += [f"| {r['layer']} | {r['images']} | {r['a_plus']:.4g} | {r['convergence']:.4f} |"
+              for r in metrics["history"]]
+    extra.append("")
+    first = model.weights[0].detach()
+    try:
+        plot_receptive_fields((first[:, 0] - first[:, 1]).flatten(1), first.shape[-2:],
+                              readme.parent / "stdp_kernels.png",
+                              title="Conv 1 kernels (on minus off channel) learned by STDP")
+        extra += ["![STDP kernels](stdp_kernels.png)", ""]
+    except Exception as err:
+        extra += [f"Skipped: {type(err).__name__}: {err}", ""]
     write_text(readme, readme.read_text() + "\n" + "\n".join(extra))
     return readme
