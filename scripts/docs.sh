@@ -19,8 +19,10 @@ if [ ! -x "$venv/bin/python" ] || ! "$venv/bin/python" -c "import spikesmith" 2>
   bash scripts/setup_env.sh test
 fi
 py="$venv/bin/python"
-echo "[docs] installing the docs extra"
-"$py" -m pip --disable-pip-version-check -q install -e ".[docs]" 2>&1 | grep -v -E "^WARNING: Location|dependency conflicts|spikingjelly 2.0.0 requires" || true
+if ! "$py" -c "import mkdocs, material, mkdocstrings_handlers.python, playwright" 2>/dev/null; then
+  echo "[docs] installing the docs extra"
+  "$py" -m pip --disable-pip-version-check -q install -e ".[docs]"
+fi
 
 # MathJax 3 is served from the site itself (nothing loads from the network): npm's mathjax, pinned,
 # cached under .cache/docs and copied into docs/assets/mathjax (ignored by git).
@@ -38,6 +40,7 @@ if [ ! -f "$mj/tex-mml-chtml.js" ]; then
 fi
 
 if [ "$fast" = 1 ]; then export SPIKESMITH_DOCS_QUICK=1; fi
+export NO_MKDOCS_2_WARNING=1          # Material's end-of-life banner
 export SPIKESMITH_DOCS_BUILD="$PWD/.cache/docs/tutorials-$fast"
 rm -rf "$SPIKESMITH_DOCS_BUILD"
 echo "[docs] mkdocs build --strict (tutorials at $([ "$fast" = 1 ] && echo 'their smallest' || echo 'standard') settings)"
