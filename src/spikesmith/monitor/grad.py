@@ -57,9 +57,10 @@ class GradOutputMonitor(BaseMonitor):
     output (equal values; see the module docstring), so the recorded gradient is the one that
     reaches the module from downstream, the same in both step modes.
 
-    >>> mon = GradOutputMonitor(net)
-    >>> net(x_seq).sum().backward()
-    >>> mon["sn1"][0].shape == spikes.shape
+    Examples:
+        >>> mon = GradOutputMonitor(net)
+        >>> net(x_seq).sum().backward()
+        >>> mon["sn1"][0].shape == spikes.shape
     """
 
     _default_instance = (BaseNode,)

@@ -67,7 +67,15 @@ def check_state(module: "MemoryModule", state: tuple) -> None:
 
 
 class BaseNode(MemoryModule):
-    """Base class of spiking neurons with shared fire and reset.
+    r"""Base class of spiking neurons with shared fire and reset.
+
+    After a subclass's charge \(H[t] = f(V[t-1], X[t])\), every neuron fires and resets the same way:
+
+    \[ S[t] = \Theta(H[t] - V_{th}), \qquad
+       V[t] = \begin{cases} H[t]\,(1 - S[t]) + V_{reset}\,S[t] & \text{hard reset} \\
+                            H[t] - V_{th}\,S[t] & \text{soft reset (} V_{reset} = \text{None)} \end{cases} \]
+
+    with \(\Theta(0) = 1\); the backward pass replaces \(\Theta'\) by the surrogate's derivative.
 
     ``emits_spikes`` is True for neurons whose output is spikes (False for readouts whose
     output is a membrane potential).

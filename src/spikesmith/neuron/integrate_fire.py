@@ -12,7 +12,7 @@ from .registry import NEURONS
 
 @NEURONS.register("if")
 class IFNode(BaseNode):
-    """Integrate-and-fire: H = V + X, then the shared fire and reset.
+    r"""Integrate-and-fire: \(H[t] = V[t-1] + X[t]\), then the shared fire and reset.
 
     >>> node = IFNode(step_mode="m")
     >>> s = node(torch.full((4, 2, 3), 0.6))   # T=4, N=2: spikes at t = 1 and 3

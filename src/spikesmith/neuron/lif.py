@@ -24,12 +24,15 @@ def check_tau(tau, owner: str, name: str = "tau") -> None:
 
 @NEURONS.register("lif", time_constant="tau")
 class LIFNode(BaseNode):
-    """Leaky integrate-and-fire.
+    r"""Leaky integrate-and-fire.
 
-    decay_input=True:   H = V + (X - (V - V_rest)) / tau
-    decay_input=False:  H = V - (V - V_rest) / tau + X
-    The rest potential V_rest is ``v_leak`` when given, else V_reset (0 with a soft reset,
-    ``v_reset=None``).
+    The charge, with ``decay_input=True`` (the default) and ``False``:
+
+    \[ H[t] = V[t-1] + \frac{X[t] - (V[t-1] - V_{rest})}{\tau} \qquad
+       H[t] = V[t-1] - \frac{V[t-1] - V_{rest}}{\tau} + X[t] \]
+
+    then the shared fire and reset (see ``BaseNode``). The rest potential \(V_{rest}\) is ``v_leak``
+    when given, else \(V_{reset}\) (0 with a soft reset, ``v_reset=None``).
 
     Args:
         tau: membrane time constant in steps, > 1 (a float or a broadcastable tensor).
@@ -79,7 +82,7 @@ class LIFNode(BaseNode):
 
 @NEURONS.register("plif", time_constant="init_tau")
 class ParametricLIFNode(LIFNode):
-    """LIF whose decay 1/tau = sigmoid(w) is learned (Fang et al., ICCV 2021).
+    r"""LIF whose decay \(1/\tau = \mathrm{sigmoid}(w)\) is learned (Fang et al., ICCV 2021).
 
     w is initialised to -log(init_tau - 1) so that sigmoid(w) = 1 / init_tau. The charge is
     LIF's with 1/tau replaced by sigmoid(w). The fused kernel computes the gradient of w too.
