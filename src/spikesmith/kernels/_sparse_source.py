@@ -204,39 +204,66 @@ extern "C" int64_t ss_spike_mask(const float* x, int64_t samples, int64_t C, int
     return bad;
 }
 
-// The rows of wk (offsets in floats) that one output position adds: for every tap t of its window
-// (input position tap_p[t], kernel offset tap_k[t] = ky * kw + kx), every active channel c there gives
-// c * taps * O + tap_k[t] * O. Built branch-free with AVX-512 compress (16 channels a step) where the CPU
-// has it. Returns the count; writes up to 16 entries past it.
-static inline int64_t window_rows(const uint64_t* mask, int64_t words, int64_t C, int64_t taps, int64_t O,
-                                  const int32_t* tap_k, const int64_t* tap_p, int ntaps, int32_t* list) {
-    int64_t n = 0;
+// For each input position p of one sample: the offsets c * taps * O of its active channels, at
+// lists[p * cap ...] (cap = C rounded up to 16), their number in counts[p]. AVX-512 compress where the CPU
+// has it (16 channels a step).
+static inline void position_lists(const uint64_t* mask, int64_t words, int64_t C, int64_t L, int64_t taps,
+                                  int64_t O, int64_t cap, int32_t* lists, int32_t* counts) {
 #ifdef __AVX512F__
     const int64_t chunks = (C + 15) / 16;
     const __m512i lane = _mm512_mullo_epi32(
         _mm512_set_epi32(15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0), _mm512_set1_epi32((int)(taps * O)));
-    for (int t = 0; t < ntaps; ++t) {
-        const uint16_t* bits = (const uint16_t*)(mask + tap_p[t] * words);
+    for (int64_t p = 0; p < L; ++p) {
+        const uint16_t* bits = (const uint16_t*)(mask + p * words);
+        int32_t* out = lists + p * cap;
+        int n = 0;
         for (int64_t g = 0; g < chunks; ++g) {
             const __mmask16 k = bits[g];
-            const __m512i rows = _mm512_add_epi32(lane, _mm512_set1_epi32((int)(g * 16 * taps * O + tap_k[t] * O)));
-            _mm512_storeu_si512((void*)(list + n), _mm512_maskz_compress_epi32(k, rows));
+            const __m512i rows = _mm512_add_epi32(lane, _mm512_set1_epi32((int)(g * 16 * taps * O)));
+            _mm512_storeu_si512((void*)(out + n), _mm512_maskz_compress_epi32(k, rows));
             n += __builtin_popcount((unsigned)k);
         }
+        counts[p] = n;
     }
 #else
-    for (int t = 0; t < ntaps; ++t) {
-        const uint64_t* bits = mask + tap_p[t] * words;
+    for (int64_t p = 0; p < L; ++p) {
+        const uint64_t* bits = mask + p * words;
+        int32_t* out = lists + p * cap;
+        int n = 0;
         for (int64_t wd = 0; wd < words; ++wd) {
             uint64_t b = bits[wd];
             while (b) {
-                const int64_t c = wd * 64 + __builtin_ctzll(b);
+                out[n++] = (int32_t)((wd * 64 + __builtin_ctzll(b)) * taps * O);
                 b &= b - 1;
-                list[n++] = (int32_t)(c * taps * O + tap_k[t] * O);
             }
         }
+        counts[p] = n;
     }
 #endif
+}
+
+// The rows of wk (offsets in floats) that one output position adds: for every tap t of its window
+// (input position tap_p[t], kernel offset tap_k[t] = ky * kw + kx), the list of that position plus
+// tap_k[t] * O. Returns the count; writes up to 16 entries past it.
+static inline int64_t window_rows(const int32_t* lists, const int32_t* counts, int64_t cap, int64_t O,
+                                  const int32_t* tap_k, const int64_t* tap_p, int ntaps, int32_t* list) {
+    int64_t n = 0;
+    for (int t = 0; t < ntaps; ++t) {
+        const int32_t* src = lists + tap_p[t] * cap;
+        const int32_t m = counts[tap_p[t]];
+        const int32_t add = tap_k[t] * (int32_t)O;
+#ifdef __AVX512F__
+        // the first 16 unconditionally (entries past m are overwritten by the next tap or ignored)
+        const __m512i shift = _mm512_set1_epi32(add);
+        _mm512_storeu_si512((void*)(list + n), _mm512_add_epi32(_mm512_loadu_si512((const void*)src), shift));
+        for (int32_t k = 16; k < m; k += 16)
+            _mm512_storeu_si512((void*)(list + n + k),
+                                _mm512_add_epi32(_mm512_loadu_si512((const void*)(src + k)), shift));
+#else
+        for (int32_t k = 0; k < m; ++k) list[n + k] = src[k] + add;
+#endif
+        n += m;
+    }
     return n;
 }
 
@@ -316,13 +343,14 @@ extern "C" void ss_conv2d(const uint64_t* mask, int64_t samples, int64_t C, int6
     }
     #pragma omp parallel num_threads(nthreads)
     {
-        std::vector<int32_t> list(taps * (((C + 15) / 16) * 16) + 16);
+        const int64_t cap = ((C + 15) / 16) * 16;
+        std::vector<int32_t> list(taps * cap + 16), lists(L * cap + 16), counts(L);
         #pragma omp for schedule(static)
         for (int64_t m = 0; m < samples; ++m) {
-            const uint64_t* mm = mask + m * L * words;
+            position_lists(mask + m * L * words, words, C, L, taps, O, cap, lists.data(), counts.data());
             for (int64_t q = 0; q < P; ++q) {
-                const int64_t n = window_rows(mm, words, C, taps, O, tap_k.data() + q * taps, tap_p.data() + q * taps,
-                                              ntaps[q], list.data());
+                const int64_t n = window_rows(lists.data(), counts.data(), cap, O, tap_k.data() + q * taps,
+                                              tap_p.data() + q * taps, ntaps[q], list.data());
                 float* y = out + (m * P + q) * O;
                 for (int64_t o0 = 0; o0 < O; o0 += 64) {
                     const int64_t len = (O - o0 < 64) ? (O - o0) : 64;
