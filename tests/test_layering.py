@@ -38,6 +38,7 @@ ALLOWED: dict[str, set[str]] = {
     "learning": {"dynamics", "module", "neuron", "layer", "functional", "monitor", "metrics"},
     "models": {"dynamics", "module", "neuron", "layer", "functional", "learning", "surrogate", "encoding"},
     "conversion": {"module", "neuron", "layer", "functional", "models"},
+    "inference": {"kernels", "neuron", "layer", "functional"},
     "analysis": {"module", "neuron", "layer", "functional", "models", "conversion", "monitor", "viz"},
     "export": {"module", "neuron", "layer", "functional", "models", "conversion", "dynamics", "surrogate"},
     "compat": {"dynamics", "module", "neuron", "layer", "functional", "surrogate", "monitor", "viz"},

@@ -71,3 +71,29 @@ def test_profile_of_a_converted_checkpoint(tmp_path, capsys, monkeypatch):
     spiking_inputs = [r for r in doc["rows"] if r.get("input") in ("spikes", "pooled spikes")]
     assert spiking_inputs and all(r["macs"] == 0 for r in spiking_inputs)
     assert doc["ann_twin"]["total"]["macs"] == pytest.approx(doc["total"]["dense_macs"])
+
+
+def test_profile_of_the_event_driven_network_shows_density_and_path(ckpt, capsys):
+    assert cli_main.main(["profile", "--checkpoint", str(ckpt), "--event-driven", "--batch-size", "16",
+                          "--no-ann"]) == 0
+    text = capsys.readouterr().out
+    assert "event-driven" in text
+    head = next(line for line in text.splitlines() if line.startswith("layer"))
+    assert head.split()[-1] == "path"
+    rows = [line.split() for line in text.splitlines() if line.split() and line.split()[1] in ("SparseLinear",
+                                                                                            "Linear")]
+    paths = {r[1]: r[-1] for r in rows}
+    # the first Linear reads the encoded input (dense, no path); the one after the hidden neurons is sparse-able
+    assert "SparseLinear" in paths and paths["SparseLinear"] in ("sparse", "dense", "mixed")
+    assert cli_main.main(["profile", "--checkpoint", str(ckpt), "--event-driven", "--json", "--no-ann"]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    by_module = {r["module"]: r for r in doc["rows"]}
+    assert by_module["SparseLinear"]["path"] in ("sparse", "dense", "mixed")
+    assert by_module["SparseLinear"]["rate"] is not None
+    assert all(r["path"] is None for r in doc["rows"] if r["module"] != "SparseLinear")
+
+
+def test_profile_without_event_driven_has_no_path_column(ckpt, capsys):
+    assert cli_main.main(["profile", "--checkpoint", str(ckpt), "--batch-size", "16", "--no-ann"]) == 0
+    head = next(line for line in capsys.readouterr().out.splitlines() if line.startswith("layer"))
+    assert "path" not in head.split()

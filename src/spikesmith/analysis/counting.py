@@ -6,7 +6,9 @@ what it emits; a gated spiking cell (``layer.SpikingLSTMCell`` / ``SpikingGRUCel
 matrix products each step, input-to-gates (``name.ih``) and previous-output-to-gates (``name.hh``),
 like two Linear layers (the element-wise gate arithmetic is not counted, as neuron updates are not).
 Nothing about the network's structure is assumed, so sequential networks, the
-reference models and networks with their own ``forward`` are counted alike.
+reference models and networks with their own ``forward`` are counted alike. A layer of an
+event-driven network (``spikesmith.inference.event_driven``) also reports the path it took
+(``LayerStats.path``: sparse or dense), and the table shows it.
 
 What an input costs, per sample:
 
@@ -133,6 +135,13 @@ def positions_fanout(conv: nn.Module, spatial: tuple) -> Tensor:
     with torch.enable_grad():
         _CONV_FN[nd](xin, w, None, conv.stride, padding, conv.dilation).sum().backward()
     return x.grad[0, 0].detach()
+
+
+def _path_of(module: nn.Module) -> Optional[str]:
+    """How a synaptic layer ran, where it can say: an event-driven layer (``spikesmith.inference``) has
+    ``execution_path()`` -> ``'sparse'``, ``'dense'`` or ``'mixed'``; other layers give None."""
+    ask = getattr(module, "execution_path", None)
+    return ask() if callable(ask) else None
 
 
 @dataclass
@@ -419,7 +428,7 @@ class Profiler:
                     kind="linear" if isinstance(a.module, nn.Linear) or a.steps_dense else "conv", input="+".join(k for k in order if k in a.kinds), steps=round(steps, 6),
                     elements=a.elements, rate=ev, sparsity=1.0 - a.nonzero / a.numel if a.numel else None,
                     acs=acs, macs=macs, dense_macs=dense, energy_pj=acs * c.ac_pj + macs * c.mac_pj,
-                    ann_energy_pj=dense * c.mac_pj))
+                    ann_energy_pj=dense * c.mac_pj, path=_path_of(a.module)))
             else:
                 a = self._neu[key]
                 rate = a.spikes / a.numel if a.numel else 0.0

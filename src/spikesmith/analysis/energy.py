@@ -55,6 +55,8 @@ class LayerStats:
     dense_macs: float = 0.0           # MACs of the equivalent ANN layer (one dense pass)
     energy_pj: float = 0.0
     ann_energy_pj: float = 0.0
+    path: Optional[str] = None        # how a synaptic layer ran, where it says (an event-driven layer:
+                                      # 'sparse' / 'dense' / 'mixed'); None: the layer's own dense product
 
 
 @dataclass
@@ -145,15 +147,19 @@ def format_table(prof: Profile, ann: Optional[Profile] = None) -> str:
     """Render ``prof`` as aligned text: one line per layer, then the totals."""
     head = ["layer", "module", "input", "steps", "elems", "rate", "sparsity", "ACs", "MACs", "ANN MACs",
             "E_SNN", "E_ANN"]
+    paths = any(r.path is not None for r in prof.rows)    # an event-driven network: how each layer ran
     lines = []
     for r in prof.rows:
         syn = r.kind != "neuron"
         lines.append([r.name, r.module, r.input if syn else "(output)", f"{r.steps:g}", _num(r.elements),
                       _frac(r.rate), _frac(r.sparsity), _num(r.acs) if syn else "", _num(r.macs) if syn else "",
                       _num(r.dense_macs) if syn else "", _energy(r.energy_pj) if syn else "",
-                      _energy(r.ann_energy_pj) if syn else ""])
+                      _energy(r.ann_energy_pj) if syn else ""] + ([r.path or ""] if paths else []))
     lines.append(["total", "", "", f"{prof.steps}", "", _frac(prof.mean_rate()), "", _num(prof.acs),
-                  _num(prof.macs), _num(prof.dense_macs), _energy(prof.energy_pj), _energy(prof.ann_energy_pj)])
+                  _num(prof.macs), _num(prof.dense_macs), _energy(prof.energy_pj), _energy(prof.ann_energy_pj)]
+                 + ([""] if paths else []))
+    if paths:
+        head = head + ["path"]
     widths = [max(len(h), *(len(l[i]) for l in lines)) for i, h in enumerate(head)]
 
     def fmt(row):

@@ -1,5 +1,8 @@
 """``spikesmith profile --checkpoint ckpt.pt``: synaptic operations, firing rates and energy per layer.
 
+With ``--event-driven`` the network is first made event-driven (``spikesmith.inference``), and each
+layer fed by spikes shows the path it took (``sparse`` / ``dense``) next to its input density.
+
 Runs the checkpoint's network on test batches (encoded as in training), prints the table of
 ``spikesmith.analysis`` next to the ANN twin's energy, and writes the plot next to the checkpoint
 (``<name>_profile.png``) or to ``--out``.
@@ -27,6 +30,9 @@ def add_parser(sub) -> None:
     p.add_argument("--mac-pj", type=float, default=4.6, help="energy of one multiply-accumulate (pJ; 45 nm: 4.6)")
     p.add_argument("--json", action="store_true", help="print the rows and totals as JSON instead of the table")
     p.add_argument("--no-ann", action="store_true", help="do not profile the ANN twin")
+    p.add_argument("--event-driven", action="store_true",
+                   help="profile spikesmith.inference.event_driven(network): the path (sparse/dense) each layer "
+                        "fed by spikes took, next to its input density")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -50,12 +56,20 @@ def run(args: argparse.Namespace) -> int:
     costs = EnergyCosts(ac_pj=args.ac_pj, mac_pj=args.mac_pj,
                         source="Horowitz 2014, 45 nm, fp32" if (args.ac_pj, args.mac_pj) == (0.9, 4.6) else "given")
     loaded = open_checkpoint(ckpt_path, allow_nonfinite=args.allow_nonfinite)
+    if loaded.kind == "converted" and args.event_driven:
+        raise ValueError(f"--event-driven: {ckpt_path} holds a converted network (its spikes carry the threshold, "
+                         f"not 1); profile it without --event-driven")
     if loaded.kind == "converted":
         return _profile_converted(loaded, args, ckpt_path, out, costs)
     if loaded.kind == "stdp":
         raise ValueError(f"{ckpt_path} holds an STDP network ({loaded.model_name}); profile reads networks trained "
                          f"by spikesmith train or converted by spikesmith convert")
     cfg, model = loaded.config, loaded.net
+    if args.event_driven:
+        if cfg.ann:
+            raise ValueError(f"--event-driven: {ckpt_path} holds an ANN; event-driven inference needs spikes")
+        from ..inference import event_driven
+        model = event_driven(model)
     if args.data_dir is not None:
         cfg.data_dir = args.data_dir
     if args.batch_size is not None:
@@ -86,8 +100,8 @@ def run(args: argparse.Namespace) -> int:
         if twin_model is not None:
             twin = measure(twin_model, twin_cfg)
     path = plot_profile(result, out, ann=twin, title=f"{loaded.model_name} on {cfg.dataset}")
-    return _print(args, result, twin, path,
-                  f"{loaded.model_name} on {cfg.dataset} ({'ANN' if cfg.ann else 'SNN'}), checkpoint {ckpt_path}")
+    kind = "ANN" if cfg.ann else ("SNN, event-driven" if args.event_driven else "SNN")
+    return _print(args, result, twin, path, f"{loaded.model_name} on {cfg.dataset} ({kind}), checkpoint {ckpt_path}")
 
 
 def _print(args: argparse.Namespace, result, twin, path, heading: str) -> int:
