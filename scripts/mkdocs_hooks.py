@@ -37,7 +37,7 @@ API_PACKAGES = [
     ("learning", "Learning rules"), ("conversion", "ANN to SNN conversion"),
     ("analysis", "Analysis and energy"), ("metrics", "Spike-train metrics"), ("export", "Export"),
     ("compat", "Compatibility with SpikingJelly and snnTorch"), ("run", "Runs"), ("viz", "Plots"),
-    ("loading", "Loading checkpoints"),
+    ("inference", "Event-driven inference"), ("loading", "Loading checkpoints"),
 ]
 
 _runs: dict[str, dict] = {}
