@@ -4,7 +4,7 @@ Without a reset, a neuron's hidden state is a linear function of its inputs, and
 from one matrix product over time:
 
     H = W X,   W in R^{T x T},  X = x_seq viewed as T x (N ...)      (``parallel_charge``)
-    S = Heaviside(H - B),   B in R^T, one threshold per step            (``dynamics.fire``)
+    S = Heaviside(H - B),   B in R^T, one threshold per step  (H - B from the same product)
 
 The PSN learns W in full. The masked PSN multiplies W by a lower-triangular band of width k, so
 that H[t] reads only X[t-k+1 .. t] (``band_mask``), blended with the all-ones matrix during
@@ -17,19 +17,29 @@ This module imports only torch.
 
 from __future__ import annotations
 
+from typing import Optional
+
 import torch
 from torch import Tensor
 
 __all__ = ["band_mask", "blend_mask", "parallel_charge", "sliding_matrix"]
 
 
-def parallel_charge(x_seq: Tensor, weight: Tensor) -> Tensor:
+def parallel_charge(x_seq: Tensor, weight: Tensor, threshold: Optional[Tensor] = None) -> Tensor:
     """H = W X over time: ``x_seq`` of shape [T, N, ...] and ``weight`` [T, T] give H of x_seq's shape.
 
-    One matrix product: H[t] = sum_j W[t, j] X[j]. Works on any strides (a time-expanded input too).
+    One matrix product: H[t] = sum_j W[t, j] X[j]. With ``threshold`` B (shape [T] or a scalar) it
+    returns H - B, what the spike function reads, in the same product (``addmm``: one pass less over
+    the T x N... result). Works on any strides (a time-expanded input too).
     """
     T = x_seq.shape[0]
-    h = weight.to(x_seq.dtype) @ x_seq.reshape(T, -1)
+    x = x_seq.reshape(T, -1)
+    w = weight.to(x.dtype)
+    if threshold is None:
+        h = w @ x
+    else:
+        b = threshold.to(x.dtype)
+        h = torch.addmm(-(b.reshape(T, 1) if b.dim() else b), w, x)
     return h.reshape(x_seq.shape)
 
 

@@ -89,7 +89,8 @@ class ParallelNode(MemoryModule):
         self.register_memory("t", 0)             # single-step mode: the steps run since the reset
 
     # ------------------------------------------------------------------ to define
-    def charge(self, x_seq: Tensor) -> Tensor:  # pragma: no cover - abstract
+    def time_weight(self, T: int) -> Tensor:  # pragma: no cover - abstract
+        """The T x T matrix of H = W X."""
         raise NotImplementedError
 
     def threshold_seq(self, T: int) -> Tensor:  # pragma: no cover - abstract
@@ -113,11 +114,8 @@ class ParallelNode(MemoryModule):
     def multi_step_forward(self, x_seq: Tensor) -> Tensor:
         check_input(x_seq, self, 2, "[T, N, ...]")
         T = x_seq.shape[0]
-        h = self.charge(x_seq)
-        b = self.threshold_seq(T)
-        if b.dim() == 1:
-            b = b.reshape(T, *([1] * (x_seq.dim() - 1)))
-        s = fire(h, b.to(h.dtype), self.surrogate_function)
+        # S = Heaviside(H - B) as dynamics.fire has it, with H - B from one addmm
+        s = self.surrogate_function(parallel_charge(x_seq, self.time_weight(T), self.threshold_seq(T)))
         self.after_step()
         return s
 
@@ -191,13 +189,11 @@ class _FixedT(LazyModuleMixin, ParallelNode):
                              f"an input with T={T}; build it with T={T} (or T=None to take it from the first "
                              f"input), or use SlidingPSN, which works for any T")
 
-    def time_weight(self) -> Tensor:
-        """The T x T matrix of H = W X."""
+    def time_weight(self, T: Optional[int] = None) -> Tensor:
+        """The T x T matrix of H = W X (``T``: checked against the neuron's)."""
+        if T is not None:
+            self._check_T(T)
         return self.weight
-
-    def charge(self, x_seq: Tensor) -> Tensor:
-        self._check_T(x_seq.shape[0])
-        return parallel_charge(x_seq, self.time_weight())
 
     def threshold_seq(self, T: int) -> Tensor:
         return self.threshold
@@ -271,8 +267,8 @@ class MaskedPSN(_FixedT):
         m = band_mask(self.T, self.k, dtype=self.weight.dtype, device=self.weight.device)
         return m if float(self.lambda_) >= 1.0 else blend_mask(m, self.lambda_.to(m.dtype))
 
-    def time_weight(self) -> Tensor:
-        return self.weight * self.mask()
+    def time_weight(self, T: Optional[int] = None) -> Tensor:
+        return super().time_weight(T) * self.mask()
 
     def after_step(self) -> None:
         if self.training and torch.is_grad_enabled() and self._lambda_rate and float(self.lambda_) < 1.0:
@@ -330,9 +326,6 @@ class SlidingPSN(ParallelNode):
     def time_weight(self, T: int) -> Tensor:
         """The T x T banded Toeplitz matrix of the kernel."""
         return sliding_matrix(self.weight, T)
-
-    def charge(self, x_seq: Tensor) -> Tensor:
-        return parallel_charge(x_seq, self.time_weight(x_seq.shape[0]))
 
     def threshold_seq(self, T: int) -> Tensor:
         return self.threshold
