@@ -245,3 +245,12 @@ def test_seq_to_ann_container_refuses_the_per_step_norms():
     for bn in (layer.TemporalEffectiveBatchNorm2d(2, T=3), layer.BNTT(2, T=3)):
         with pytest.raises(TypeError, match="must be stateless"):
             layer.SeqToANNContainer(bn)
+
+
+def test_tdbn_in_a_seq_to_ann_container_keeps_the_joint_statistics():
+    """The container folds time into the batch and runs tdBN on one step: the same statistics over T x N."""
+    a = layer.ThresholdDependentBatchNorm2d(2, v_threshold=0.5).double()
+    b = layer.ThresholdDependentBatchNorm2d(2, v_threshold=0.5).double()
+    x = _x((3, 4, 2, 3, 3), seed=15)
+    assert torch.allclose(layer.SeqToANNContainer(b)(x), a(x), atol=1e-12)
+    assert torch.allclose(a.running_var, b.running_var, atol=1e-12) and b.step_mode == "s"
