@@ -33,7 +33,7 @@ def test_neuron_spec_refuses_tau_for_a_neuron_without_one():
 
 
 def test_neuron_spec_checks_names_and_arguments_once():
-    with pytest.raises(ValueError, match="unknown neuron 'lfi'; known neurons: adlif, alif, if, izhikevich, lif, plif"):
+    with pytest.raises(ValueError, match="unknown neuron 'lfi'; known neurons: adlif, alif, if, izhikevich, lif, masked_psn, plif, psn, sliding_psn"):
         NeuronSpec("lfi")
     with pytest.raises(ValueError, match=r"neuron 'if' takes no argument 'tau_adapt'; neurons that take it: alif"):
         NeuronSpec("if", {"tau_adapt": 3.0})

@@ -183,7 +183,7 @@ def test_unknown_model_lists_valid_ones():
 
 
 def test_unknown_neuron_lists_valid_ones():
-    with pytest.raises(ValueError, match="unknown neuron 'lfi'; known neurons: adlif, alif, if, izhikevich, lif, plif"):
+    with pytest.raises(ValueError, match="unknown neuron 'lfi'; known neurons: adlif, alif, if, izhikevich, lif, masked_psn, plif, psn, sliding_psn"):
         FCSNN(neuron="lfi")
     with pytest.raises(ValueError, match="unknown neuron 'lfi'"):
         CSNN(channels=2, neuron="lfi")

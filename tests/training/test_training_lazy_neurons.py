@@ -47,3 +47,17 @@ def test_a_model_without_lazy_parameters_runs_no_extra_forward(tmp_path, monkeyp
     model = torch.nn.Sequential(torch.nn.Linear(3, 2))
     assert trainer.materialize(model, torch.zeros(1, 3), None, False) is False
     assert calls == []
+
+
+def test_psn_takes_T_from_the_run_and_loads_back(tmp_path):
+    """``--neuron psn``: the T x T weight is made from the run's T before the optimizer, trained, saved and
+    loaded into a fresh (lazy) model."""
+    metrics = tiny_run(tmp_path, neuron="psn", T=3, epochs=1)
+    assert metrics["epochs_run"] == 1
+    state = load_checkpoint(tmp_path / "checkpoint.pt")["state_dict"]
+    weights = [k for k in state if k.endswith("weight") and state[k].shape == (3, 3)]
+    assert weights, "no PSN weight of the run's T was saved"
+    net = spikesmith.load(tmp_path / "checkpoint.pt")
+    psn = next(m for m in net.modules() if isinstance(m, neuron.PSN))
+    assert psn.T == 3 and torch.equal(net.state_dict()[weights[0]], state[weights[0]])
+    assert metrics["firing_rates"], "the PSN's spikes are counted"

@@ -43,6 +43,7 @@ from ..layer.container import MultiStepContainer, SeqToANNContainer
 from ..layer.gated_rnn import _SpikingGatedCell
 from ..module import StepModule
 from ..neuron import BaseNode
+from ..neuron.parallel import ParallelNode
 from ..typeregistry import TypeRegistry
 from .energy import EnergyCosts, LayerStats, Profile
 
@@ -60,7 +61,8 @@ def uncounted_weights(model: nn.Module) -> list[tuple[str, nn.Module]]:
     for name, m in model.named_modules():
         if ROLES.get(m, None) in ("synapse", "gated cell"):
             continue
-        if any(p.dim() >= 2 for p in m.parameters(recurse=False)):
+        if any(not isinstance(p, nn.parameter.UninitializedParameter) and p.dim() >= 2    # lazy: no shape yet
+               for p in m.parameters(recurse=False)):
             found.append((name or type(m).__name__, m))
     return found
 
@@ -75,7 +77,7 @@ ROLES: TypeRegistry[str] = TypeRegistry("counted layer role")
 - ``'gated cell'``: a gated spiking cell, whose ``product_observer`` reports the inputs of its two
   matrix products every step (its stack calls it without forward hooks).
 """
-for _role, _classes in {"synapse": (nn.Linear,) + _CONV, "neuron": (BaseNode,), "pool": _AVG,
+for _role, _classes in {"synapse": (nn.Linear,) + _CONV, "neuron": (BaseNode, ParallelNode), "pool": _AVG,
                         "time-folding": (SeqToANNContainer, MultiStepContainer),
                         "gated cell": (_SpikingGatedCell,)}.items():
     for _cls in _classes:
@@ -84,7 +86,7 @@ del _role, _classes, _cls
 
 
 def has_spiking_neurons(model: nn.Module) -> bool:
-    return any((isinstance(m, BaseNode) and m.emits_spikes) or ROLES.get(m, None) == "gated cell"
+    return any(ROLES.get(m, None) == "gated cell" or (ROLES.get(m, None) == "neuron" and m.emits_spikes)
                for m in model.modules())
 
 

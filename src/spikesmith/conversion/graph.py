@@ -20,6 +20,9 @@ BatchNorm folding, per output channel c, with s_c = gamma_c / sqrt(var_c + eps):
     W'_c = W_c s_c,      b'_c = (b_c - mu_c) s_c + beta_c
 
 computed in float64 and cast back, so outputs agree with the unfolded network to rounding.
+tdBN (``layer.ThresholdDependentBatchNorm2d``, step_mode='s' in an ANN) folds the same way with
+s_c = alpha V_th gamma_c / sqrt(var_c + eps); TEBN and BNTT, whose eval map changes per time step,
+are refused by name (``layer.eval_affine``).
 """
 
 from __future__ import annotations
@@ -32,6 +35,7 @@ import torch
 import torch.nn.functional as F
 from torch import fx, nn
 
+from ..layer.eval_affine import EVAL_AFFINE, NotFoldableError, eval_affine, fold_refusal
 from ..models.activations import QCFS, ClipReLU
 
 #: Activations that become IF neurons.
@@ -74,10 +78,11 @@ SUPPORTED_HINT = (
 
 
 class _Tracer(fx.Tracer):
-    """Keeps torch.nn modules and spikesmith's activations as leaves (QCFS is not traced into)."""
+    """Keeps torch.nn modules, spikesmith's activations and its normalisations (those with an entry in
+    ``layer.eval_affine``: tdBN, TEBN, BNTT) as leaves (QCFS is not traced into)."""
 
     def is_leaf_module(self, m: nn.Module, qualname: str) -> bool:
-        return isinstance(m, (ClipReLU, QCFS)) or super().is_leaf_module(m, qualname)
+        return isinstance(m, (ClipReLU, QCFS)) or m in EVAL_AFFINE or super().is_leaf_module(m, qualname)
 
 
 def trace(ann: nn.Module) -> fx.GraphModule:
@@ -123,7 +128,10 @@ def describe_unsupported(gm: fx.GraphModule, max_pool: str = "gate") -> list[str
     for node in gm.graph.nodes:
         if node.op == "call_module":
             m = modules[node.target]
-            if isinstance(m, nn.Hardtanh) and not isinstance(m, nn.ReLU6) and m.min_val != 0.0:
+            refused = fold_refusal(m)
+            if refused:
+                bad.append(f"module {node.target!r} ({refused})")
+            elif isinstance(m, nn.Hardtanh) and not isinstance(m, nn.ReLU6) and m.min_val != 0.0:
                 bad.append(f"module {node.target!r} (Hardtanh with min_val={m.min_val}; only min_val=0 is a clipped ReLU)")
             elif isinstance(m, MAXPOOL_MODULES):
                 if max_pool == "error":
@@ -243,18 +251,25 @@ def _unshare_activations(gm: fx.GraphModule) -> None:
 _FOLDABLE = {nn.BatchNorm1d: (nn.Linear, nn.Conv1d), nn.BatchNorm2d: (nn.Conv2d,), nn.BatchNorm3d: (nn.Conv3d,)}
 
 
+def _fold_targets(bn: nn.Module) -> tuple:
+    """The layer classes a BatchNorm (or a subclass of one, such as tdBN) may be folded into."""
+    return next((into for cls, into in _FOLDABLE.items() if isinstance(bn, cls)), ())
+
+
 def fold_bn_into(layer: nn.Module, bn: nn.modules.batchnorm._BatchNorm) -> None:
-    """Fold an eval-mode BatchNorm into the conv/linear ``layer`` before it (in place; adds a bias)."""
-    if bn.running_mean is None or bn.running_var is None:
-        raise ValueError(f"convert: cannot fold {type(bn).__name__} without running statistics "
-                         f"(track_running_stats=False); train with running statistics")
+    """Fold an eval-mode BatchNorm into the conv/linear ``layer`` before it (in place; adds a bias).
+
+    Its map per channel comes from ``layer.eval_affine`` (gamma / sqrt(var + eps), times alpha V_th
+    for tdBN).
+    """
+    try:
+        scale, shift = eval_affine(bn)
+    except NotFoldableError as err:
+        raise ValueError(f"convert: {err}") from None
     w = layer.weight.detach().double()
-    scale = (bn.weight.detach().double() if bn.affine else torch.ones_like(bn.running_var, dtype=torch.float64))
-    scale = scale / torch.sqrt(bn.running_var.double() + bn.eps)
-    shift = bn.bias.detach().double() if bn.affine else torch.zeros_like(scale)
     bias = layer.bias.detach().double() if layer.bias is not None else torch.zeros_like(scale)
     new_w = w * scale.reshape(-1, *([1] * (w.dim() - 1)))
-    new_b = (bias - bn.running_mean.double()) * scale + shift
+    new_b = bias * scale + shift
     dtype = layer.weight.dtype
     layer.weight = nn.Parameter(new_w.to(dtype))
     layer.bias = nn.Parameter(new_b.to(dtype))
@@ -272,7 +287,7 @@ def fold_batchnorm(gm: fx.GraphModule) -> int:
         if not (isinstance(prev, fx.Node) and prev.op == "call_module" and len(prev.users) == 1):
             continue
         layer = modules[prev.target]
-        if type(layer) not in _FOLDABLE[type(bn)]:
+        if type(layer) not in _fold_targets(bn):
             continue
         fold_bn_into(layer, bn)
         node.replace_all_uses_with(prev)

@@ -28,6 +28,7 @@ from typing import Optional
 import torch
 from torch import Tensor, nn
 
+from ..layer.eval_affine import fold_refusal
 from .issues import SEVERITIES, Issue, blocking, raise_for  # noqa: F401  (re-exported: export.check.blocking)
 from .neurons import entry_of, rest_of
 from .ops import Op, layer_list
@@ -146,7 +147,11 @@ def layer_issues(op: Op, target: Target) -> list[Issue]:
                       "place BatchNorm right after a convolution or linear layer")]
     if kind == "other":
         what = "AdaptiveAvgPool2d with uneven windows" if isinstance(m, nn.AdaptiveAvgPool2d) else type(m).__name__
-        return [Issue(label, f"{what} has no {target.name} equivalent", f"supported: {target.supported}")]
+        refused = fold_refusal(m)
+        entry = entry_of(m)                       # a neuron-like layer refused by name (the PSN family)
+        reason = refused.split(": ", 1)[1] if refused else (entry.refusal(target.name) if entry else None)
+        because = f" ({reason})" if reason else ""
+        return [Issue(label, f"{what} has no {target.name} equivalent{because}", f"supported: {target.supported}")]
     out: list[Issue] = []
     if kind == "conv" and getattr(m, "padding_mode", "zeros") != "zeros":
         out.append(Issue(label, f"padding_mode={m.padding_mode!r}", "use zero padding"))

@@ -25,6 +25,7 @@ import torch
 from torch import Tensor, nn
 
 from ..neuron import (
+    PSN,
     AdaptiveLIFNode,
     AdLIFNode,
     CubaLIFNode,
@@ -33,8 +34,10 @@ from ..neuron import (
     IntegratorNode,
     IzhikevichNode,
     LIFNode,
+    MaskedPSN,
     NonSpikingLIFNode,
     ParametricLIFNode,
+    SlidingPSN,
 )
 from ..typeregistry import TypeRegistry
 
@@ -201,6 +204,11 @@ declare(CubaLIFNode, rest=_rest_potential, nir=_nir_cuba_lif, cuba=_cuba_of_cuba
 declare(NonSpikingLIFNode, rest=_v_rest, readout=True, nir=_nir_li, cuba=_cuba_of_lif, per_layer=_tau)
 declare(CubaLINode, rest=_v_leak, readout=True, nir=_nir_cuba_li, cuba=_cuba_of_cuba, per_layer=_cuba_taus)
 declare(IntegratorNode, readout=True, read_last=True, nir=_nir_i, cuba=_cuba_of_if)
+_PARALLEL = ("it has no membrane recurrence: H = W X mixes the inputs of {which} through learned weights over time, "
+             "which NIR's and Loihi's neurons (one step's state and input) cannot express")
+refuse(PSN, _PARALLEL.format(which="all T steps, later ones included,"))
+refuse(MaskedPSN, _PARALLEL.format(which="the last k steps (a T x T masked matrix)"))
+refuse(SlidingPSN, _PARALLEL.format(which="the last k steps (a kernel over time)"))
 refuse(AdaptiveLIFNode, "its threshold adapts after every spike; NIR's and Loihi's neurons have a fixed threshold")
 refuse(AdLIFNode, "NIR has no adaptive LIF node: its neurons (IF, LIF, CubaLIF, LI, I) have no adaptation variable, "
                   "and adLIF's w is fed by the membrane potential and the spikes (w = beta w + a u + b s); Loihi's "

@@ -11,7 +11,9 @@ and returns ``Op`` records in execution order, each with a copy of its module (s
 single-step mode) and the shape of one sample in and out (no time, no batch). On the way:
 
 - eval-mode BatchNorm directly after a convolution or linear layer is folded into it (exact:
-  W' = W s, b' = (b - mu) s + beta with s = gamma / sqrt(var + eps), in float64);
+  W' = W s, b' = (b - mu) s + beta with s = gamma / sqrt(var + eps), in float64; tdBN with
+  s = alpha V_th gamma / sqrt(var + eps); TEBN and BNTT, a different map at each step, stay unfolded
+  as ``other`` ops that every target refuses by name, see ``layer.eval_affine``);
 - dropout and identities are dropped; ``AdaptiveAvgPool2d`` becomes the ``AvgPool2d`` it equals for
   this input (or is dropped when it keeps the size);
 - in a converted network, each ``IFActivation`` becomes its per-step offset (added to the bias of the
@@ -35,7 +37,10 @@ from torch import Tensor, fx, nn
 
 from ..conversion.layers import GatedMaxPool, IFActivation, Readout, TimeExpand
 from ..conversion.network import ConvertedSNN
+from ..layer.bntt import BNTT
 from ..layer.dropout import Dropout, Dropout2d
+from ..layer.eval_affine import eval_affine
+from ..layer.temporal_effective_norm import TemporalEffectiveBatchNorm2d
 from ..models.activations import QCFS, ClipReLU
 from ..models.blocks import TwinSequential
 from ..module import StepModule
@@ -68,6 +73,10 @@ for _kind, _classes in _KINDS.items():
     for _cls in _classes:
         LAYER_KINDS.register(_cls, _kind)
 del _kind, _classes, _cls
+# Normalisations whose eval map changes per time step: no target runs them, and they are never folded
+# (check() gives the reason from layer.eval_affine). tdBN is a batchnorm, folded with its alpha V_th.
+LAYER_KINDS.register(TemporalEffectiveBatchNorm2d, "other")
+LAYER_KINDS.register(BNTT, "other")
 
 
 @dataclass
@@ -149,18 +158,18 @@ def _single_step_copy(module: nn.Module) -> nn.Module:
     return m.eval()
 
 
-def fold_batchnorm(layer: nn.Module, bn: nn.modules.batchnorm._BatchNorm) -> None:
-    """Fold an eval-mode BatchNorm into the conv/linear ``layer`` before it (in place; adds a bias)."""
-    if bn.running_mean is None or bn.running_var is None:
-        raise ValueError(f"cannot fold {type(bn).__name__} without running statistics (track_running_stats=False)")
+def fold_batchnorm(layer: nn.Module, bn: nn.Module) -> None:
+    """Fold an eval-mode normalisation into the conv/linear ``layer`` before it (in place; adds a bias).
+
+    The layer's eval map per channel, Y = scale X + shift, comes from ``layer.eval_affine`` (BatchNorm,
+    tdBN with its alpha V_th); a class that refuses by name there (TEBN, BNTT) raises ``NotFoldableError``.
+    """
+    scale, shift = eval_affine(bn)
     w = layer.weight.detach().double()
-    scale = bn.weight.detach().double() if bn.affine else torch.ones_like(bn.running_var, dtype=torch.float64)
-    scale = scale / torch.sqrt(bn.running_var.double() + bn.eps)
-    shift = bn.bias.detach().double() if bn.affine else torch.zeros_like(scale)
     bias = layer.bias.detach().double() if layer.bias is not None else torch.zeros_like(scale)
     dtype = layer.weight.dtype
     layer.weight = nn.Parameter(w.mul(scale.reshape(-1, *([1] * (w.dim() - 1)))).to(dtype))
-    layer.bias = nn.Parameter(((bias - bn.running_mean.double()) * scale + shift).to(dtype))
+    layer.bias = nn.Parameter((bias * scale + shift).to(dtype))
 
 
 def _sample_forward(module: nn.Module, shape: tuple) -> tuple:

@@ -12,6 +12,9 @@ modules, step by step), ``StepModeContainer`` (either, following ``step_mode``).
 Over time: ``Dropout`` / ``Dropout2d`` (one mask per sequence), ``Recurrent`` (feedback of the
 previous spikes through a recurrent weight), SpikingJelly's ``ElementWiseRecurrentContainer`` and
 ``LinearRecurrentContainer``, ``SynapseFilter`` (an exponential synaptic current).
+Normalisation in time: ``ThresholdDependentBatchNorm2d`` (tdBN: statistics over T, N, H, W, scaled
+by alpha V_th), ``TemporalEffectiveBatchNorm2d`` (TEBN: shared statistics, a scale per step), ``BNTT``
+(statistics and gamma per step, no beta); what folding does with each: ``eval_affine``.
 Unpooling: ``MaxUnpool1d/2d/3d`` (the inverse of ``MaxPool*d(return_indices=True)``).
 
 Gated: ``SpikingLSTM`` / ``SpikingGRU`` (stacked, multi-step) and ``SpikingLSTMCell`` /
@@ -24,6 +27,7 @@ channels and a phased-LSTM time gate as options (``PhasedTimeGate``).
 >>> net(torch.rand(4, 16, 2, 32, 32)).shape                   # [T, N, 10]
 """
 
+from .bntt import BNTT
 from .container import MultiStepContainer, SeqToANNContainer, StepModeContainer
 from .conv import Conv1d, Conv2d, Conv3d
 from .dropout import Dropout, Dropout2d
@@ -48,6 +52,8 @@ from .recurrent import Recurrent
 from .recurrent_container import ElementWiseRecurrentContainer, LinearRecurrentContainer
 from .stepwise import StepwiseLayer
 from .synapse_filter import SynapseFilter
+from .temporal_effective_norm import TemporalEffectiveBatchNorm2d
+from .threshold_norm import ThresholdDependentBatchNorm2d
 from .unpool import MaxUnpool1d, MaxUnpool2d, MaxUnpool3d
 from .voting import VotingLayer
 
@@ -58,4 +64,5 @@ __all__ = [
     "SeqToANNContainer", "StepModeContainer", "StepwiseLayer", "GroupNorm", "VotingLayer",
     "ElementWiseRecurrentContainer", "LinearRecurrentContainer", "MaxUnpool1d", "MaxUnpool2d", "MaxUnpool3d",
     "SynapseFilter", "PhasedTimeGate", "SpikingGRU", "SpikingGRUCell", "SpikingLSTM", "SpikingLSTMCell",
+    "BNTT", "TemporalEffectiveBatchNorm2d", "ThresholdDependentBatchNorm2d",
 ]

@@ -13,7 +13,7 @@ from torch import nn
 from .. import functional
 from ..neuron import BaseNode
 from .config import TrainConfig
-from .stats import SPIKING_STACKS
+from .stats import SPIKING_NEURONS, SPIKING_STACKS
 from .setup import describe_model, log, make_encoder
 
 
@@ -35,7 +35,7 @@ def _spiking_layers(model: nn.Module) -> list[tuple[str, nn.Module]]:
     """Spiking neuron layers, and the gated spiking stacks (``layer.SpikingLSTM``), whose cells
     hold no neuron module: their raster is the last layer's output."""
     return [(n, m) for n, m in model.named_modules()
-            if (isinstance(m, BaseNode) and m.emits_spikes) or isinstance(m, SPIKING_STACKS)]
+            if (isinstance(m, SPIKING_NEURONS) and m.emits_spikes) or isinstance(m, SPIKING_STACKS)]
 
 
 def _time_first(outputs: list[torch.Tensor], step_mode: str) -> torch.Tensor:

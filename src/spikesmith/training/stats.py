@@ -6,6 +6,11 @@ from torch import Tensor, nn
 
 from ..layer import SpikingGRU, SpikingLSTM
 from ..neuron import BaseNode
+from ..neuron.parallel import ParallelNode
+
+#: neuron modules whose output is a layer's spikes (if their ``emits_spikes`` says so): the
+#: charge-fire-reset neurons and the parallel ones (PSN, MaskedPSN, SlidingPSN)
+SPIKING_NEURONS = (BaseNode, ParallelNode)
 
 #: layers that step their own spiking cells (no neuron module to hook): their output is the last
 #: layer's spikes, signed (pos - neg) where ``signed_output='difference'``, so a rate counts |spikes|
@@ -27,7 +32,7 @@ class FiringRateMeter:
         self.counts: dict[str, int] = {}
         self._handles = []
         for name, module in net.named_modules():
-            if (isinstance(module, BaseNode) and module.emits_spikes) or isinstance(module, SPIKING_STACKS):
+            if (isinstance(module, SPIKING_NEURONS) and module.emits_spikes) or isinstance(module, SPIKING_STACKS):
                 self._handles.append(module.register_forward_hook(
                     self._hook(name or type(module).__name__, signed=isinstance(module, SPIKING_STACKS))))
 
