@@ -12,6 +12,8 @@ modules, step by step), ``StepModeContainer`` (either, following ``step_mode``).
 Over time: ``Dropout`` / ``Dropout2d`` (one mask per sequence), ``Recurrent`` (feedback of the
 previous spikes through a recurrent weight), SpikingJelly's ``ElementWiseRecurrentContainer`` and
 ``LinearRecurrentContainer``, ``SynapseFilter`` (an exponential synaptic current).
+Delays: ``Delay`` (integer, per channel), ``DelayedLinear`` (integer, per synapse), ``LearnableDelay``
+(a learned delay per synapse, DCLS-style: Gaussian taps in training, exact shifts in eval).
 Unpooling: ``MaxUnpool1d/2d/3d`` (the inverse of ``MaxPool*d(return_indices=True)``).
 
 Gated: ``SpikingLSTM`` / ``SpikingGRU`` (stacked, multi-step) and ``SpikingLSTMCell`` /
@@ -26,10 +28,12 @@ channels and a phased-LSTM time gate as options (``PhasedTimeGate``).
 
 from .container import MultiStepContainer, SeqToANNContainer, StepModeContainer
 from .conv import Conv1d, Conv2d, Conv3d
+from .delay import Delay, DelayedLinear
 from .dropout import Dropout, Dropout2d
 from .flatten import Flatten
 from .group_norm import GroupNorm
 from .gated_rnn import SpikingGRU, SpikingGRUCell, SpikingLSTM, SpikingLSTMCell
+from .learnable_delay import LearnableDelay
 from .linear import Linear
 from .norm import BatchNorm1d, BatchNorm2d, BatchNorm3d
 from .phased_gate import PhasedTimeGate
@@ -58,4 +62,5 @@ __all__ = [
     "SeqToANNContainer", "StepModeContainer", "StepwiseLayer", "GroupNorm", "VotingLayer",
     "ElementWiseRecurrentContainer", "LinearRecurrentContainer", "MaxUnpool1d", "MaxUnpool2d", "MaxUnpool3d",
     "SynapseFilter", "PhasedTimeGate", "SpikingGRU", "SpikingGRUCell", "SpikingLSTM", "SpikingLSTMCell",
+    "Delay", "DelayedLinear", "LearnableDelay",
 ]
