@@ -191,3 +191,21 @@ def test_cli_trains_the_audio_preset_and_fcsnn_with_fixed_delays(tmp_path):
     d1 = next(m for m in first.modules() if isinstance(m, layer.DelayedLinear)).delays
     d2 = next(m for m in again.modules() if isinstance(m, layer.DelayedLinear)).delays
     assert torch.equal(d1, d2)                       # the drawn delays are stored with the weights
+
+
+def test_the_optimizer_gives_delay_positions_their_own_learning_rate():
+    from spikesmith.training.config import TrainConfig
+    from spikesmith.training.setup import make_optimizer, make_schedule
+
+    net = build("fcsnn", hidden=6, delays="learnable", max_delay=5)
+    syn = next(m for m in net.modules() if isinstance(m, layer.LearnableDelay))
+    for schedule in ("none", "onecycle", "cosine"):
+        cfg = TrainConfig(lr=2e-3, schedule=schedule)
+        opt = make_optimizer(cfg, net)
+        make_schedule(cfg, opt, 4)                       # the schedule keeps the ratio (onecycle: one max_lr each)
+        groups = {id(p): g["lr"] for g in opt.param_groups for p in g["params"]}
+        assert len(opt.param_groups) == 2
+        ratio = groups[id(syn.positions)] / groups[id(syn.weight)]
+        assert ratio == pytest.approx(syn.position_lr) and syn.position_lr == 50.0
+    plain = make_optimizer(TrainConfig(lr=2e-3), build("fcsnn", hidden=6))
+    assert len(plain.param_groups) == 1                  # networks without delays keep one group

@@ -15,6 +15,10 @@ feels the whole window) and shrinks on a schedule to ``sigma_end`` (0.5): ``set_
 
     sigma(epoch) = sigma0 (sigma_end / sigma0) ^ (epoch / (epochs - 1))       (sigma_end for one epoch)
 
+The positions learn faster than the weights: ``lr_scales()`` asks the optimizer (``spikesmith train``)
+for ``position_lr`` (default 50) times the learning rate for them, since a delay must travel whole steps
+where a weight moves by fractions (the DCLS paper also trains positions at a much higher rate).
+
 Evaluation (``eval()``), and training after ``round_delays()``, use the integer delays
 d_oi = round(p_oi) as exact shifts, grouped by distinct delay (the ``DelayedLinear`` path):
 
@@ -38,12 +42,14 @@ from ..dynamics.delay import delayed_linear, delayed_linear_step, gaussian_taps,
 from ._seq import check_seq, check_tensor
 from .delay import DelayedLinear, _PastInputs, check_fits
 
-__all__ = ["LearnableDelay", "MAX_DELAY", "SIGMA_END", "sigma_at"]
+__all__ = ["LearnableDelay", "MAX_DELAY", "POSITION_LR", "SIGMA_END", "sigma_at"]
 
 #: the default cap on a learned delay, in steps (the DCLS paper's SHD setting is 25 at 10 ms bins)
 MAX_DELAY = 25
 #: the width the schedule ends at, in steps
 SIGMA_END = 0.5
+#: the positions' learning rate, as a multiple of the weights'
+POSITION_LR = 50.0
 
 
 def _positive_int(value, name: str, owner: str) -> int:
@@ -74,6 +80,7 @@ class LearnableDelay(_PastInputs):
         max_delay: D, the largest delay in steps (default 25); sequences must be longer than D.
         bias: add a learned bias.
         sigma0: the schedule's starting width (default D / 2); ``sigma_end``: its last (0.5).
+        position_lr: the positions' learning rate as a multiple of the weights' (see ``lr_scales``).
         step_mode: ``'s'`` (input ``[N, in_features]``) or ``'m'`` (input ``[T, N, in_features]``).
 
     Parameters ``weight`` and ``positions`` (``[out, in]`` each; positions start uniform in [0, D] and are
@@ -81,7 +88,8 @@ class LearnableDelay(_PastInputs):
     """
 
     def __init__(self, in_features: int, out_features: int, max_delay: int = MAX_DELAY, bias: bool = True,
-                 sigma0: Optional[float] = None, sigma_end: float = SIGMA_END, step_mode: str = "s"):
+                 sigma0: Optional[float] = None, sigma_end: float = SIGMA_END, position_lr: float = POSITION_LR,
+                 step_mode: str = "s"):
         super().__init__(step_mode)
         owner = type(self).__name__
         self.in_features = _positive_int(in_features, "in_features", owner)
@@ -92,6 +100,7 @@ class LearnableDelay(_PastInputs):
         self.D = max_delay
         self.sigma0 = _positive(max_delay / 2 if sigma0 is None else sigma0, "sigma0", owner)
         self.sigma_end = _positive(sigma_end, "sigma_end", owner)
+        self.position_lr = _positive(position_lr, "position_lr", owner)
         self.weight = nn.Parameter(torch.empty(out_features, in_features))
         self.positions = nn.Parameter(torch.empty(out_features, in_features))
         self.bias = nn.Parameter(torch.empty(out_features)) if bias else None
@@ -119,6 +128,10 @@ class LearnableDelay(_PastInputs):
     def epoch_start(self, epoch: int, epochs: int) -> None:
         """Follow the schedule: the width before epoch ``epoch`` (0-based) of ``epochs`` (see ``sigma_at``)."""
         self.set_sigma(sigma_at(epoch, epochs, self.sigma0, self.sigma_end))
+
+    def lr_scales(self) -> dict:
+        """``{positions: position_lr}``: the factor on the learning rate the optimizer gives the positions."""
+        return {self.positions: self.position_lr}
 
     def clamped_positions(self) -> Tensor:
         return self.positions.clamp(0.0, float(self.D))
