@@ -209,3 +209,28 @@ def test_the_optimizer_gives_delay_positions_their_own_learning_rate():
         assert ratio == pytest.approx(syn.position_lr) and syn.position_lr == 50.0
     plain = make_optimizer(TrainConfig(lr=2e-3), build("fcsnn", hidden=6))
     assert len(plain.param_groups) == 1                  # networks without delays keep one group
+
+
+def test_a_delayed_network_in_eval_mode_matches_its_trained_form_once_sigma_is_small():
+    """The whole network: the Gaussian taps at a small sigma (training mode) against the rounded delays
+    (eval mode, exact shifts), positions kept off the half steps where rounding is ambiguous."""
+    torch.manual_seed(11)
+    net = build("fcsnn", ModelInput((30, 6), 4, temporal=True), hidden=12, delays="learnable", max_delay=8)
+    syn = net[1]
+    with torch.no_grad():
+        syn.positions.copy_(torch.randint(0, 9, syn.positions.shape).float() + 0.2 * (torch.rand_like(syn.positions) - 0.5))
+        syn.weight.mul_(5.0)
+    syn.set_sigma(0.1)
+    x = (torch.rand(30, 4, 6) < 0.4).float()
+    with torch.no_grad():
+        trained = net(x)
+        functional.reset_net(net)
+        rounded = net.eval()(x)
+        functional.reset_net(net)
+    assert rounded.abs().sum() > 0
+    assert torch.allclose(trained, rounded, atol=1e-4)
+    net.train()
+    syn.set_sigma(3.0)
+    with torch.no_grad():
+        wide = net(x)
+    assert not torch.allclose(wide, rounded, atol=1e-2)
