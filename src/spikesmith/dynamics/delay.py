@@ -10,8 +10,8 @@ grouped by distinct value, so the cost grows with the number of distinct delays,
     delay_channels:  Y[t, n, c] = X[t - d_c, n, c]
     delayed_linear:  Y[t] = sum_d  W_d X[t - d]  (+ b),   W_d = W masked to the synapses whose delay is d
 
-``delayed_linear`` makes one matrix product with the stacked W_d and shifts each part of its
-output (shifting after the product is the same sum, since a shift is linear and acts on time only).
+``delayed_linear`` makes one product per distinct delay d, of the first T - d steps with W_d, and adds
+it to the output from step d on (the same sum: a shift is linear and acts on time only).
 
 The learnable (DCLS) form replaces each synapse's integer delay by a Gaussian tap of width sigma
 centred on a continuous position p in [0, D] over the taps k = 0 .. D (Hammouamri et al., 2024):
@@ -72,19 +72,20 @@ def delay_channels(x: Tensor, delays: Tensor) -> Tensor:
     return torch.cat(parts, dim=2).index_select(2, inverse).reshape(x.shape)
 
 
-def _stacked(weight: Tensor, delays: Tensor) -> tuple[list[int], Tensor]:
-    """The distinct delays and the weights ``W_d`` (W masked to delay d) stacked: ``[K * out, in]``."""
-    values = torch.unique(delays).tolist()
-    masks = torch.stack([(delays == d) for d in values]).to(weight.dtype)      # [K, out, in]
-    return [int(d) for d in values], (masks * weight).reshape(-1, weight.shape[1])
-
-
 def delayed_linear(x: Tensor, weight: Tensor, delays: Tensor, bias: Optional[Tensor] = None) -> Tensor:
-    """``Y[t] = sum_d W_d X[t - d] + b`` for ``x`` ``[T, N, in]``, ``weight`` and ``delays`` ``[out, in]``."""
-    values, stacked = _stacked(weight, delays)
-    out = weight.shape[0]
-    z = F.linear(x, stacked).unflatten(-1, (len(values), out))                 # [T, N, K, out]
-    y = sum(shift(z[..., k, :], d) for k, d in enumerate(values))
+    """``Y[t] = sum_d W_d X[t - d] + b`` for ``x`` ``[T, N, in]``, ``weight`` and ``delays`` ``[out, in]``.
+
+    Each distinct delay d is one product of the first T - d steps with W_d, added to the output from step d
+    on (delays of T or more add nothing): no T-fold copy, and no product is made for steps it would lose.
+    """
+    T = x.shape[0]
+    y = x.new_zeros((*x.shape[:-1], weight.shape[0]))
+    for d in torch.unique(delays).tolist():
+        d = int(d)
+        if d >= T:
+            continue
+        part = F.linear(x[: T - d], weight * (delays == d).to(weight.dtype))
+        y = y + part if d == 0 else torch.cat([y[:d], y[d:] + part], dim=0)
     return y if bias is None else y + bias
 
 
