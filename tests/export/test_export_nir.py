@@ -336,8 +336,8 @@ def test_recurrent_and_nested_graphs():
                          edges=[("in", "block"), ("block", "out")], type_check=False)
     net = from_nir(outer, dt=1e-3)
     assert [type(m).__name__ for m in net] == ["Linear", "LIFNode"]
-    with pytest.raises(ValueError, match="Delay has no spikesmith equivalent"):
-        from_nir(nir.NIRGraph.from_list(nir.Linear(weight=w), nir.Delay(delay=np.ones(n))), dt=1e-3)
+    delayed = from_nir(nir.NIRGraph.from_list(nir.Linear(weight=w), nir.Delay(delay=np.full(n, 3e-3))), dt=1e-3)
+    assert [type(m).__name__ for m in delayed] == ["Linear", "Delay"] and int(delayed[1].delays) == 3
     with pytest.raises(ValueError, match="tau = .* forward Euler"):
         from_nir(nir.NIRGraph.from_list(nir.Linear(weight=w), nir.LIF(**lif)), dt=1e-2)
     with pytest.raises(ValueError, match="needs dt"):

@@ -225,7 +225,7 @@ def test_model_options_nested_or_flat_and_filled_with_the_family_defaults():
     flat = make_config(overrides={"dataset": "digits", "hidden": "12", "neuron": "plif"})
     assert nested == flat
     assert flat.model_options == {"hidden": 12, "depth": 1, "readout": "membrane", "neuron": "plif", "tau": 2.0,
-                                  "surrogate": "atan", "detach_reset": True}
+                                  "surrogate": "atan", "detach_reset": True, "delays": "none", "max_delay": 25}
     both = make_config(overrides={"dataset": "digits", "model_options": {"hidden": 3}, "hidden": 5})
     assert both.model_options["hidden"] == 5                          # the flat key wins
 
@@ -242,7 +242,7 @@ def test_preset_model_options_apply_to_the_preset_model_only():
     ({"model": "fcsnn", "neuron": "if", "tau": 3},
      r"FCSNN: option 'tau' does not apply to neuron 'if'.*alif, lif, plif"),
     ({"model": "csnn", "neuron": "izhikevich", "tau": "2"}, r"does not apply to neuron 'izhikevich'"),
-    ({"model": "alexnet"}, r"unknown model 'alexnet'; known models: csnn, dbn, fcsnn, lsm, resnet, rsnn, sgru, slstm, ttfs, vgg"),
+    ({"model": "alexnet"}, r"unknown model 'alexnet'; known models: audio_fcsnn, audio_rsnn, csnn, dbn, fcsnn, lsm, resnet, rsnn, sgru, slstm, ttfs, vgg"),
 ])
 def test_an_option_that_does_not_apply_is_an_error(overrides, fragment):
     with pytest.raises(ValueError, match=fragment):

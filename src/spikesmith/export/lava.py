@@ -437,6 +437,9 @@ def _layer_issues(op: Op, nxt: Optional[Op]) -> list[Issue]:
     label, m, kind = op.label, op.module, op.kind
     if kind == "threshold":
         return [Issue(label, "a Threshold layer has no Lava netx block", "use a spiking neuron")]
+    if kind in ("delay", "delayed_linear"):
+        return [Issue(label, "delays (per channel or per synapse) have no block in this netx exporter",
+                      "export to NIR (to_nir writes them as Delay nodes), or train without delays")]
     if kind == "sumpool":
         return [Issue(label, "SumPool2d has no Lava netx block", "use AvgPool2d before a conv/linear layer")]
     if kind == "conv" and isinstance(m, nn.Conv1d):

@@ -157,13 +157,15 @@ def input_shape(graph: Any, input_class: type) -> Optional[tuple]:
 
 
 def dry_run(net: nn.Sequential, shape: tuple, node_of: dict[str, str]) -> None:
-    """One step of ``net`` on zeros of ``[1, 1, *shape]``; a layer that cannot take what the one
-    before it gives is named (``node_of``: the NIR node of each module)."""
+    """One step of ``net`` on zeros of ``[1, 1, *shape]`` (as many steps as its longest delay needs, plus one);
+    a layer that cannot take what the one before it gives is named (``node_of``: the NIR node of each module)."""
     from .. import functional
+    from ..layer import Delay, DelayedLinear
 
     if math.prod(shape) > MAX_DRY_RUN_ELEMENTS:
         return
-    h = torch.zeros(1, 1, *shape)
+    steps = 1 + max((int(m.delays.max()) for m in net.modules() if isinstance(m, (Delay, DelayedLinear))), default=0)
+    h = torch.zeros(steps, 1, *shape)
     where = "the input"
     try:
         with torch.no_grad():

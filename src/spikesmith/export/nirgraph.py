@@ -18,7 +18,17 @@ NonSpikingLIFNode / CubaLINode    LI / CubaLI (same rules);  IntegratorNode  I(r
 Linear, Conv1d/2d, Flatten        Linear or Affine (with bias), Conv1d/2d, Flatten (dims without the batch)
 AvgPool2d, SumPool2d, Scale,      AvgPool2d, SumPool2d, Scale, Threshold
 Threshold (export.modules)
+layer.Delay (per channel)         Delay(delay = d dt), elementwise, of the layer's shape
+DelayedLinear, LearnableDelay     a subgraph: one Linear (Affine) per distinct delay d, with the weights of
+(a delay per synapse)             the synapses whose delay is d, each followed by Delay(d dt) (none for d = 0),
+                                  all summed at the subgraph's Output (the bias on an undelayed branch)
 ================================  ==========================================================================
+
+**Delays.** NIR's ``Delay`` is elementwise (y_i(t) = x_i(t - tau_i)), so a delay per channel maps onto one,
+and a delay per synapse is decomposed: W X(t - d) summed over the distinct delays d is the sum of
+branches ``Linear(W_d) -> Delay(d)``. A ``LearnableDelay`` is written with its rounded delays (what eval
+mode runs). ``from_nir`` reads a ``Delay`` as ``layer.Delay`` (tau / dt must be whole steps) and a subgraph
+of such branches back as one ``DelayedLinear``.
 
 The Euler step the table assumes updates the synaptic current first and the voltage with the new
 current (as snnTorch's ``Synaptic`` and Loihi's CUBA neuron do):
@@ -33,8 +43,8 @@ Per-neuron parameters are written as arrays of the layer's shape (NIR requires e
 as the smallest tensor that broadcasts to them (``[C, 1, 1]`` for per-channel values, a float when
 uniform). ``from_nir`` reads any ``r`` and ``w_in`` (an extra ``Scale`` before the neuron when they are not
 the values above), leak potentials that differ from the reset (``v_leak``), nested graphs that are chains
-(inlined) and refuses, naming the node, what it cannot express: ``Delay``, merges and recurrent edges
-(a node with several inputs), neurons with ``tau <= dt`` (forward Euler would not be a leaky integrator).
+(inlined), delays (above) and refuses, naming the node, what it cannot express: other merges and recurrent
+edges (a node with several inputs), neurons with ``tau <= dt`` (forward Euler would not be a leaky integrator).
 """
 
 from __future__ import annotations
@@ -65,7 +75,7 @@ from .issues import Issue
 from .modules import Scale, SumPool2d, Threshold
 from .nirchecks import MAX_BYTES, NodeFields, check_declared_sizes, dry_run, input_shape, missing_field
 from .neurons import entry_of
-from .ops import Op
+from .ops import Op, delayed_synapses
 from .pipeline import export_model, sample_shape, write
 from .targets import TARGETS, Target
 
@@ -146,7 +156,36 @@ def _op_node(op: Op, dt: float):
         return nir.Scale(scale=_arr(m.scale, op.in_shape))
     if kind == "threshold":
         return nir.Threshold(threshold=_arr(m.threshold, op.in_shape))
+    if kind == "delay":
+        return nir.Delay(delay=_arr(m.delays.double() * dt, op.in_shape))
+    if kind == "delayed_linear":
+        return _delayed_linear_graph(*delayed_synapses(m), dt)
     raise ValueError(f"{op.label} has no NIR node")  # check() reports it first
+
+
+def _delayed_linear_graph(weight: Tensor, delays: Tensor, bias: Optional[Tensor], dt: float):
+    """Synapses with a delay each as a NIR subgraph: Input -> [Linear(W_d) -> Delay(d dt)] per distinct d -> Output
+    (the branches summed there); the bias goes on the undelayed branch (a zero-weight one if no synapse is)."""
+    nir = _nir()
+    out_features, in_features = weight.shape
+    nodes: dict = {"input": nir.Input(input_type={"input": np.array([in_features])})}
+    edges = []
+    values = sorted(int(d) for d in torch.unique(delays).tolist())
+    if bias is not None and 0 not in values:
+        values = [0] + values                       # a branch for the bias alone (W_0 = 0)
+    for d in values:
+        w = weight * (delays == d).to(weight.dtype)
+        name = f"w{d}"
+        nodes[name] = nir.Affine(weight=_np(w), bias=_np(bias)) if d == 0 and bias is not None else \
+            nir.Linear(weight=_np(w))
+        edges.append(("input", name))
+        if d == 0:
+            edges.append((name, "output"))
+            continue
+        nodes[f"delay{d}"] = nir.Delay(delay=np.full((out_features,), d * dt, dtype=np.float64))
+        edges += [(name, f"delay{d}"), (f"delay{d}", "output")]
+    nodes["output"] = nir.Output(output_type={"output": np.array([out_features])})
+    return nir.NIRGraph(nodes=nodes, edges=edges, metadata={"spikesmith_layer": "delayed_linear"}, type_check=False)
 
 
 def _pair(v) -> tuple:
@@ -175,7 +214,7 @@ class NirTarget(Target):
     name = "nir"
     suffix = ".nir"
     supported = ("Linear, Conv1d/Conv2d, Flatten, AvgPool2d (and AdaptiveAvgPool2d with even windows), SumPool2d, "
-                 "Scale, Threshold, BatchNorm right after a conv/linear layer (folded), Dropout (dropped); neurons "
+                 "Scale, Threshold, Delay, DelayedLinear, LearnableDelay (rounded delays), BatchNorm right after a conv/linear layer (folded), Dropout (dropped); neurons "
                  "IFNode, LIFNode, ParametricLIFNode, CubaLIFNode; readouts IntegratorNode, NonSpikingLIFNode, "
                  "CubaLINode")
     neuron_hint = "LIFNode (NIR LIF) or CubaLIFNode (NIR CubaLIF)"
@@ -378,7 +417,9 @@ def _chain(graph, where: str) -> list:
             raise ValueError(f"NIR {where}: a cycle through node {k!r} (a recurrent edge); from_nir reads chains")
         seen.add(k)
         node = graph.nodes[k]
-        if isinstance(node, nir.NIRGraph):
+        if isinstance(node, nir.NIRGraph) and _delay_branches(node, k) is not None:
+            order.append((k, node))                 # synapses with a delay each: one DelayedLinear
+        elif isinstance(node, nir.NIRGraph):
             order += [(f"{k}.{n}", sub) for n, sub in _chain(node, f"subgraph {k!r}")]
         elif not isinstance(node, (nir.Input, nir.Output)):
             order.append((k, node))
@@ -536,8 +577,104 @@ def _node_modules(name: str, node, dt: float) -> list:
         pre = _input_scale(p.array("r") * dt, name)
         return pre + [("", IntegratorNode(v_init=0.0, **M))]
     if isinstance(node, nir.Delay):
-        raise ValueError(f"NIR node {name!r}: Delay has no spikesmith equivalent (axonal delays are not modelled)")
+        return [("", layer.Delay(_delay_steps(p.array("delay"), dt, name), **M))]
+    if isinstance(node, nir.NIRGraph):
+        return [("", _delayed_linear_module(name, node, dt))]
     raise ValueError(f"NIR node {name!r}: {type(node).__name__} is not supported; from_nir reads Affine, Linear, "
                      f"Conv1d, Conv2d, Flatten, AvgPool2d, SumPool2d, Scale, Threshold, IF, LIF, CubaLIF, LI, CubaLI, I "
                      f"and nested chains")
 
+
+
+def _delay_steps(delay, dt: float, node: str) -> Tensor:
+    """A NIR delay in seconds as whole steps of ``dt`` (the smallest broadcasting tensor), or an error naming the node."""
+    steps = np.asarray(delay, dtype=np.float64) / dt
+    whole = np.round(steps)
+    if not np.all(np.isfinite(steps)) or np.any(np.abs(steps - whole) > 1e-6 * np.maximum(1.0, np.abs(steps))):
+        raise ValueError(f"NIR node {node!r}: a Delay of {float(np.max(np.abs(steps - whole))):.3g} steps off a whole "
+                         f"number of steps of dt = {dt:g} s; spikesmith's delays are whole steps (pass the dt the "
+                         f"graph was made with)")
+    if np.any(whole < 0):
+        raise ValueError(f"NIR node {node!r}: a negative Delay ({float(np.min(delay)):g} s) reads the future")
+    compact = _compact(whole)
+    return torch.tensor(int(compact)) if isinstance(compact, float) else compact.round().long()
+
+
+def _delay_branches(graph, where: str) -> Optional[list]:
+    """The branches of a subgraph ``Input -> Linear/Affine [-> Delay] -> Output`` (what ``to_nir`` writes for
+    synapses with a delay each), as ``[(affine node, delay node or None), ...]``; None for any other subgraph."""
+    nir = _nir()
+    nodes, edges = getattr(graph, "nodes", None), getattr(graph, "edges", None)
+    if not isinstance(nodes, dict) or not isinstance(edges, (list, tuple)):
+        return None
+    inputs = [k for k, n in nodes.items() if isinstance(n, nir.Input)]
+    outputs = [k for k, n in nodes.items() if isinstance(n, nir.Output)]
+    if len(inputs) != 1 or len(outputs) != 1:
+        return None
+    try:
+        succ = {k: [b for a, b in edges if a == k] for k in nodes}
+        pred = {k: [a for a, b in edges if b == k] for k in nodes}
+    except (TypeError, ValueError):
+        return None
+    branches = []
+    for first in succ[inputs[0]]:
+        node = nodes.get(first)
+        if not isinstance(node, (nir.Linear, nir.Affine)) or pred[first] != [inputs[0]] or len(succ[first]) != 1:
+            return None
+        nxt = succ[first][0]
+        if nxt == outputs[0]:
+            branches.append((first, None))
+            continue
+        if not isinstance(nodes.get(nxt), nir.Delay) or pred[nxt] != [first] or succ[nxt] != [outputs[0]]:
+            return None
+        branches.append((first, nxt))
+    used = {inputs[0], outputs[0]} | {k for b in branches for k in b if k is not None}
+    if not branches or used != set(nodes) or len(pred[outputs[0]]) != len(branches):
+        return None
+    return branches
+
+
+def _delayed_linear_module(name: str, graph, dt: float) -> nn.Module:
+    """One ``DelayedLinear`` for a subgraph of delayed branches (see ``_delay_branches``): each synapse takes the
+    weight and the delay of the branch that has it; a synapse in two branches, or a bias that is delayed, is an error."""
+    nir = _nir()
+    branches = _delay_branches(graph, name)
+    if branches is None:
+        raise ValueError(f"NIR node {name!r}: a subgraph that is neither a chain nor branches of Linear -> Delay")
+    weight = delays = bias = None
+    for affine_name, delay_name in branches:
+        where = f"{name}.{affine_name}"
+        node = graph.nodes[affine_name]
+        p = NodeFields(where, node)
+        w = torch.as_tensor(p.array("weight"), dtype=torch.float32)
+        if w.dim() != 2:
+            raise ValueError(f"NIR node {where!r}: a {w.dim()}-d weight; delayed branches take 2-d weights")
+        if weight is None:
+            weight = torch.zeros_like(w)
+            delays = torch.zeros(w.shape, dtype=torch.long)
+            taken = torch.zeros(w.shape, dtype=torch.bool)
+        elif w.shape != weight.shape:
+            raise ValueError(f"NIR node {where!r}: weight of shape {list(w.shape)} differs from the other branches' "
+                             f"{list(weight.shape)}")
+        d = torch.zeros(w.shape[0], dtype=torch.long) if delay_name is None else \
+            _delay_steps(NodeFields(f"{name}.{delay_name}", graph.nodes[delay_name]).array("delay"), dt,
+                         f"{name}.{delay_name}").expand(w.shape[0])
+        here = w != 0
+        if bool((here & taken).any()):
+            raise ValueError(f"NIR node {name!r}: a synapse carries weights in two delayed branches; a DelayedLinear "
+                             f"has one delay per synapse")
+        weight = torch.where(here, w, weight)
+        delays = torch.where(here, d.unsqueeze(1).expand_as(delays), delays)
+        taken |= here
+        if isinstance(node, nir.Affine) and getattr(node, "bias", None) is not None:
+            b = torch.as_tensor(p.vector("bias", w.shape[0]), dtype=torch.float32)
+            if bool((b != 0).any()) and bool((d != 0).any()):
+                raise ValueError(f"NIR node {where!r}: a bias on a delayed branch (it would be 0 for the first steps); "
+                                 f"a DelayedLinear's bias is undelayed")
+            bias = b if bias is None else bias + b
+    m = layer.DelayedLinear(weight.shape[1], weight.shape[0], delays, bias=bias is not None, step_mode="m")
+    with torch.no_grad():
+        m.weight.copy_(weight)
+        if bias is not None:
+            m.bias.copy_(bias)
+    return m

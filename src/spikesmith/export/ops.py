@@ -21,8 +21,10 @@ single-step mode) and the shape of one sample in and out (no time, no batch). On
   spikes have amplitude V_th); the ``Readout`` becomes an ``IntegratorNode``.
 
 Nothing is refused here: each op has a ``kind`` (``linear``, ``conv``, ``flatten``, ``avgpool``,
-``sumpool``, ``scale``, ``threshold``, ``maxpool``, ``neuron``, ``batchnorm``, ``other``) and the
-consumers decide what they can express, naming the op in their errors.
+``sumpool``, ``scale``, ``threshold``, ``maxpool``, ``neuron``, ``batchnorm``, ``delay`` (integer delays
+per channel), ``delayed_linear`` (a linear layer with an integer delay per synapse: ``DelayedLinear``, or
+``LearnableDelay`` with its rounded delays, as eval mode runs it), ``other``) and the consumers decide
+what they can express, naming the op in their errors.
 """
 
 from __future__ import annotations
@@ -36,6 +38,8 @@ import torch
 from torch import Tensor, fx, nn
 
 from ..conversion.layers import GatedMaxPool, IFActivation, Readout, TimeExpand
+from ..layer.delay import Delay, DelayedLinear
+from ..layer.learnable_delay import LearnableDelay
 from ..conversion.network import ConvertedSNN
 from ..layer.bntt import BNTT
 from ..layer.dropout import Dropout, Dropout2d
@@ -43,7 +47,7 @@ from ..layer.eval_affine import eval_affine
 from ..layer.temporal_effective_norm import TemporalEffectiveBatchNorm2d
 from ..models.activations import QCFS, ClipReLU
 from ..models.blocks import TwinSequential
-from ..module import StepModule
+from ..module import MemoryModule, StepModule
 from ..neuron import BaseNode, IntegratorNode
 from ..typeregistry import TypeRegistry
 from .modules import Scale, SumPool2d, Threshold
@@ -68,6 +72,8 @@ _KINDS = {
     "drop": (nn.Dropout, nn.Dropout1d, nn.Dropout2d, nn.Dropout3d, nn.AlphaDropout, nn.Identity, Dropout, Dropout2d,
              TimeExpand),
     "activation": (nn.ReLU, nn.ReLU6, nn.Hardtanh, ClipReLU, QCFS),
+    "delay": (Delay,),
+    "delayed_linear": (DelayedLinear, LearnableDelay),
 }
 for _kind, _classes in _KINDS.items():
     for _cls in _classes:
@@ -77,6 +83,18 @@ del _kind, _classes, _cls
 # (check() gives the reason from layer.eval_affine). tdBN is a batchnorm, folded with its alpha V_th.
 LAYER_KINDS.register(TemporalEffectiveBatchNorm2d, "other")
 LAYER_KINDS.register(BNTT, "other")
+
+
+DELAYED_SYNAPSES: TypeRegistry[Callable[[nn.Module], tuple]] = TypeRegistry("delayed synapse reader")
+"""How a ``delayed_linear`` op gives its synapses: ``fn(module) -> (weight [out, in], integer delays [out, in],
+bias or None)``, the delays those of eval mode."""
+DELAYED_SYNAPSES.register(DelayedLinear, lambda m: (m.weight.detach(), m.delays, m.bias))
+DELAYED_SYNAPSES.register(LearnableDelay, lambda m: (m.weight.detach(), m.integer_delays(), m.bias))
+
+
+def delayed_synapses(module: nn.Module) -> tuple:
+    """``(weight, delays, bias)`` of a ``delayed_linear`` op's module (see ``DELAYED_SYNAPSES``)."""
+    return DELAYED_SYNAPSES.get(module)(module)
 
 
 @dataclass
@@ -316,6 +334,8 @@ def layer_list(model: nn.Module, input_shape: Optional[tuple] = None) -> list[Op
                 else:
                     raise ValueError(f"{type(module).__name__} '{name}' cannot take one sample of shape "
                                      f"{list(shape)}: {err}") from None
+        if isinstance(copy_, MemoryModule) and kind != "neuron":
+            copy_.reset()                     # the sample step above left its past inputs (a delay's ring)
         ops.append(Op(name, copy_, kind, shape, out_shape))
         shape = out_shape
     return ops

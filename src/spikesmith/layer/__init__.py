@@ -15,6 +15,8 @@ previous spikes through a recurrent weight), SpikingJelly's ``ElementWiseRecurre
 Normalisation in time: ``ThresholdDependentBatchNorm2d`` (tdBN: statistics over T, N, H, W, scaled
 by alpha V_th), ``TemporalEffectiveBatchNorm2d`` (TEBN: shared statistics, a scale per step), ``BNTT``
 (statistics and gamma per step, no beta); what folding does with each: ``eval_affine``.
+Delays: ``Delay`` (integer, per channel), ``DelayedLinear`` (integer, per synapse), ``LearnableDelay``
+(a learned delay per synapse, DCLS-style: Gaussian taps in training, exact shifts in eval).
 Unpooling: ``MaxUnpool1d/2d/3d`` (the inverse of ``MaxPool*d(return_indices=True)``).
 
 Gated: ``SpikingLSTM`` / ``SpikingGRU`` (stacked, multi-step) and ``SpikingLSTMCell`` /
@@ -30,10 +32,12 @@ channels and a phased-LSTM time gate as options (``PhasedTimeGate``).
 from .bntt import BNTT
 from .container import MultiStepContainer, SeqToANNContainer, StepModeContainer
 from .conv import Conv1d, Conv2d, Conv3d
+from .delay import Delay, DelayedLinear
 from .dropout import Dropout, Dropout2d
 from .flatten import Flatten
 from .group_norm import GroupNorm
 from .gated_rnn import SpikingGRU, SpikingGRUCell, SpikingLSTM, SpikingLSTMCell
+from .learnable_delay import LearnableDelay
 from .linear import Linear
 from .norm import BatchNorm1d, BatchNorm2d, BatchNorm3d
 from .phased_gate import PhasedTimeGate
@@ -65,4 +69,5 @@ __all__ = [
     "ElementWiseRecurrentContainer", "LinearRecurrentContainer", "MaxUnpool1d", "MaxUnpool2d", "MaxUnpool3d",
     "SynapseFilter", "PhasedTimeGate", "SpikingGRU", "SpikingGRUCell", "SpikingLSTM", "SpikingLSTMCell",
     "BNTT", "TemporalEffectiveBatchNorm2d", "ThresholdDependentBatchNorm2d",
+    "Delay", "DelayedLinear", "LearnableDelay",
 ]

@@ -31,3 +31,8 @@ __all__ += ["DBN", "DBNConfig", "LSMClassifier", "LSMConfig", "LiquidOutput", "L
 from .ttfs import TTFSConfig, TTFSNet  # noqa: E402  (--model ttfs)
 
 __all__ += ["TTFSConfig", "TTFSNet"]
+
+from .audio import AudioFCSNN, AudioFCSNNConfig, AudioRSNN, AudioRSNNConfig  # noqa: E402  (--model audio_fcsnn, audio_rsnn)
+from .delays import count_parameters  # noqa: E402
+
+__all__ += ["AudioFCSNN", "AudioFCSNNConfig", "AudioRSNN", "AudioRSNNConfig", "count_parameters"]

@@ -7,6 +7,10 @@ hidden layers of the same width (784 -> hidden -> ... -> hidden -> classes).
 SNN input ``T x N x C x H x W`` (or ``T x N x features``), output ``T x N x classes``: spikes
 (``readout='spike'``) or the last Linear's output per step (``readout='membrane'``).
 ANN twin (``ann=True``): input ``N x ...``, output logits ``N x classes``.
+
+``delays`` (``fixed`` or ``learnable``, up to ``max_delay`` steps) gives each hidden layer's input
+synapses a delay each (``models.delays``); the readout stays a plain Linear. Delays need a temporal
+input ``T x N x features`` with T > max_delay, and have no ANN twin.
 """
 
 from __future__ import annotations
@@ -20,12 +24,13 @@ from torch import nn
 from .. import layer
 from ..learning.feedback import FEEDBACK_PLANS, FeedbackPlan
 from .blocks import TwinSequential, make_activation
-from .options import READOUTS, ModelInput, SpikingOptions, option
+from .delays import delay_synapse, refuse_delays_for_feedback
+from .options import READOUTS, DelayOptions, ModelInput, SpikingOptions, option
 from .registry import MODELS
 
 
 @dataclass
-class FCSNNConfig(SpikingOptions):
+class FCSNNConfig(DelayOptions, SpikingOptions):
     hidden: int = option(196, "hidden layer width")
     depth: int = option(1, "number of hidden layers, each hidden wide")
     readout: str = option("membrane", "end in a spiking neuron (spike) or in the last Linear's output (membrane)",
@@ -44,7 +49,8 @@ class FCSNNConfig(SpikingOptions):
 
     def arguments(self, data: ModelInput) -> dict:
         return {"in_shape": data.step_shape, "num_classes": data.num_classes, "hidden": self.hidden,
-                **self._depth_argument(), "readout": self.readout, **self.neuron_options()}
+                **self._depth_argument(), "readout": self.readout, **self.neuron_options(),
+                **self.delay_arguments(data)}
 
 
 _D = FCSNNConfig
@@ -67,9 +73,14 @@ class FCSNN(TwinSequential):
         detach_reset: bool = _D.detach_reset,
         ann: bool = False,
         activation: str = "relu",
+        delays: str = _D.delays,
+        max_delay: int = _D.max_delay,
     ):
         options = FCSNNConfig(hidden=hidden, depth=depth, readout=readout, neuron=neuron, surrogate=surrogate, tau=tau,
-                              detach_reset=detach_reset)
+                              detach_reset=detach_reset, delays=delays, max_delay=max_delay)
+        if ann and delays != "none":
+            raise ValueError(f"FCSNN: delays={delays!r} has no ANN twin (its ANN sees one static input); train the "
+                             f"spiking network, or use delays='none' for the twin")
         widths = [math.prod(in_shape)] + [hidden] * depth
         if ann:
             hidden_layers = [m for a, b in zip(widths, widths[1:])
@@ -78,7 +89,7 @@ class FCSNN(TwinSequential):
         else:
             spec = options.neuron_spec()
             hidden_layers = [m for a, b in zip(widths, widths[1:])
-                             for m in (layer.Linear(a, b, bias=False, step_mode="m"), spec.build())]
+                             for m in (delay_synapse(delays, a, b, max_delay), spec.build())]
             layers = [layer.Flatten(step_mode="m"), *hidden_layers,
                       layer.Linear(hidden, num_classes, bias=False, step_mode="m")]
             if readout == "spike":
@@ -89,7 +100,9 @@ class FCSNN(TwinSequential):
 @FEEDBACK_PLANS.register(FCSNN)
 def _fcsnn_feedback(model: FCSNN) -> FeedbackPlan:
     """Every Linear carries the error down; each hidden layer's neuron (activation) output gets DFA's."""
+    refuse_delays_for_feedback(model)
     children = list(model)
     linears = [i for i, m in enumerate(children) if isinstance(m, nn.Linear)]
     return FeedbackPlan(routes=[children[i] for i in linears], hidden=[(children[i + 1], children[i].out_features) for i in linears[:-1]],
                         num_classes=children[linears[-1]].out_features)
+

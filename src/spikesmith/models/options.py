@@ -38,11 +38,13 @@ from typing import Any, Callable, ClassVar, Optional, Sequence, Union
 
 from .neuron_spec import NeuronSpec, default_time_constant
 
-__all__ = ["ModelInput", "ModelOptions", "SpikeOptions", "SpikingOptions", "check_choice", "option", "READOUTS",
-           "POOLS"]
+__all__ = ["DelayOptions", "ModelInput", "ModelOptions", "SpikeOptions", "SpikingOptions", "check_choice", "option",
+           "READOUTS", "POOLS", "DELAYS"]
 
 READOUTS = ("spike", "membrane")
 POOLS = ("max", "avg")
+#: the synapses a family with a ``delays`` option builds (``models.delays.DELAY_SYNAPSES``)
+DELAYS = ("none", "fixed", "learnable")
 
 
 def option(default: Any, help: Union[str, Callable[[], str]], choices: Sequence[str] = ()) -> Any:
@@ -163,3 +165,32 @@ class SpikingOptions(SpikeOptions):
     @property
     def neuron_name(self) -> Optional[str]:
         return self.neuron
+
+
+@dataclass
+class DelayOptions(ModelOptions):
+    """The ``delays`` option of a family whose input synapses may carry a delay each.
+
+    ``none``: plain linear synapses; ``fixed``: an integer delay per synapse drawn uniformly in
+    [0, max_delay] when the model is built (seeded with the run); ``learnable``: a learned delay per
+    synapse (``layer.LearnableDelay``, DCLS-style). Sequences must be longer than ``max_delay``.
+    """
+
+    delays: str = option("none", "synaptic delays of the hidden layers' input synapses", DELAYS)
+    max_delay: int = option(25, "the largest delay in steps (delays none: unused)")
+
+    def __post_init__(self):
+        super().__post_init__()
+        self.check(isinstance(self.max_delay, int) and not isinstance(self.max_delay, bool) and self.max_delay >= 1,
+                   f"max_delay must be a positive int (steps), got {self.max_delay!r}")
+
+    def delay_arguments(self, data: Optional[ModelInput] = None) -> dict[str, Any]:
+        """``delays`` and ``max_delay`` for the constructor; nothing when there are none, so that the
+        arguments of a network without delays stay those its checkpoints stored before the option existed.
+        With ``data`` of a temporal dataset, a ``max_delay`` that does not fit its T is an error here."""
+        if self.delays == "none":
+            return {}
+        if data is not None and data.temporal and self.max_delay >= data.sample_shape[0]:
+            raise ValueError(f"{self.owner()}: max_delay={self.max_delay} does not fit the dataset's sequences of "
+                             f"T={data.sample_shape[0]} steps; use --max-delay below {data.sample_shape[0]}")
+        return {"delays": self.delays, "max_delay": self.max_delay}

@@ -19,7 +19,7 @@ from ..training.batches import num_batches
 from ..training.config import TrainConfig
 from ..training.distributed import DistContext
 from ..training.setup import build, describe_model, load_split, make_optimizer, make_schedule, pick_device, resolve_defaults
-from ..training.trainer import evaluate, materialize, train_epoch
+from ..training.trainer import evaluate, materialize, start_epoch, train_epoch
 from . import resume as resume_rules
 from .phases import phases_for
 from .readout_fit import FEATURE_READOUTS, fit_feature_readout
@@ -96,6 +96,7 @@ def _train(cfg: TrainConfig, resume: Optional[str], ctx: DistContext, allow_nonf
     train_time = elapsed_before
     for epoch in range(first_epoch, cfg.epochs):                   # loop
         t0 = time.time()
+        start_epoch(model, epoch, cfg.epochs)                      # per-epoch schedules (learnable delays' sigma)
         tr = train_epoch(net, opt, sched, x_train, y_train, epoch_cfg, temporal, device, epoch, ctx.rank,
                          ctx.world_size, show=ctx.is_main)
         tr = ctx.reduce_metrics(tr)

@@ -86,8 +86,24 @@ def make_encoder(cfg: TrainConfig, seed: Optional[int]) -> nn.Module:
     return get_encoder(cfg.encoder, cfg.T, **kwargs)
 
 
-def make_optimizer(cfg: TrainConfig, model: nn.Module) -> torch.optim.Optimizer:
+def parameter_groups(model: nn.Module, lr: float) -> list:
+    """The trained parameters, as one list, or as optimizer groups when a module asks for its own learning rates:
+    a module with ``lr_scales() -> {parameter: factor}`` (``layer.LearnableDelay``'s delay positions) gets a group
+    at ``lr * factor`` for each factor, the rest one group at ``lr``."""
     params = [p for p in model.parameters() if p.requires_grad]
+    scales: dict[int, float] = {}
+    for module in model.modules():
+        asked = getattr(module, "lr_scales", None)
+        if callable(asked):
+            scales.update({id(p): float(f) for p, f in asked().items() if f != 1.0})
+    if not scales:
+        return params
+    factors = sorted({scales.get(id(p), 1.0) for p in params})
+    return [{"params": [p for p in params if scales.get(id(p), 1.0) == f], "lr": lr * f} for f in factors]
+
+
+def make_optimizer(cfg: TrainConfig, model: nn.Module) -> torch.optim.Optimizer:
+    params = parameter_groups(model, cfg.lr)
     if cfg.optimizer == "sgd":
         return torch.optim.SGD(params, lr=cfg.lr, momentum=cfg.momentum, weight_decay=cfg.weight_decay)
     cls = torch.optim.AdamW if cfg.optimizer == "adamw" else torch.optim.Adam
@@ -100,7 +116,9 @@ def make_schedule(cfg: TrainConfig, opt: torch.optim.Optimizer, steps_per_epoch:
         # warm up over a quarter of the steps, at least two: with 4 steps in all a warm-up ending on
         # step 0 makes OneCycleLR divide by zero
         pct_start = max(0.25, 2 / total) if total > 2 else 0.25
-        return torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=cfg.lr, total_steps=total, pct_start=pct_start)
+        max_lr = [group["lr"] for group in opt.param_groups]     # each group's own (learnable delays' positions)
+        return torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=max_lr if len(max_lr) > 1 else cfg.lr, total_steps=total,
+                                                   pct_start=pct_start)
     if cfg.schedule == "cosine":
         return torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=total)
     return None

@@ -54,6 +54,15 @@ def materialize(model: nn.Module, x: Tensor, cfg: TrainConfig, temporal: bool) -
     return True
 
 
+def start_epoch(model: nn.Module, epoch: int, epochs: int) -> None:
+    """Tell every module with a per-epoch schedule where training stands: each one that has an
+    ``epoch_start(epoch, epochs)`` method (``layer.LearnableDelay``'s shrinking Gaussian) is called."""
+    for module in unwrap(model).modules():
+        hook = getattr(module, "epoch_start", None)
+        if callable(hook):
+            hook(epoch, epochs)
+
+
 def loss_fn(cfg: TrainConfig):
     base = get_loss(cfg.loss)
     if cfg.loss == "tet":
