@@ -119,7 +119,7 @@ def online_step(model: nn.Module, x_seq: Tensor, loss_at: Callable[[Tensor, int]
     weight = 1.0 / sum(active)
     modes = {m: m.step_mode for m in model.modules() if isinstance(m, StepModule)}
     autocast = (lambda: torch.autocast(x_seq.device.type)) if amp and x_seq.device.type == "cuda" else nullcontext
-    outputs, total = [], torch.zeros((), device=x_seq.device)
+    outputs, total = [], None
     functional.set_step_mode(model, "s")
     try:
         with presynaptic_traces(model) if spec.traces else nullcontext():
@@ -131,7 +131,7 @@ def online_step(model: nn.Module, x_seq: Tensor, loss_at: Callable[[Tensor, int]
                     (loss * weight).backward()
                 functional.detach_net(model)          # nothing of this step's graph reaches the next
                 outputs.append(out.detach())
-                total = total + loss.detach().float() / T
+                total = loss.detach() / T if total is None else total + loss.detach() / T
     finally:
         for module, mode in modes.items():
             module.step_mode = mode

@@ -185,8 +185,14 @@ def _leaves(module: nn.Module) -> Iterator[nn.Module]:
 
 def synapse_plan(model: nn.Module) -> list[Synapse]:
     """Each traced layer of ``model`` (an ``nn.Sequential``-like net whose children run in order) with
-    the first neuron after it; a stateful module in between that is not dropout is refused."""
+    the first neuron after it; a stateful module that is neither a neuron nor dropout is refused."""
     layers = list(_leaves(model))
+    for module in layers:
+        if isinstance(module, MemoryModule) and not isinstance(module, (BaseNode, Dropout)):
+            inside = any(m in TRACED_LAYERS for m in module.modules())
+            raise ValueError(f"OTTT cannot trace through the stateful {type(module).__name__} (its state is not a "
+                             f"neuron's membrane with a known leak{', and it loops over weight layers' if inside else ''}); "
+                             f"use online=sltt, or a network of weight layers and neurons (fcsnn, csnn)")
     plan = []
     for i, layer in enumerate(layers):
         if layer not in TRACED_LAYERS:
@@ -198,10 +204,6 @@ def synapse_plan(model: nn.Module) -> list[Synapse]:
             if isinstance(later, BaseNode):
                 neuron = later
                 break
-            if isinstance(later, MemoryModule) and not isinstance(later, Dropout):
-                raise ValueError(f"OTTT cannot trace {type(layer).__name__} through the stateful "
-                                 f"{type(later).__name__} after it (its state is not a membrane with a known leak); "
-                                 f"use online=sltt, or a network of weight layers and neurons (fcsnn, csnn)")
         if neuron is not None:
             membrane_decay(neuron)      # an unknown or per-neuron decay is refused now, not at the first step
         plan.append(Synapse(layer, neuron))
