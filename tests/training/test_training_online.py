@@ -4,7 +4,6 @@ hand-written loops, memory that does not grow with T, the training option and it
 from __future__ import annotations
 
 import json
-import weakref
 
 import pytest
 import torch
@@ -13,6 +12,7 @@ from torch import nn
 from spikesmith import functional, layer, neuron
 from spikesmith.models import CSNN, FCSNN, RSNN
 from spikesmith.training import make_config
+from spikesmith.training.saved_memory import SavedTensorsMeter
 from spikesmith.training.online import ONLINE_METHODS, backward_steps, check_online, online_step
 from spikesmith.training.traces import presynaptic_traces, synapse_plan
 
@@ -231,45 +231,11 @@ def test_sltt_k_backpropagates_at_k_random_steps_weighted_1_over_k():
 
 
 # ----------------------------------------------------------------------------- memory constant in T
-class _LiveSaved:
-    """The bytes of the distinct storages autograd holds for backward, live at a time, and their peak."""
-
-    def __init__(self):
-        self.live: dict[int, list] = {}
-        self.peak = 0
-
-    def pack(self, tensor):
-        storage = tensor.untyped_storage()
-        key = storage.data_ptr()
-        entry = self.live.setdefault(key, [storage.nbytes(), 0])
-        entry[1] += 1
-        self.peak = max(self.peak, sum(n for n, _ in self.live.values()))
-        holder = _Held(tensor)
-        weakref.finalize(holder, self._release, key)
-        return holder
-
-    def _release(self, key):
-        entry = self.live[key]
-        entry[1] -= 1
-        if entry[1] == 0:
-            del self.live[key]
-
-    @staticmethod
-    def unpack(holder):
-        return holder.tensor
-
-
-class _Held:
-    def __init__(self, tensor):
-        self.tensor = tensor
-
-
 def _peak_saved_bytes(model, T, online):
     torch.manual_seed(0)
     x = torch.rand(2, 1, 16, 16).expand(T, 2, 1, 16, 16)
     y = torch.tensor([1, 2])
-    counter = _LiveSaved()
-    with torch.autograd.graph.saved_tensors_hooks(counter.pack, counter.unpack):
+    with SavedTensorsMeter() as counter:
         if online is None:
             out = model(x)
             torch.nn.functional.cross_entropy(out.mean(0), y).backward()
@@ -277,8 +243,25 @@ def _peak_saved_bytes(model, T, online):
             online_step(model, x, lambda o, t: torch.nn.functional.cross_entropy(o, y), method=online)
     functional.reset_net(model)
     model.zero_grad()
-    assert not counter.live               # everything saved was freed by the backward passes
+    assert counter.live_bytes == 0        # everything saved was freed by the backward passes
     return counter.peak
+
+
+def test_saved_tensors_meter_counts_storages_until_the_graph_is_freed():
+    w = torch.ones(100, requires_grad=True)           # 400 bytes each
+    v = torch.ones(100, requires_grad=True)
+    with SavedTensorsMeter() as meter:
+        first = (w * v + w * v).sum()                  # each product saves w and v: 4 saves, 2 storages
+        assert (meter.live_bytes, meter.saves) == (800, 4)
+        second = w.exp().sum()                         # exp saves its result: a new storage
+        assert meter.live_bytes == 1200
+        first.backward()
+        assert meter.live_bytes == 400                 # only exp's result is still held
+        second.backward()
+    assert meter.live_bytes == 0 and meter.peak == 1200
+    with pytest.raises(RuntimeError, match="already measuring"):
+        with meter, meter:
+            pass
 
 
 @pytest.mark.parametrize("online", ["ottt", "sltt"])
