@@ -286,6 +286,9 @@ def test_cli_trains_a_csnn_online_and_records_it(tmp_path, capsys):
     metrics = json.loads((out / "metrics.json").read_text())
     assert metrics["history"][-1]["train_loss"] < metrics["history"][0]["train_loss"] - 0.05
     assert "online ottt" in capsys.readouterr().err
+    # the checkpoint is an ordinary one: evaluated (multi-step, BPTT's forward) to the run's accuracy
+    assert main(["eval", "--checkpoint", str(out / "checkpoint.pt")]) == 0
+    assert json.loads(capsys.readouterr().out)["test_accuracy"] == metrics["test_accuracy"]
 
 
 @pytest.mark.parametrize("online", [{"online": "ottt"}, {"online": "sltt"}, {"online": "sltt", "sltt_k": 1}],
