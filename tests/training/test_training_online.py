@@ -366,3 +366,31 @@ def test_ottt_refuses_what_it_cannot_trace():
         with presynaptic_traces(net):
             net(torch.rand(2, 1, 3))
     assert "forward" not in vars(net[0])            # restored after the error
+
+
+def test_a_nan_step_loss_is_skipped_before_it_reaches_the_weights(tmp_path, monkeypatch):
+    """The online step's gradients are in .grad before the loss is checked: a skipped batch must
+    drop them (the weights stay finite) and be counted."""
+    from training_helpers import tiny_run
+
+    from spikesmith.training import load_checkpoint, trainer
+
+    real, calls = trainer.loss_fn, {"n": 0}
+
+    def patched(cfg):
+        base = real(cfg)
+
+        def criterion(out, y):
+            loss = base(out, y)
+            if out.requires_grad:                      # training steps only
+                calls["n"] += 1
+                if calls["n"] == 3:                    # T = 2: batch 2, its first step
+                    return loss * float("nan")
+            return loss
+        return criterion
+
+    monkeypatch.setattr(trainer, "loss_fn", patched)
+    metrics = tiny_run(tmp_path, online="ottt", nonfinite_loss="skip")
+    assert [row["skipped_batches"] for row in metrics["history"]] == [1, 0]
+    state = load_checkpoint(tmp_path / "checkpoint.pt")["state_dict"]
+    assert all(torch.isfinite(t).all() for t in state.values() if t.is_floating_point())
