@@ -80,6 +80,28 @@ def test_ottt_one_layer_gradient_is_the_trace_formula(make, lam, gain, charge):
     assert not torch.allclose(expected, without_trace)     # the trace matters
 
 
+def test_ottt_linear_bias_gradient_is_the_plain_one():
+    """A bias has no presynaptic input: its gradient is (1/T) sum_t sum_n delta_t, on inputs N x L x features."""
+    T, N, L, fin, fout = 4, 2, 3, 5, 2
+    g = torch.Generator().manual_seed(4)
+    x = (torch.rand(T, N, L, fin, generator=g, dtype=torch.float64) < 0.5).double()
+    c = torch.randn(T, N, L, fout, generator=g, dtype=torch.float64)
+    net = nn.Sequential(layer.Linear(fin, fout, step_mode="m"), neuron.LIFNode(tau=2.0)).double()
+    online_step(net, x, lambda out, t: (c[t] * out).sum(), method="ottt")
+    W, b = net[0].weight.detach(), net[0].bias.detach()
+    v, a_hat = torch.zeros(N, L, fout, dtype=torch.float64), torch.zeros(N, L, fin, dtype=torch.float64)
+    gw, gb = torch.zeros_like(W), torch.zeros_like(b)
+    for t in range(T):
+        a_hat = 0.5 * a_hat + x[t]
+        h = v + (x[t] @ W.T + b - v) / 2.0
+        delta = c[t] * _sg(h - 1.0) * 0.5
+        gw += torch.einsum("nlo,nli->oi", delta, a_hat) / T
+        gb += delta.sum(dim=(0, 1)) / T
+        v = h * (h < 1.0).double()
+    torch.testing.assert_close(net[0].weight.grad, gw, rtol=1e-10, atol=1e-12)
+    torch.testing.assert_close(net[0].bias.grad, gb, rtol=1e-10, atol=1e-12)
+
+
 def test_ottt_forward_is_unchanged_and_the_model_restored():
     """The outputs are those of BPTT's forward; step modes, forwards and state_dict keys come back."""
     torch.manual_seed(0)
@@ -359,6 +381,9 @@ def test_ottt_refuses_what_it_cannot_trace():
     recurrent = RSNN(in_features=3, num_classes=2, n_lif=3, n_alif=2)
     with pytest.raises(ValueError, match="OTTT cannot trace"):
         synapse_plan(recurrent)
+    reflect = nn.Sequential(layer.Conv2d(1, 2, 3, padding=1, padding_mode="reflect", step_mode="m"), neuron.IFNode())
+    with pytest.raises(ValueError, match="padding_mode='reflect'"):
+        synapse_plan(reflect)
     with pytest.raises(ValueError, match="no layer to trace"):
         synapse_plan(nn.Sequential(neuron.LIFNode()))
     net = nn.Sequential(layer.Linear(3, 2, step_mode="m"), neuron.LIFNode())

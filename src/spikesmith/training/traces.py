@@ -77,12 +77,15 @@ def membrane_decay(node: BaseNode) -> float:
 class TracedOp:
     """A weight layer as OTTT traces it: ``forward(module, x)`` its output, ``grad_input(module, x_shape,
     g)`` the gradient for its input, ``grad_weight(module, a_hat, g)`` the weight's gradient with the
-    trace ``a_hat`` in place of the input. The layer is linear in its input, so both gradients are
-    those of the plain layer."""
+    trace ``a_hat`` in place of the input, ``grad_bias(g)`` the bias's; ``unsupported(module)`` says
+    why a configuration of the layer cannot be traced (None: it can). The layer is linear in its
+    input, so the gradients are those of the plain layer."""
 
     forward: Callable[[nn.Module, Tensor], Tensor]
     grad_input: Callable[[nn.Module, torch.Size, Tensor], Tensor]
     grad_weight: Callable[[nn.Module, Tensor, Tensor], Tensor]
+    grad_bias: Callable[[Tensor], Tensor]
+    unsupported: Callable[[nn.Module], Optional[str]] = lambda module: None
 
 
 TRACED_LAYERS: TypeRegistry[TracedOp] = TypeRegistry("OTTT traced layer")
@@ -96,6 +99,7 @@ TRACED_LAYERS.register(nn.Linear, TracedOp(
     forward=lambda m, x: F.linear(x, m.weight, m.bias),
     grad_input=lambda m, shape, g: g.matmul(m.weight.to(g.dtype)),
     grad_weight=_linear_weight_grad,
+    grad_bias=lambda g: g.reshape(-1, g.shape[-1]).sum(0),
 ))
 
 
@@ -106,10 +110,18 @@ def _conv_op(dims: int) -> TracedOp:
     def options(m):
         return dict(stride=m.stride, padding=m.padding, dilation=m.dilation, groups=m.groups)
 
+    def unsupported(m) -> Optional[str]:
+        if m.padding_mode != "zeros" or isinstance(m.padding, str):
+            return (f"padding={m.padding!r}, padding_mode={m.padding_mode!r} (OTTT's convolution gradients take "
+                    f"numeric zero padding)")
+        return None
+
     return TracedOp(
         forward=lambda m, x: m._conv_forward(x, m.weight, m.bias),
         grad_input=lambda m, shape, g: grad_in(shape, m.weight.to(g.dtype), g, **options(m)),
         grad_weight=lambda m, a_hat, g: grad_w(a_hat.to(g.dtype), m.weight.shape, g, **options(m)),
+        grad_bias=lambda g: g.sum(dim=[d for d in range(g.dim()) if d != 1]),
+        unsupported=unsupported,
     )
 
 
@@ -135,10 +147,7 @@ class _WithTrace(torch.autograd.Function):
         module, op = ctx.module, ctx.op
         grad_x = op.grad_input(module, ctx.x_shape, g) if ctx.needs_input_grad[0] else None
         grad_w = op.grad_weight(module, a_hat, g) if ctx.needs_input_grad[2] else None
-        grad_b = None
-        if ctx.has_bias and ctx.needs_input_grad[3]:
-            channel = 1 if isinstance(module, nn.modules.conv._ConvNd) else g.dim() - 1
-            grad_b = g.sum(dim=[d for d in range(g.dim()) if d != channel])
+        grad_b = op.grad_bias(g) if ctx.has_bias and ctx.needs_input_grad[3] else None
         return grad_x, None, grad_w, grad_b, None, None
 
 
@@ -197,6 +206,10 @@ def synapse_plan(model: nn.Module) -> list[Synapse]:
     for i, layer in enumerate(layers):
         if layer not in TRACED_LAYERS:
             continue
+        reason = TRACED_LAYERS.lookup(layer).unsupported(layer)
+        if reason is not None:
+            raise ValueError(f"OTTT cannot trace {type(layer).__name__} with {reason}; use online=sltt, or zero "
+                             f"padding given as numbers")
         neuron = None
         for later in layers[i + 1:]:
             if later in TRACED_LAYERS:
