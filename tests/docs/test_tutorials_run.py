@@ -77,3 +77,13 @@ def test_spike_timing_rules_tutorial(tmp_path):
     assert set(results["training"]) == {"ReSuMe", "Chronotron E", "Chronotron I", "SPAN"}
     for rule in results["training"].values():
         assert rule["vp"][1] <= 0.1 * rule["vp"][0] and rule["matched"]           # the quick run learns too
+
+
+def test_online_training_tutorial(tmp_path):
+    results = _run("online_training", tmp_path)
+    assert results["gradient"]["max_abs_error"] < 1e-12 < results["gradient"]["trace_vs_plain"]
+    memory = results["memory"]
+    assert memory["BPTT"][-1] > 2 * memory["BPTT"][0]                      # grows with T
+    for name in ("OTTT", "SLTT", "SLTT-1"):
+        assert memory[name][-1] <= 1.05 * memory[name][0]                   # does not
+    assert set(results["training"]) == {"BPTT", "OTTT", "SLTT", "SLTT-1"}

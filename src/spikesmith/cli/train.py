@@ -29,6 +29,10 @@ HELP = {
     "feedback": "bp (backprop) | fa (feedback alignment: fixed random B in place of each W^T) | dfa (direct "
                 "feedback alignment: the output error sent to every hidden layer through a fixed random matrix); "
                 "fa and dfa: fully connected and recurrent models (fcsnn, rsnn)",
+    "online": "train online through time instead of BPTT: ottt (instantaneous loss, presynaptic traces, "
+              "Xiao et al. 2022) | sltt (spatial gradients only, Meng et al. 2023); memory constant in T; "
+              "models fcsnn and csnn",
+    "sltt_k": "with --online sltt: backpropagate at K time steps per batch, drawn at random (default: all T)",
     "time_limit": "stop after the epoch that would pass this many minutes of training",
     "dist_timeout": "under torchrun: seconds a rank waits for the others; past it the job fails, naming the rank "
                     "that stopped answering",

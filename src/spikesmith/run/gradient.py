@@ -18,6 +18,7 @@ from ..learning.feedback import attach_feedback, check_feedback
 from ..training.batches import num_batches
 from ..training.config import TrainConfig
 from ..training.distributed import DistContext
+from ..training.online import check_online
 from ..training.setup import build, describe_model, load_split, make_optimizer, make_schedule, pick_device, resolve_defaults
 from ..training.trainer import evaluate, materialize, start_epoch, train_epoch
 from . import resume as resume_rules
@@ -44,6 +45,8 @@ def _train(cfg: TrainConfig, resume: Optional[str], ctx: DistContext, allow_nonf
     from ..models import MODELS
 
     check_feedback(cfg.feedback, MODELS.get(cfg.model), cfg.model, cfg.rate_reg)   # before the data loads
+    check_online(cfg.online, cfg.model, ann=cfg.ann, feedback=cfg.feedback, rate_reg=cfg.rate_reg, sltt_k=cfg.sltt_k,
+                 world_size=ctx.world_size)
     run = Run(cfg, resume, ctx, rules=resume_rules.GRADIENT, allow_nonfinite=allow_nonfinite)
     if cfg.reuse_memory:
         from ..kernels import reuse_freed_memory
@@ -89,7 +92,7 @@ def _train(cfg: TrainConfig, resume: Optional[str], ctx: DistContext, allow_nonf
         run.log(f"resuming from {resume} after epoch {first_epoch}")
     n_params = sum(p.numel() for p in net.parameters())
     run.log(f"{cfg.dataset}: {x_train.shape[0]} train / {x_test.shape[0]} test, model {cfg.model} "
-            f"({describe_model(cfg) + ('' if cfg.feedback == 'bp' else f', feedback {cfg.feedback}') + ('' if cfg.ann else ', ' + (f'T={info.input_shape[0]} from the data' if temporal else f'T={cfg.T}, encoder {cfg.encoder}'))}), "
+            f"({describe_model(cfg) + ('' if cfg.feedback == 'bp' else f', feedback {cfg.feedback}') + ('' if not cfg.online else f', online {cfg.online}' + ('' if cfg.sltt_k is None else f' (K={cfg.sltt_k})')) + ('' if cfg.ann else ', ' + (f'T={info.input_shape[0]} from the data' if temporal else f'T={cfg.T}, encoder {cfg.encoder}'))}), "
             f"{n_params:,} parameters, device {device}")
 
     writer = _tensorboard_writer(run.out_dir) if cfg.tensorboard and ctx.is_main else None

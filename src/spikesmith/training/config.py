@@ -52,6 +52,8 @@ class TrainConfig:
     tet_lambda: float = 0.05
     rate_reg: float = 0.0                  # weight of the firing-rate regulariser (0: off)
     feedback: str = "bp"                   # how errors reach hidden layers: bp | fa (random B for W^T) | dfa (output error direct)
+    online: Optional[str] = None           # None: BPTT | ottt | sltt: online training through time (training.online)
+    sltt_k: Optional[int] = None           # online=sltt: backpropagate at this many random time steps per batch (None: all)
     label_smoothing: float = 0.0
     random_flip: bool = False              # mirror training images / frames left-right with probability 1/2
     random_shift: int = 0                  # translate training images / frames by up to this many pixels
@@ -363,6 +365,13 @@ def _check_names(cfg: TrainConfig) -> None:
     from .losses import LOSSES
 
     LOSSES.get(cfg.loss)
+    if cfg.online is not None or cfg.sltt_k is not None:
+        from .online import check_online, check_online_options
+
+        check_online_options(cfg.online, cfg.sltt_k)
+        if cfg.online is not None and cfg.model is not None:   # checked again once the defaults are resolved
+            check_online(cfg.online, cfg.model, ann=cfg.ann, feedback=cfg.feedback, rate_reg=cfg.rate_reg,
+                         sltt_k=cfg.sltt_k)
     if cfg.encoder is not None:
         ENCODERS.get(cfg.encoder)
     make_activation(cfg.activation)

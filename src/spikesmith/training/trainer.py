@@ -6,6 +6,9 @@ Per batch: x (``N x ...``) -> encoder -> ``T x N x ...`` -> SNN -> ``T x N x cla
 then ``functional.reset_net``. Temporal datasets (``N x T x ...``) skip the encoder and are moved
 time-first. The ANN twin (``ann=True``) sees ``N x ...`` and returns ``N x classes``.
 
+With ``online`` set (``ottt`` or ``sltt``) a batch trains online instead (``training.online``): one
+step at a time, each step's loss backpropagated at once, nothing of a step kept for the next.
+
 Everything random is derived from (seed, epoch), so ``--resume`` after a killed run ends with the
 same weights as an uninterrupted run (on the CPU).
 """
@@ -22,6 +25,7 @@ from .batches import epoch_generator, iterate_batches, num_batches
 from .checkpoint import unwrap
 from .config import TrainConfig
 from .losses import firing_rate_regularizer, get_loss
+from .online import online_step
 from .setup import make_encoder
 from .stats import FiringRateMeter
 
@@ -111,12 +115,19 @@ def train_epoch(model, opt, sched, x_all, y_all, cfg, temporal, device, epoch, r
     total, correct, loss_sum, rate_sum, skipped = 0, 0, 0.0, 0.0, 0
     rate_meter = FiringRateMeter(unwrap(model))
     aug_gen = epoch_generator(cfg.seed, epoch, salt=3 + 1000 * rank)
+    step_gen = epoch_generator(cfg.seed, epoch, salt=4 + 1000 * rank)     # SLTT-K's time steps
     for i, (x, y) in enumerate(bar):
         x, y = x.to(device, non_blocking=True), y.to(device, non_blocking=True)
         x = augment(x, cfg.random_flip, cfg.random_shift, aug_gen)
-        with torch.autocast(device.type, enabled=cfg.amp and device.type == "cuda"):
-            out = forward(model, x, cfg, encoder, temporal)
-            loss = criterion(out.float(), y)
+        if cfg.online:      # gradients accumulated step by step, inside
+            opt.zero_grad(set_to_none=True)
+            out, loss = online_step(model, model_input(x, cfg, encoder, temporal),
+                                    lambda o, t, y=y: criterion(o.unsqueeze(0).float(), y), cfg.online,
+                                    k=cfg.sltt_k, generator=step_gen, amp=cfg.amp)
+        else:
+            with torch.autocast(device.type, enabled=cfg.amp and device.type == "cuda"):
+                out = forward(model, x, cfg, encoder, temporal)
+                loss = criterion(out.float(), y)
         if cfg.rate_reg > 0:
             loss = loss + firing_rate_regularizer(meter.take_outputs(), weight=cfg.rate_reg)
         if not _finite_everywhere(loss, world_size):
@@ -126,10 +137,12 @@ def train_epoch(model, opt, sched, x_all, y_all, cfg, temporal, device, epoch, r
                     f"lower lr (now {cfg.lr:g}), check the inputs for NaN/Inf, or set nonfinite_loss=skip to skip "
                     f"such batches (counted in metrics.json)")
             skipped += 1
+            opt.zero_grad(set_to_none=True)      # an online step's gradients are already in .grad
             functional.reset_net(model)
             continue
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
+        if not cfg.online:
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
         opt.step()
         if sched is not None:
             sched.step()
