@@ -31,3 +31,10 @@ __all__ += ["DBN", "DBNConfig", "LSMClassifier", "LSMConfig", "LiquidOutput", "L
 from .ttfs import TTFSConfig, TTFSNet  # noqa: E402  (--model ttfs)
 
 __all__ += ["TTFSConfig", "TTFSNet"]
+
+from .spikformer import Spikformer, SpikformerConfig  # noqa: E402  (--model spikformer)
+from .spike_driven_transformer import SpikeDrivenTransformer, SpikeDrivenTransformerConfig  # noqa: E402  (--model sdt)
+from .qkformer import QKFormer, QKFormerConfig  # noqa: E402  (--model qkformer)
+
+__all__ += ["QKFormer", "QKFormerConfig", "SpikeDrivenTransformer", "SpikeDrivenTransformerConfig", "Spikformer",
+            "SpikformerConfig"]
