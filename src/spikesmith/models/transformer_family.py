@@ -8,7 +8,8 @@ for the Spike-driven Transformer, whose head also starts with a neuron). The out
 last Linear's (a membrane readout: its mean over T are the logits).
 
 The ANN twin (``ann=True``) is the same architecture on ``[N, C, H, W]``: every neuron an activation
-(``activation``, ReLU by default), softmax attention (``models.softmax_attention``) in every block.
+(``activation``, ReLU by default), softmax attention (``models.softmax_attention``) in every block (a Q-K
+layer's twin gains the V projection softmax attention needs).
 
 ``attention='identity'`` replaces the attention map by the identity (each token keeps its own V), the
 ablation that shows what the attention adds over the convolutional stem and per-token MLPs.
