@@ -128,7 +128,7 @@ def test_options_have_defaults_once_and_clear_errors():
         model_options("spikformer", {"patch_size": 8}).arguments(ModelInput((1, 28, 28), 10))
     with pytest.raises(ValueError, match="patch_size must be a power of two"):
         model_options("spikformer", {"patch_size": 6})
-    with pytest.raises(ValueError, match="attention must be one of sdsa, ssa, identity, got 'qk_token'"):
+    with pytest.raises(ValueError, match="attention must be .sdsa., .ssa. or .identity., got .qk_token."):
         model_options("sdt", {"attention": "qk_token"})
     with pytest.raises(ValueError, match=r"QKFormer: qk_depth must be an int in \[0, depth=2\]"):
         model_options("qkformer", {"qk_depth": 3})

@@ -19,7 +19,7 @@ a residual; the defaults are small (28 x 28 -> 14 x 14 tokens of 32 channels -> 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import ClassVar, Optional
+from typing import Optional
 
 from torch import Tensor, nn
 
@@ -36,7 +36,9 @@ PAPER = {"cifar": {"depth": 4, "qk_depth": 2, "dim": 384, "heads": 8, "patch_siz
 
 @dataclass
 class QKFormerConfig(SpikingTransformerConfig):
-    attentions: ClassVar[tuple[str, ...]] = ("qk_token", "qk_channel", "identity")
+    attention: str = option("qk_token", "the attention of the first stage's blocks: Q-K token or channel "
+                                        "attention, or 'identity' (the ablation: no token mixing in any block)",
+                            ("qk_token", "qk_channel", "identity"))
 
     qk_depth: int = option(1, "blocks with Q-K attention in the first stage (the other depth - qk_depth blocks "
                               "use SSA after the down-sampling)")
@@ -83,7 +85,7 @@ class QKFormer(SpikingTransformer):
 
     def __init__(self, in_channels: int = 1, num_classes: int = 10, depth: int = _D.depth, dim: int = _D.dim,
                  heads: int = _D.heads, patch_size: int = _D.patch_size, mlp_ratio: float = _D.mlp_ratio,
-                 attn_drop: float = _D.attn_drop, attention: str = _D.attentions[0], qk_depth: int = _D.qk_depth,
+                 attn_drop: float = _D.attn_drop, attention: str = _D.attention, qk_depth: int = _D.qk_depth,
                  neuron: str = _D.neuron, surrogate: Optional[str] = _D.surrogate, tau: Optional[float] = _D.tau,
                  detach_reset: bool = _D.detach_reset, ann: bool = False, activation: str = "relu"):
         config = QKFormerConfig(depth=depth, dim=dim, heads=heads, patch_size=patch_size, mlp_ratio=mlp_ratio,

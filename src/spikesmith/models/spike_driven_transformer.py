@@ -15,10 +15,11 @@ ImageNet SDT-8-512: depth=8, dim=512, heads=8, patch_size=16. Input and output a
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import ClassVar, Optional
+from typing import Optional
 
 from torch import nn
 
+from .options import option
 from .registry import MODELS
 from .transformer_family import SpikingTransformer, SpikingTransformerConfig, TransformerBuilder
 
@@ -28,7 +29,8 @@ PAPER = {"cifar": {"depth": 2, "dim": 512, "heads": 8, "patch_size": 4, "mlp_rat
 
 @dataclass
 class SpikeDrivenTransformerConfig(SpikingTransformerConfig):
-    attentions: ClassVar[tuple[str, ...]] = ("sdsa", "ssa", "identity")
+    attention: str = option("sdsa", "the attention in every block: SDT v1's SDSA, Spikformer's SSA, or 'identity' "
+                                    "(the ablation without token mixing)", ("sdsa", "ssa", "identity"))
 
 
 _D = SpikeDrivenTransformerConfig
@@ -43,7 +45,7 @@ class SpikeDrivenTransformer(SpikingTransformer):
 
     def __init__(self, in_channels: int = 1, num_classes: int = 10, depth: int = _D.depth, dim: int = _D.dim,
                  heads: int = _D.heads, patch_size: int = _D.patch_size, mlp_ratio: float = _D.mlp_ratio,
-                 attn_drop: float = _D.attn_drop, attention: str = _D.attentions[0], neuron: str = _D.neuron,
+                 attn_drop: float = _D.attn_drop, attention: str = _D.attention, neuron: str = _D.neuron,
                  surrogate: Optional[str] = _D.surrogate, tau: Optional[float] = _D.tau,
                  detach_reset: bool = _D.detach_reset, ann: bool = False, activation: str = "relu"):
         config = SpikeDrivenTransformerConfig(depth=depth, dim=dim, heads=heads, patch_size=patch_size,

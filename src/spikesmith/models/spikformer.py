@@ -16,10 +16,11 @@ softmax attention and ``activation`` in place of each neuron.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import ClassVar, Optional
+from typing import Optional
 
 from torch import nn
 
+from .options import option
 from .registry import MODELS
 from .transformer_family import SpikingTransformer, SpikingTransformerConfig, TransformerBuilder
 
@@ -29,7 +30,8 @@ PAPER = {"cifar": {"depth": 4, "dim": 384, "heads": 12, "patch_size": 4, "mlp_ra
 
 @dataclass
 class SpikformerConfig(SpikingTransformerConfig):
-    attentions: ClassVar[tuple[str, ...]] = ("ssa", "identity")
+    attention: str = option("ssa", "the attention in every block: Spikformer's SSA, or 'identity' (the ablation "
+                                   "without token mixing)", ("ssa", "identity"))
 
 
 _D = SpikformerConfig
@@ -43,7 +45,7 @@ class Spikformer(SpikingTransformer):
 
     def __init__(self, in_channels: int = 1, num_classes: int = 10, depth: int = _D.depth, dim: int = _D.dim,
                  heads: int = _D.heads, patch_size: int = _D.patch_size, mlp_ratio: float = _D.mlp_ratio,
-                 attn_drop: float = _D.attn_drop, attention: str = _D.attentions[0], neuron: str = _D.neuron,
+                 attn_drop: float = _D.attn_drop, attention: str = _D.attention, neuron: str = _D.neuron,
                  surrogate: Optional[str] = _D.surrogate, tau: Optional[float] = _D.tau,
                  detach_reset: bool = _D.detach_reset, ann: bool = False, activation: str = "relu"):
         config = SpikformerConfig(depth=depth, dim=dim, heads=heads, patch_size=patch_size, mlp_ratio=mlp_ratio,

@@ -55,8 +55,6 @@ class SpikingTransformerConfig(SpikingOptions):
     28 x 28 Fashion-MNIST on a CPU (2 blocks, dim 64, 4 heads, 7 x 7 tokens)."""
 
     default_encoder: ClassVar[str] = "direct"
-    #: the attention names this family accepts (its own first)
-    attentions: ClassVar[tuple[str, ...]] = ("ssa", "identity")
 
     depth: int = option(2, "transformer encoder blocks")
     dim: int = option(64, "channels per token (divisible by heads and by 8 for the stem)")
@@ -65,16 +63,12 @@ class SpikingTransformerConfig(SpikingOptions):
                                 "a 28 x 28 image with 4 gives 7 x 7 tokens")
     mlp_ratio: float = option(4.0, "hidden channels of each MLP block, in units of dim")
     attn_drop: float = option(0.0, "dropout on the attention output (one mask per sequence)")
-    attention: str = option("", "the attention in every block; '' is the family's own, 'identity' the "
-                                "ablation without token mixing")
+    attention: str = option("ssa", "the attention in every block; 'identity' is the ablation without token "
+                                   "mixing", ("ssa", "identity"))
 
     def __post_init__(self):
         super().__post_init__()
         owner = self.owner()
-        if self.attention == "":
-            self.attention = self.attentions[0]
-        self.check(self.attention in self.attentions,
-                   f"attention must be one of {', '.join(self.attentions)}, got {self.attention!r}")
         for key in ("depth", "dim", "heads"):
             self.check(isinstance(getattr(self, key), int) and getattr(self, key) >= 1, f"{key} must be an int >= 1")
         self.check(self.dim % self.heads == 0, f"dim={self.dim} is not divisible by heads={self.heads}; every head "
