@@ -1,7 +1,7 @@
 """Spike-driven Transformer (SDT v1, Yao et al., NeurIPS 2023): SPS stem, blocks of spike-driven
 self-attention and a spiking MLP with membrane shortcuts, a neuron and a linear head.
 
-    U = SPS(I);  U' = U + SDSA(U);  U'' = U' + MLP(U');  ...;  Y[t] = Linear(mean over tokens of SN(U[t]))
+    U = SPS(I);  U' = U + SDSA(U);  U'' = U' + MLP(U');  ...;  Y[t] = Linear(SN(mean over tokens of U[t]))
 
 Every branch starts with a neuron and ends in batch norm (``shortcut='membrane'``), so the residual stream
 holds real values (membrane potentials) and every synapse receives spikes:

@@ -1,6 +1,7 @@
 """What the spiking transformer families share: their options, the attention by name, the model skeleton.
 
-    image [T, N, C, H, W] -> SPS stem -> tokens [T, N, L, D] -> blocks -> mean over tokens -> Linear -> [T, N, classes]
+    image [T, N, C, H, W] -> SPS stem -> tokens [T, N, L, D] -> blocks -> mean over tokens -> (SN) -> Linear
+          -> [T, N, classes]
 
 Each block is ``X + attention(X)``, then ``+ MLP(.)`` (``layer.TransformerEncoderBlock``); the family
 decides the attention and the shortcut style (spike-element-wise for Spikformer and QKFormer, membrane
@@ -148,7 +149,7 @@ class SpikingTransformer(nn.Module):
         grid = self.stem.check_input(x)
         x = self.stem.stages(x) if self.is_ann else forward_static_prefix(self.stem.stages, x)
         x = self.run_stages(self.stem.embed(x), grid)
-        return self.head(self.head_neuron(x).mean(dim=-2))
+        return self.head(self.head_neuron(x.mean(dim=-2)))       # SDT: the mean membrane fires, then the head
 
 
 def family_arguments(config: SpikingTransformerConfig) -> dict:
