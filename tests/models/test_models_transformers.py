@@ -173,3 +173,23 @@ def test_paper_configurations_build():
         net = build_model(name, **args)
         n = sum(p.numel() for p in net.parameters())
         assert n > 1_000_000 and isinstance(net, nn.Module)
+
+
+@pytest.mark.parametrize("name", FAMILIES)
+def test_a_whole_model_stepped_one_step_at_a_time_equals_one_multi_step_call(name):
+    net = build_model(name, in_channels=1, num_classes=5, **SMALL).eval()
+    for m in net.modules():
+        if isinstance(m, nn.modules.batchnorm._BatchNorm):
+            nn.init.constant_(m.bias, 1.0)               # neurons that fire, so the comparison can fail
+    seen = []
+    net.stem.rpe.register_forward_hook(lambda mod, args, out: seen.append(out))    # the stem's output
+    x = image()
+    with torch.no_grad():
+        multi = net(x)
+        functional.reset_net(net)
+        functional.set_step_mode(net, "s")
+        steps = torch.stack([net(x[t]) for t in range(x.shape[0])])
+    tokens_multi, tokens_steps = seen[0], torch.stack(seen[1:])
+    assert not torch.equal(tokens_multi[0], tokens_multi[-1])                   # the steps differ
+    torch.testing.assert_close(tokens_steps, tokens_multi)
+    torch.testing.assert_close(steps, multi)
