@@ -87,3 +87,16 @@ def test_online_training_tutorial(tmp_path):
     for name in ("OTTT", "SLTT", "SLTT-1"):
         assert memory[name][-1] <= 1.05 * memory[name][0]                   # does not
     assert set(results["training"]) == {"BPTT", "OTTT", "SLTT", "SLTT-1"}
+def test_spiking_transformer_tutorial(tmp_path):
+    results = _run("spiking_transformer", tmp_path)
+    assert set(results["single_vs_multi"].values()) == {0.0}                 # one step function
+    costs, tokens = results["costs"], results["costs"]["tokens"]
+    ssa = costs["SSA"]["products"]
+    assert ssa[-1] / ssa[0] == pytest.approx((tokens[-1] / tokens[0]) ** 2)  # SSA: L^2
+    for name in ("SDSA", "QK token", "QK channel"):
+        assert set(costs[name]["products"]) == {0.0}                         # no products of two tensors
+        assert costs[name]["masks"][-1] / costs[name]["masks"][0] == pytest.approx(tokens[-1] / tokens[0])
+    assert "no export target runs it" in results["export"]
+    training = results["training"]
+    assert training["SDT (SDSA)"]["attention_macs"] == 0 < training["SDT with SSA"]["attention_macs"]
+    assert training["Spikformer, identity attention"]["attention_macs"] == 0

@@ -43,8 +43,8 @@ def test_neuron_spec_checks_names_and_arguments_once():
 
 # ------------------------------------------------------------------------------- family configs
 def test_every_family_registers_a_config_with_arguments():
-    assert set(MODELS) == {"audio_fcsnn", "audio_rsnn", "csnn", "dbn", "fcsnn", "lsm", "resnet", "rsnn", "sgru", "slstm",
-                           "ttfs", "vgg"}
+    assert set(MODELS) == {"audio_fcsnn", "audio_rsnn", "csnn", "dbn", "fcsnn", "lsm", "qkformer", "resnet", "rsnn",
+                           "sgru", "slstm", "spike_driven_transformer", "spikformer", "ttfs", "vgg"}
     image = ModelInput((1, 12, 12), 3)
     for name in MODELS:
         cfg = config_class(name)()
@@ -76,7 +76,8 @@ def test_option_that_does_not_apply_names_the_model_and_who_takes_it():
                                          r"\(models that accept it: csnn\); fcsnn's options: hidden, depth, readout"):
         model_options("fcsnn", {"channels": 4})
     with pytest.raises(ValueError, match=r"option 'neuron' does not apply to model 'rsnn' "
-                                         r"\(models that accept it: audio_fcsnn, audio_rsnn, csnn, dbn, fcsnn, resnet, vgg\)"):
+                                         r"\(models that accept it: audio_fcsnn, audio_rsnn, csnn, dbn, fcsnn, qkformer, resnet, "
+                                         r"spike_driven_transformer, spikformer, vgg\)"):
         model_options("rsnn", {"neuron": "plif"})
     with pytest.raises(ValueError, match="no model accepts it"):
         model_options("csnn", {"widht": 2})

@@ -7,7 +7,7 @@ import torch
 from torch import nn
 
 from spikesmith import functional
-from spikesmith.models import ACTIVATIONS, CSNN, FCSNN, NEURONS, build_model, make_activation, make_neuron, model_names
+from spikesmith.models import ACTIVATIONS, CSNN, FCSNN, MODELS, NEURONS, build_model, make_activation, make_neuron, model_names
 from spikesmith.models.blocks import forward_static_prefix
 from spikesmith.neuron import BaseNode
 
@@ -175,7 +175,9 @@ def test_every_registered_neuron_builds_and_runs():
 def test_unknown_model_lists_valid_ones():
     names = model_names()
     assert {"csnn", "fcsnn"} <= set(names) and names == sorted(names)
-    with pytest.raises(ValueError, match=f"unknown model 'alexnet'; known models: {', '.join(names)}$"):
+    listed = [f"{n} \\(aliases: {', '.join(MODELS.entry(n).aliases)}\\)" if MODELS.entry(n).aliases else n
+              for n in names]
+    with pytest.raises(ValueError, match=f"unknown model 'alexnet'; known models: {', '.join(listed)}$"):
         build_model("alexnet")
     with pytest.raises(ValueError, match="bad arguments for model 'fcsnn'.*'widht'"):
         build_model("fcsnn", widht=3)

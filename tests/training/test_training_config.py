@@ -238,11 +238,13 @@ def test_preset_model_options_apply_to_the_preset_model_only():
 @pytest.mark.parametrize("overrides, fragment", [
     ({"model": "fcsnn", "channels": 4}, r"option 'channels' does not apply to model 'fcsnn' \(models that accept "
                                         r"it: csnn\)"),
-    ({"model": "rsnn", "neuron": "plif"}, r"option 'neuron' does not apply to model 'rsnn'.*csnn, dbn, fcsnn, resnet, vgg"),
+    ({"model": "rsnn", "neuron": "plif"}, r"option 'neuron' does not apply to model 'rsnn'.*csnn, dbn, fcsnn, qkformer, resnet, "
+                                           r"spike_driven_transformer, spikformer, vgg"),
     ({"model": "fcsnn", "neuron": "if", "tau": 3},
      r"FCSNN: option 'tau' does not apply to neuron 'if'.*alif, lif, plif"),
     ({"model": "csnn", "neuron": "izhikevich", "tau": "2"}, r"does not apply to neuron 'izhikevich'"),
-    ({"model": "alexnet"}, r"unknown model 'alexnet'; known models: audio_fcsnn, audio_rsnn, csnn, dbn, fcsnn, lsm, resnet, rsnn, sgru, slstm, ttfs, vgg"),
+    ({"model": "alexnet"}, r"unknown model 'alexnet'; known models: audio_fcsnn, audio_rsnn, csnn, dbn, fcsnn, lsm, qkformer, "
+                        r"resnet, rsnn, sgru, slstm, spike_driven_transformer \(aliases: sdt\), spikformer, ttfs, vgg"),
 ])
 def test_an_option_that_does_not_apply_is_an_error(overrides, fragment):
     with pytest.raises(ValueError, match=fragment):

@@ -41,6 +41,7 @@ from torch import Tensor, nn
 
 from ..layer.container import MultiStepContainer, SeqToANNContainer
 from ..layer.gated_rnn import _SpikingGatedCell
+from .attention_counting import ATTENTION_COUNTS, AttentionOps, projections_of
 from ..module import StepModule
 from ..neuron import BaseNode
 from ..neuron.parallel import ParallelNode
@@ -75,11 +76,14 @@ ROLES: TypeRegistry[str] = TypeRegistry("counted layer role")
 - ``'pool'``: an average pool, whose output of spikes is counted as pooled spikes;
 - ``'time-folding'``: a container that runs its layers on ``[T, N, ...]`` (the model is multi-step);
 - ``'gated cell'``: a gated spiking cell, whose ``product_observer`` reports the inputs of its two
-  matrix products every step (its stack calls it without forward hooks).
+  matrix products every step (its stack calls it without forward hooks);
+- ``'attention'``: an attention layer, whose operations between its projections are counted by its entry
+  in ``analysis.attention_counting.ATTENTION_COUNTS`` (products of run-time tensors, masks, additions).
 """
 for _role, _classes in {"synapse": (nn.Linear,) + _CONV, "neuron": (BaseNode, ParallelNode), "pool": _AVG,
                         "time-folding": (SeqToANNContainer, MultiStepContainer),
-                        "gated cell": (_SpikingGatedCell,)}.items():
+                        "gated cell": (_SpikingGatedCell,),
+                        "attention": tuple(ATTENTION_COUNTS.classes())}.items():
     for _cls in _classes:
         ROLES.register(_cls, _role)
 del _role, _classes, _cls
@@ -165,6 +169,17 @@ class _Syn:
 
 
 @dataclass
+class _Att:
+    name: str
+    module: nn.Module
+    ops: AttentionOps = field(default_factory=AttentionOps)
+    dense_per_step: float = 0.0
+    steps: float = 0.0
+    elements: int = 0
+    parts: dict = field(default_factory=dict)
+
+
+@dataclass
 class _Neu:
     name: str
     module: nn.Module
@@ -205,6 +220,7 @@ class Profiler:
         self.steps = 0
         self._syn: dict[int, _Syn] = {}
         self._neu: dict[int, _Neu] = {}
+        self._att: dict[int, _Att] = {}
         self._order: list = []
         self._pooled: dict[int, float] = {}
         self._fanout: dict = {}
@@ -230,6 +246,8 @@ class Profiler:
                 self._handles.append(m.register_forward_hook(self._on_pool))
             elif role == "gated cell":
                 self._watch_gated_cell(name, m)
+            elif role == "attention":
+                self._watch_attention(name, m)
         if not self._syn:
             raise ValueError(f"Profiler: {type(model).__name__} has no Linear or Conv layer to count; "
                              f"the analysis counts nn.Linear and nn.Conv1d/2d/3d (and spikesmith.layer's)")
@@ -270,6 +288,26 @@ class Profiler:
 
         cell.product_observer = observe
         self._handles.append(_Detach(cell))
+
+    def _watch_attention(self, name: str, m: nn.Module) -> None:
+        """Record the projections' outputs of attention ``m``, then count its operations after each call."""
+        acc = self._att[id(m)] = _Att(name, m)
+        for part, proj in projections_of(m).items():
+            self._handles.append(proj.register_forward_hook(
+                lambda mod, args, out, part=part: acc.parts.__setitem__(part, out)))
+
+        def on_attention(module, args, out):
+            self._first_seen(("a", id(module)))
+            x = args[0]
+            ops = ATTENTION_COUNTS.get(module)(module, {"x": x, **acc.parts})
+            acc.parts.clear()
+            steps = int(x.shape[0]) if getattr(module, "step_mode", "s") == "m" else 1
+            acc.ops += ops
+            acc.dense_per_step += ops.dense_macs / steps
+            acc.steps += steps * int(x.shape[1 if steps > 1 or module.step_mode == "m" else 0])
+            acc.elements = int(x.shape[-2] * x.shape[-1])
+
+        self._handles.append(m.register_forward_hook(on_attention))
 
     def _count_product(self, acc: "_Syn", key, x: Tensor, out_features: int) -> None:
         """One step's ``[N, in] @ W^T`` with ``W`` of ``out_features`` rows, counted as a Linear's."""
@@ -431,6 +469,17 @@ class Profiler:
                     elements=a.elements, rate=ev, sparsity=1.0 - a.nonzero / a.numel if a.numel else None,
                     acs=acs, macs=macs, dense_macs=dense, energy_pj=acs * c.ac_pj + macs * c.mac_pj,
                     ann_energy_pj=dense * c.mac_pj, path=_path_of(a.module)))
+            elif kind == "a":
+                a = self._att[key]
+                acs, macs = a.ops.acs / self.samples, a.ops.products / self.samples
+                dense = a.dense_per_step / self.samples
+                rows.append(LayerStats(
+                    name=a.name, module=type(a.module).__name__, kind="attention",
+                    input="spikes" if self.spiking else "analog", steps=round(a.steps / self.samples, 6),
+                    elements=a.elements, acs=acs, macs=macs, dense_macs=dense,
+                    energy_pj=acs * c.ac_pj + macs * c.mac_pj, ann_energy_pj=dense * c.mac_pj,
+                    products=macs, nonzero_terms=a.ops.nonzero_terms / self.samples,
+                    masks=a.ops.masks / self.samples))
             else:
                 a = self._neu[key]
                 rate = a.spikes / a.numel if a.numel else 0.0

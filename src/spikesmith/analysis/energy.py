@@ -34,7 +34,9 @@ class EnergyCosts:
 
 @dataclass
 class LayerStats:
-    """One row of the table: a synaptic layer (``linear``/``conv``) or a neuron layer (``neuron``).
+    """One row of the table: a synaptic layer (``linear``/``conv``), an attention (``attention``: what it
+    computes between its Q, K, V projections, see ``analysis.attention_counting``) or a neuron layer
+    (``neuron``).
 
     Counts are per sample (one inference of all time steps). For a synaptic layer ``input`` says how its
     input was counted: ``'spikes'`` (events, each costing fan-out ACs), ``'pooled spikes'`` (an average
@@ -44,7 +46,7 @@ class LayerStats:
 
     name: str
     module: str                       # class name
-    kind: str                         # 'linear' | 'conv' | 'neuron'
+    kind: str                         # 'linear' | 'conv' | 'attention' | 'neuron'
     input: str = "-"
     steps: float = 0.0                # applications per sample (T; 1 for a static prefix or an ANN)
     elements: int = 0                 # neurons (neuron rows) or input elements (synaptic rows) per step
@@ -57,6 +59,9 @@ class LayerStats:
     ann_energy_pj: float = 0.0
     path: Optional[str] = None        # how a synaptic layer ran, where it says (an event-driven layer:
                                       # 'sparse' / 'dense' / 'mixed'); None: the layer's own dense product
+    products: float = 0.0             # attention: multiplications of two run-time tensors (in macs)
+    nonzero_terms: float = 0.0        # attention: of those, the ones with a non-zero result
+    masks: float = 0.0                # attention: element-wise ANDs of two spike tensors
 
 
 @dataclass
@@ -172,6 +177,11 @@ def format_table(prof: Profile, ann: Optional[Profile] = None) -> str:
                f"({c.source})")
     if prof.spiking and prof.energy_pj > 0:
         out.append(f"E_ANN / E_SNN = {prof.ann_energy_pj / prof.energy_pj:.3g} (dense MACs of the same layers)")
+    for r in prof.rows:
+        if r.kind == "attention":
+            out.append(f"attention {r.name} ({r.module}): {_num(r.products)} products of two run-time tensors "
+                       f"(the MACs; {_num(r.nonzero_terms)} non-zero), {_num(r.masks)} masks (ANDs of spikes), "
+                       f"{_num(r.acs)} additions of spikes")
     if ann is not None:
         ratio = f" = {ann.energy_pj / prof.energy_pj:.3g} x E_SNN" if prof.energy_pj > 0 else ""
         out.append(f"ANN twin: {_num(ann.macs)} MACs, {_energy(ann.energy_pj)}{ratio}")

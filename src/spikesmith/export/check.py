@@ -32,9 +32,10 @@ from ..layer.eval_affine import fold_refusal
 from .issues import SEVERITIES, Issue, blocking, raise_for  # noqa: F401  (re-exported: export.check.blocking)
 from .neurons import entry_of, rest_of
 from .ops import Op, layer_list
+from .refusals import refusal_of
 from .targets import Target, target_of
 
-UNSUPPORTED_KINDS = ("maxpool", "activation", "batchnorm", "other")
+UNSUPPORTED_KINDS = ("maxpool", "activation", "batchnorm", "refused", "other")
 """Op kinds no target runs: their issue is the whole story (no target-specific checks follow)."""
 
 
@@ -145,6 +146,10 @@ def layer_issues(op: Op, target: Target) -> list[Issue]:
     if kind == "batchnorm":
         return [Issue(label, "BatchNorm that does not directly follow a conv/linear layer cannot be folded",
                       "place BatchNorm right after a convolution or linear layer")]
+    if kind == "refused":
+        return [Issue(label, f"no export target runs it: {refusal_of(m)}",
+                      "keep this layer out of the exported part of the network (export the layers before it), "
+                      "or replace it with layers the target supports")]
     if kind == "other":
         what = "AdaptiveAvgPool2d with uneven windows" if isinstance(m, nn.AdaptiveAvgPool2d) else type(m).__name__
         refused = fold_refusal(m)

@@ -51,6 +51,7 @@ from ..module import MemoryModule, StepModule
 from ..neuron import BaseNode, IntegratorNode
 from ..typeregistry import TypeRegistry
 from .modules import Scale, SumPool2d, Threshold
+from .refusals import refusal_message, refusal_of
 
 LAYER_KINDS: TypeRegistry[str] = TypeRegistry("export layer kind")
 """What each layer class is for the exporters (found along the MRO; anything else is ``'other'``).
@@ -114,7 +115,10 @@ class Op:
 
 
 def kind_of(module: nn.Module) -> str:
-    """The op kind of ``module`` (see ``LAYER_KINDS``); ``'other'`` for a class no entry covers."""
+    """The op kind of ``module`` (see ``LAYER_KINDS``); ``'refused'`` for a layer refused by name
+    (``export.refusals``); ``'other'`` for a class no entry covers."""
+    if refusal_of(module) is not None:
+        return "refused"
     return LAYER_KINDS.get(module, "other")
 
 
@@ -288,10 +292,11 @@ def layer_list(model: nn.Module, input_shape: Optional[tuple] = None) -> list[Op
     elif isinstance(model, BaseNode) or kind_of(model) != "other":
         leaves = [(type(model).__name__, model)]
     else:
+        why = refusal_message(model)
         raise TypeError(
             f"{type(model).__name__} defines its own forward, which the exporters cannot follow; they read "
             f"sequential networks (nn.Sequential of layers and neurons, FCSNN, CSNN, SpikingVGG) and converted "
-            f"networks (ConvertedSNN) whose graph is a chain")
+            f"networks (ConvertedSNN) whose graph is a chain{why}")
     ops: list[Op] = []
     shape = input_shape
     for name, module in leaves:
@@ -329,7 +334,7 @@ def layer_list(model: nn.Module, input_shape: Optional[tuple] = None) -> list[Op
             try:
                 out_shape = _sample_forward(copy_, shape)
             except Exception as err:  # noqa: BLE001 - reported with the layer's name
-                if kind in ("other", "maxpool", "activation", "batchnorm"):
+                if kind in ("other", "refused", "maxpool", "activation", "batchnorm"):
                     out_shape = None  # an unsupported layer: check() names it
                 else:
                     raise ValueError(f"{type(module).__name__} '{name}' cannot take one sample of shape "

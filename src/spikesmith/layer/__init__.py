@@ -19,6 +19,11 @@ Delays: ``Delay`` (integer, per channel), ``DelayedLinear`` (integer, per synaps
 (a learned delay per synapse, DCLS-style: Gaussian taps in training, exact shifts in eval).
 Unpooling: ``MaxUnpool1d/2d/3d`` (the inverse of ``MaxPool*d(return_indices=True)``).
 
+Spiking transformers (tokens ``[T, N, L, D]``): ``SpikingSelfAttention`` (Spikformer's SSA),
+``SpikeDrivenSelfAttention`` (SDT v1's SDSA), ``QKTokenAttention`` / ``QKChannelAttention`` (QKFormer),
+``SpikingPatchSplitting`` (the SPS stem) with ``RelativePositionEmbedding``, ``SpikingMLP`` and
+``TransformerEncoderBlock``, each with a spike-element-wise or a membrane shortcut (``shortcut``).
+
 Gated: ``SpikingLSTM`` / ``SpikingGRU`` (stacked, multi-step) and ``SpikingLSTMCell`` /
 ``SpikingGRUCell``, in SpikingJelly's or snnTorch's formulation (``variant``), with signed spike
 channels and a phased-LSTM time gate as options (``PhasedTimeGate``).
@@ -53,6 +58,13 @@ from .pool import (
     MaxPool3d,
 )
 from .recurrent import Recurrent
+from .attention_base import SpikingAttention
+from .patch_splitting import RelativePositionEmbedding, SpikingPatchSplitting
+from .qk_attention import QKChannelAttention, QKTokenAttention
+from .spike_driven_attention import SpikeDrivenSelfAttention
+from .spiking_mlp import SpikingMLP
+from .spiking_self_attention import SpikingSelfAttention
+from .transformer_block import TransformerEncoderBlock
 from .recurrent_container import ElementWiseRecurrentContainer, LinearRecurrentContainer
 from .stepwise import StepwiseLayer
 from .synapse_filter import SynapseFilter
@@ -70,4 +82,6 @@ __all__ = [
     "SynapseFilter", "PhasedTimeGate", "SpikingGRU", "SpikingGRUCell", "SpikingLSTM", "SpikingLSTMCell",
     "BNTT", "TemporalEffectiveBatchNorm2d", "ThresholdDependentBatchNorm2d",
     "Delay", "DelayedLinear", "LearnableDelay",
+    "QKChannelAttention", "QKTokenAttention", "RelativePositionEmbedding", "SpikeDrivenSelfAttention",
+    "SpikingAttention", "SpikingMLP", "SpikingPatchSplitting", "SpikingSelfAttention", "TransformerEncoderBlock",
 ]

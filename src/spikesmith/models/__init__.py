@@ -36,3 +36,9 @@ from .audio import AudioFCSNN, AudioFCSNNConfig, AudioRSNN, AudioRSNNConfig  # n
 from .delays import count_parameters  # noqa: E402
 
 __all__ += ["AudioFCSNN", "AudioFCSNNConfig", "AudioRSNN", "AudioRSNNConfig", "count_parameters"]
+from .spikformer import Spikformer, SpikformerConfig  # noqa: E402  (--model spikformer)
+from .spike_driven_transformer import SpikeDrivenTransformer, SpikeDrivenTransformerConfig  # noqa: E402  (--model sdt)
+from .qkformer import QKFormer, QKFormerConfig  # noqa: E402  (--model qkformer)
+
+__all__ += ["QKFormer", "QKFormerConfig", "SpikeDrivenTransformer", "SpikeDrivenTransformerConfig", "Spikformer",
+            "SpikformerConfig"]
