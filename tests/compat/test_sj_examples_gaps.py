@@ -1,0 +1,63 @@
+"""Gaps that running SpikingJelly's own example scripts on spikesmith revealed (bench/compat/sj_examples.py),
+each pinned by a small program in our own words: hand-computed values first, then SpikingJelly itself
+where it is installed.
+"""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from spikesmith.compat.spikingjelly.activation_based import neuron as sj_neuron
+from spikesmith.neuron import IFNode
+
+pytestmark = pytest.mark.usefixtures("one_thread")
+
+
+# ----------------------------------------------------------------- a membrane set by hand before the first step
+# (stdp_mnist.py starts its encoder from random phases: ``encoder.v = torch.rand(...)``, then steps it)
+
+def test_hand_set_membrane_is_the_first_state_single_step():
+    node = IFNode(v_threshold=1.0, v_reset=None)
+    node.v = torch.tensor([0.95, 0.2, 0.0])
+    spike = node(torch.tensor([0.1, 0.1, 0.1]))
+    # H = V + X = [1.05, 0.3, 0.1]; the first fires and keeps 0.05 (soft reset)
+    assert spike.tolist() == [1.0, 0.0, 0.0]
+    assert torch.allclose(node.v, torch.tensor([0.05, 0.3, 0.1]))
+
+
+def test_hand_set_membrane_is_the_first_state_multi_step():
+    node = IFNode(v_threshold=1.0, v_reset=0.0, step_mode="m")
+    node.v = torch.tensor([0.5, 0.0])
+    spikes = node(torch.full((3, 2), 0.3))
+    # V: 0.5 -> 0.8 -> 1.1 (fires, to 0) -> 0.3 ;  0 -> 0.3 -> 0.6 -> 0.9
+    assert spikes.tolist() == [[0.0, 0.0], [1.0, 0.0], [0.0, 0.0]]
+    assert torch.allclose(node.v, torch.tensor([0.3, 0.9]))
+
+
+def test_hand_set_membrane_is_forgotten_by_reset():
+    node = IFNode()
+    node.v = torch.tensor([0.99])
+    node.reset()
+    assert node(torch.tensor([0.5])).item() == 0.0       # from V = 0 again, not from 0.99
+    assert node.v.item() == pytest.approx(0.5)
+
+
+def test_hand_set_membrane_of_wrong_shape_is_a_clear_error():
+    node = IFNode()
+    node.v = torch.zeros(3)
+    with pytest.raises(ValueError, match="does not broadcast"):
+        node(torch.zeros(2, 4))
+
+
+def test_hand_set_membrane_sj_style_custom_neuron_matches_spikingjelly():
+    sj = pytest.importorskip("spikingjelly.activation_based.neuron")
+    torch.manual_seed(0)
+    start, x = torch.rand(4, 6), torch.rand(5, 4, 6) * 0.3
+    runs = []
+    for module in (sj, sj_neuron):
+        node = module.SimpleIFNode(v_threshold=1.0, v_reset=None)
+        node.v = start.clone()
+        runs.append(torch.stack([node(x_t) for x_t in x]))
+    assert runs[0].sum() > 0
+    assert torch.equal(runs[0], runs[1])
