@@ -53,7 +53,21 @@ RECIPES: dict[str, dict] = {
         "--output-dir", "logs", "--neurons", "16", "--steps", "8", "--batch-size", "4", "--train-samples", "8",
         "--calibration-samples", "8", "--validation-samples", "8", "--test-samples", "8"]},
     "profiling/nsys_lif.py": {"argv": ["--steps", "2", "--warmup", "1"]},
+    "profiling/nsys_multigpu.py": {"argv": ["--parallel", "dp", "--steps", "2", "--warmup", "1"]},
+    "lynxi_fmnist_inference.py": {"argv": ["-T", "2", "-j", "0", "-data-dir", "data", "-channels", "8", "-b", "4"]},
 }
+
+#: (pattern in SpikingJelly's error, why the script cannot run here), the first match names the reason
+WHY_NOT = [
+    (r"No module named 'gym'", "needs gym (not installed)"),
+    (r"No module named 'lightning'", "needs PyTorch Lightning (not installed)"),
+    (r"torchaudio", "needs torchaudio (not installed) and the Speech Commands download"),
+    (r"torchvision", "needs the real torchvision (not installed; the stand-in has MNIST/CIFAR and basic transforms)"),
+    (r"lava_exchange|lava", "needs lava-dl (not installed)"),
+    (r"lynxi", "needs the Lynxi SDK and chip"),
+    (r"CUDA|cuda|GPU", "CUDA-only"),
+    (r"No such file|FileNotFoundError", "needs a download or a pretrained file"),
+]
 
 RELATIVE = [  # (pattern, replacement) making a shipped example importable outside its package
     (r"^(\s*)from \.\.(\w[\w.]*) import ", r"\1from spikingjelly.activation_based.\2 import "),
@@ -178,7 +192,8 @@ def main(argv=None) -> int:
             name = script.replace("/", "_")
             real = run_one(temp / "sj", script, temp / f"{name}.sj.pt", args.timeout)
             if real is not None:
-                rows.append((script, "not runnable on SpikingJelly", None, real))
+                why = next((why for pattern, why in WHY_NOT if re.search(pattern, real)), "fails on SpikingJelly")
+                rows.append((script, "not runnable on SpikingJelly", None, f"{why}: {real}"))
                 continue
             ours = run_one(temp / "ours", script, temp / f"{name}.ours.pt", args.timeout)
             if ours is not None:

@@ -4,11 +4,13 @@ spikesmith.compat.spikingjelly through the alias, with the same weights, inputs 
     PYTHONPATH=src python bench/compat/sj_model_zoo.py [--threads 1]
 
 Each zoo file is copied to a temporary folder with its imports switched at measurement time (``from ..
-import layer`` -> ``from spikingjelly.activation_based import layer``; torchvision's weight download,
-absent here, set to None), then imported by a fresh process on SpikingJelly and by another with
-``install_spikingjelly_alias()``. Every network runs one training-mode forward (multi-step, T=2, a tiny
-batch, seeded) and one backward; the script prints, per network, whether it runs on each and the largest
-difference of outputs and of the first weight's gradient. Installs nothing.
+import layer`` -> ``from spikingjelly.activation_based import layer``, ``from .ms_resnet import`` ->
+``from zoo_ms_resnet import``; torchvision's weight download, absent here, set to None), then imported
+by a fresh process on SpikingJelly and by another with ``install_spikingjelly_alias()``. Every network
+runs one training-mode forward (T=2, a tiny batch, seeded; multi-step for a 5-D input, while a network
+given a 4-D input repeats it over its own T) and one backward; the script prints, per network, whether
+it runs on each and the largest difference of outputs and of the first weight's gradient. Installs
+nothing.
 """
 
 from __future__ import annotations
@@ -35,6 +37,16 @@ NETWORKS = {
     "spiking_vgg": [(f"spiking_vgg{d}{bn}", f"spiking_vgg{d}{bn}(spiking_neuron=IF, num_classes=10)", (2, 2, 3, 32, 32))
                     for d in (11, 13) for bn in ("", "_bn")],
     "spiking_resnet": [("spiking_resnet18", "spiking_resnet18(spiking_neuron=IF, num_classes=10)", (2, 2, 3, 32, 32))],
+    "sew_resnet": [("sew_resnet18", "sew_resnet18(spiking_neuron=IF, cnf='ADD', num_classes=10)", (2, 2, 3, 32, 32))],
+    # the newer zoo: the network takes [N, C, H, W] (4-D) and repeats it over its own T
+    "ms_resnet": [("ms_resnet18", "ms_resnet18(T=2, num_classes=10)", (2, 3, 32, 32)),
+                  ("max_resnet18", "max_resnet18(T=2, num_classes=10)", (2, 3, 32, 32))],
+    "masnn": [("att_ms_resnet18", "att_ms_resnet18(T=2, num_classes=10)", (2, 3, 32, 32))],
+    "maxformer": [("maxformer_cifar", "maxformer_cifar(T=2, num_classes=10)", (2, 3, 32, 32))],
+    "qkformer": [("qkformer_10_384", "qkformer_10_384(T=2, num_classes=10)", (1, 3, 64, 64))],
+    "spike_driven_transformer": [("sdt_8_384", "sdt_8_384(T=2, num_classes=10)", (1, 3, 64, 64))],
+    "spikformer": [("spikformer_cifar10", "spikformer_cifar10(T=2)", (1, 3, 32, 32))],
+    "spiking_vggws_ottt": [("ottt_spiking_vgg11", "ottt_spiking_vgg11(num_classes=10)", (2, 3, 32, 32))],
 }
 
 RUNNER = r'''
@@ -46,16 +58,17 @@ if {ours}:
     import spikesmith.compat
     spikesmith.compat.install_spikingjelly_alias()
 from spikingjelly.activation_based import functional, neuron, surrogate
+results = {{}}
 IF = neuron.IFNode
 def PLIF(**kw):
     return neuron.ParametricLIFNode(init_tau=2.0, surrogate_function=surrogate.ATan(), detach_reset=True, **kw)
-results = {{}}
 for file, name, build, shape in {jobs!r}:
     try:
         zoo = __import__("zoo_" + file)
         torch.manual_seed(0)
         net = eval(build, vars(zoo) | {{"IF": IF, "PLIF": PLIF}})
-        functional.set_step_mode(net, "m")
+        if len(shape) == 5:
+            functional.set_step_mode(net, "m")
         torch.manual_seed(1)
         x = torch.rand(*shape) * 3
         y = net(x)
@@ -72,6 +85,7 @@ print(json.dumps(results))
 def _switch_imports(text: str) -> str:
     text = re.sub(r"^(\s*)from \.\.(\w[\w.]*)? import ", lambda m: f"{m.group(1)}from spikingjelly.activation_based"
                   f"{'.' + m.group(2) if m.group(2) else ''} import ", text, flags=re.M)
+    text = re.sub(r"^(\s*)from \.(\w+) import ", r"\1from zoo_\2 import ", text, flags=re.M)
     return re.sub(r"try:\n    from torchvision\.models\.utils import load_state_dict_from_url\nexcept ImportError:\n"
                   r"    from torchvision\._internally_replaced_utils import load_state_dict_from_url\n",
                   "load_state_dict_from_url = None\n", text)

@@ -90,3 +90,32 @@ def test_erf_gradient_equals_spikingjelly_bitwise():
         module.Erf(alpha=3.0)(x).backward(grad)
         grads.append(x.grad)
     assert torch.equal(grads[0], grads[1])
+
+
+# ----------------------------------------------------------------- the newer zoo's neuron factory
+# (model/ms_resnet.py, maxformer.py, ... import ``activation_based._neuron._make_multi_step_neuron``)
+
+def test_zoo_neuron_factory_defaults_options_and_step_mode():
+    from spikesmith.compat.spikingjelly.activation_based import _neuron, surrogate
+
+    shared = {"tau": 3.0, "surrogate_function": surrogate.ATan()}
+    a = _neuron._make_multi_step_neuron(None, {"v_threshold": 0.5}, shared)
+    b = _neuron._make_multi_step_neuron(None, {}, shared)
+    assert isinstance(a, sj_neuron.LIFNode) and a.step_mode == "m"
+    assert (a.tau, a.v_threshold, b.v_threshold) == (3.0, 0.5, 1.0)
+    assert a.surrogate_function is not b.surrogate_function          # options are copied per neuron
+    c = _neuron._make_multi_step_neuron(sj_neuron.IFNode, {"v_reset": None}, shared)
+    assert isinstance(c, sj_neuron.IFNode) and c.v_reset is None      # a given neuron ignores the defaults
+    assert c(torch.full((3, 1), 0.6)).flatten().tolist() == [0.0, 1.0, 0.0]
+    with pytest.raises(ValueError, match="step_mode must be 'm'"):
+        _neuron._make_multi_step_neuron(None, {"step_mode": "s"})
+
+
+def test_zoo_neuron_factory_matches_spikingjelly():
+    sj = pytest.importorskip("spikingjelly.activation_based._neuron")
+    from spikesmith.compat.spikingjelly.activation_based import _neuron
+
+    x = torch.rand(6, 2, 5) * 2
+    spikes = [module._make_multi_step_neuron(None, {"v_threshold": 0.7}, {"tau": 2.0, "detach_reset": True})(x)
+              for module in (sj, _neuron)]
+    assert spikes[0].sum() > 0 and torch.equal(spikes[0], spikes[1])
