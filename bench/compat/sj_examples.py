@@ -53,7 +53,8 @@ RECIPES: dict[str, dict] = {
         "--output-dir", "logs", "--neurons", "16", "--steps", "8", "--batch-size", "4", "--train-samples", "8",
         "--calibration-samples", "8", "--validation-samples", "8", "--test-samples", "8"]},
     "profiling/nsys_lif.py": {"argv": ["--steps", "2", "--warmup", "1"]},
-    "profiling/nsys_multigpu.py": {"argv": ["--parallel", "dp", "--steps", "2", "--warmup", "1"]},
+    "profiling/nsys_multigpu.py": {"argv": ["--parallel", "dp", "--steps", "2", "--warmup", "1",
+                                                    "--output", "logs/nsys.json"]},
     "lynxi_fmnist_inference.py": {"argv": ["-T", "2", "-j", "0", "-data-dir", "data", "-channels", "8", "-b", "4"]},
 }
 
@@ -207,13 +208,22 @@ def main(argv=None) -> int:
     print("|---|---|---|---|")
     for script, outcome, diff, detail in rows:
         print(f"| {script} | {outcome} | {'-' if diff is None else f'{diff:.3g}'} | {detail.replace('|', '/')} |")
+    print()
+    if args.zoo:
+        print(_summary([r for r in rows if not r[0].startswith("model/")], "example scripts"))
+        print(_summary([r for r in rows if r[0].startswith("model/")], "model-zoo networks"))
+    print(_summary(rows))
+    return 0
+
+
+def _summary(rows: list, what: str = "") -> str:
     ran = [r for r in rows if r[1] != "not runnable on SpikingJelly"]
     matched = sum(r[1] == "runs+matches" for r in ran)
     worst = max([r[2] for r in ran if r[2] is not None], default=0.0)
     share = 100.0 * matched / len(ran) if ran else 0.0
-    print(f"\nruns and matches: {matched} of {len(ran)} that run on SpikingJelly ({share:.0f}%), "
-          f"max output difference {worst:.3g}")
-    return 0
+    label = f" ({what})" if what else ""
+    return (f"runs and matches{label}: {matched} of {len(ran)} that run on SpikingJelly ({share:.0f}%), "
+            f"max output difference {worst:.3g}")
 
 
 if __name__ == "__main__":
