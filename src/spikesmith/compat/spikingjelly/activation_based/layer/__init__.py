@@ -6,7 +6,8 @@ Stateless layers with ``step_mode`` (``Linear``, ``Conv1d/2d/3d``, ``BatchNorm1d
 (``SeqToANNContainer``, ``MultiStepContainer``, ``StepModeContainer``, ``ElementWiseRecurrentContainer``,
 ``LinearRecurrentContainer``) and ``SynapseFilter`` are spikesmith's, whose semantics are SpikingJelly's.
 ``VotingLayer`` and ``GroupNorm`` come from ``spikesmith.layer`` when it has them. The attention blocks of
-SpikingJelly's newer model zoo are in ``layer.attention`` (and here). Names SpikingJelly has and spikesmith
+SpikingJelly's newer model zoo are in ``layer.attention``, its OTTT containers and ``WSConv2d`` / ``WSLinear`` in
+``layer.online_learning`` (and all of them here). Names SpikingJelly has and spikesmith
 lacks raise an error naming the nearest spikesmith module.
 """
 
@@ -116,8 +117,6 @@ _NEAREST = {
     "ThresholdDependentBatchNorm2d": "BatchNorm2d",
     "TemporalEffectiveBatchNorm2d": "BatchNorm2d",
     "BatchNormThroughTime2d": "BatchNorm2d",
-    "WSConv2d": "Conv2d",
-    "WSLinear": "Linear",
 }
 
 __all__ = [
@@ -139,6 +138,16 @@ from .attention import (  # noqa: E402  (SpikingJelly's layer.attention, built o
     TokenQKAttention,
 )
 
+from .online_learning import (  # noqa: E402
+    GradwithTrace,
+    OTTTSequential,
+    ReplaceforGrad,
+    SpikeTraceOp,
+    WSConv2d,
+    WSLinear,
+)
+
+__all__ += ["GradwithTrace", "OTTTSequential", "ReplaceforGrad", "SpikeTraceOp", "WSConv2d", "WSLinear"]
 __all__ += ["ChannelQKAttention", "MultiDimensionalAttention", "QKAttention", "SpikeDrivenSelfAttention",
             "SpikingSelfAttention", "TemporalWiseAttention", "TokenQKAttention"]
 
