@@ -154,16 +154,18 @@ def zoo_rows(threads: int) -> list[tuple[str, str, float | None, str]]:
     rows = []
     for line in done.stdout.splitlines():
         cells = [c.strip() for c in line.strip("|").split("|")]
-        if len(cells) == 6 and cells[1] not in ("SpikingJelly", "---"):
-            name, real, ours, _, out, _ = cells
+        if len(cells) == 8 and cells[1] not in ("SpikingJelly", "---"):
+            name, real, ours, _, out, _, active, module_diff = cells
             if real != "ok":
                 rows.append((f"model/{name}", "not runnable on SpikingJelly", None, real))
             elif ours != "ok":
                 rows.append((f"model/{name}", "fails on spikesmith", None, ours))
             else:
                 diff = float(out)
-                rows.append((f"model/{name}", "runs+matches" if diff <= TOLERANCE else "runs but differs", diff,
-                             "forward + backward, T=2"))
+                match = diff <= TOLERANCE and float(module_diff) <= TOLERANCE
+                rows.append((f"model/{name}", "runs+matches" if match else "runs but differs", diff,
+                             f"forward + backward, T=2; {active} modules with output != 0, "
+                             f"module outputs differ by {module_diff} (rel.)"))
     return rows
 
 
