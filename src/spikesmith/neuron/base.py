@@ -202,11 +202,13 @@ class BaseNode(MemoryModule):
         return torch.full_like(like, value)
 
     def _get_state(self, x: Tensor) -> tuple:
-        """The current state, created from the initial values for the shape of ``x``."""
+        """The current state, created for the shape of ``x`` at the first step: from the values the state
+        variables hold then, which are the initial values unless set by hand (``node.v = tensor`` before
+        the first step starts from that tensor, as in SpikingJelly)."""
         if self._state_shape is None or not isinstance(self.v, Tensor):
             self._check_broadcast(x)
             self._state_shape = x.shape
-            return tuple(self._initial(self.memory_initial(n), x, n) for n in self.memory_names())
+            return tuple(self._initial(getattr(self, n), x, n) for n in self.memory_names())
         if x.shape != self._state_shape:
             raise ValueError(
                 f"{self.layer_name()}: input shape {list(x.shape)} differs from the state shape "
@@ -219,7 +221,7 @@ class BaseNode(MemoryModule):
         them in cache, sparing two passes over N arrays); None otherwise."""
         if self._state_shape is not None and isinstance(self.v, Tensor):
             return None
-        values = tuple(self.memory_initial(n) for n in self.memory_names())
+        values = tuple(getattr(self, n) for n in self.memory_names())
         if not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in values):
             return None
         self._check_broadcast(x)

@@ -46,7 +46,7 @@ def heaviside(x: Tensor) -> Tensor:
 
 
 class _SurrogateSpike(torch.autograd.Function):
-    """Heaviside forward; backward multiplies by ``surrogate.derivative(x)``."""
+    """Heaviside forward; backward is ``surrogate.scaled_gradient(grad, x)`` (grad times the derivative)."""
 
     @staticmethod
     def forward(ctx, x: Tensor, surrogate: "SurrogateFunction") -> Tensor:
@@ -58,7 +58,7 @@ class _SurrogateSpike(torch.autograd.Function):
     @staticmethod
     def backward(ctx, grad: Tensor):
         (x,) = ctx.saved_tensors
-        return grad * ctx.surrogate.derivative(x), None
+        return ctx.surrogate.scaled_gradient(grad, x), None
 
 
 class SurrogateFunction(nn.Module):
@@ -85,6 +85,11 @@ class SurrogateFunction(nn.Module):
 
     def derivative(self, x: Tensor) -> Tensor:  # pragma: no cover - abstract
         raise NotImplementedError(f"{type(self).__name__} must define derivative(x)")
+
+    def scaled_gradient(self, grad: Tensor, x: Tensor) -> Tensor:
+        """The gradient passed back through the spike: ``grad * derivative(x)``. A subclass may order the
+        products differently (to round as a peer framework does); the value is the same."""
+        return grad * self.derivative(x)
 
     def hyperparameters(self) -> dict:
         """The shape parameters of this surrogate (e.g. ``{'alpha': 4.0}``)."""

@@ -24,7 +24,6 @@ NEAREST_MODULE = {
     "activation_based.lava_exchange": "spikesmith.export (Lava and NIR export)",
     "activation_based.nir_exchange": "spikesmith.export (NIR export)",
     "activation_based.lynxi_exchange": "spikesmith.export",
-    "activation_based.rnn": "spikesmith.layer (SpikingLSTM, SpikingGRU and their cells)",
     "activation_based.quantize": "spikesmith.export.quantize",
     "activation_based.op_counter": "nothing yet (count synaptic operations with spikesmith.monitor.SpikeMonitor)",
     "activation_based.profiler": "torch.profiler",

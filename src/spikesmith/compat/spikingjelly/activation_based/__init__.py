@@ -2,9 +2,10 @@
 ``spikesmith.compat.spikingjelly.`` (or call ``spikesmith.compat.install_spikingjelly_alias()``).
 
 Submodules: ``neuron``, ``layer``, ``functional``, ``surrogate``, ``monitor``, ``encoding``, ``base``,
-``learning`` and ``ann2snn`` (the last two imported from their own modules on first use).
+``rnn`` (explicit-state spiking LSTM / GRU / vanilla RNN), ``learning`` and ``ann2snn`` (the last two
+imported from their own modules on first use).
 """
 
-from . import ann2snn, base, encoding, functional, layer, learning, monitor, neuron, surrogate
+from . import ann2snn, base, encoding, functional, layer, learning, monitor, neuron, rnn, surrogate
 
-__all__ = ["ann2snn", "base", "encoding", "functional", "layer", "learning", "monitor", "neuron", "surrogate"]
+__all__ = ["ann2snn", "base", "encoding", "functional", "layer", "learning", "monitor", "neuron", "rnn", "surrogate"]

@@ -209,6 +209,41 @@ class SimpleLIFNode(SimpleBaseNode):
             self.v = self.v + (rest - self.v) / self.tau + x
 
 
+class OTTTLIFNode(LIFNode):
+    """SpikingJelly's ``OTTTLIFNode`` (online training through time), single-step only, with its defaults
+    ``tau=2, decay_input=False, v_reset=None, detach_reset=True``. In training the membrane enters each
+    step detached (no gradient through time) and the node returns ``[spike, trace]``, the trace
+    ``trace (1 - 1/tau) + spike`` carried without gradient (``layer.OTTTSequential`` uses it); in eval
+    it returns the spikes alone. ``reset()`` clears the trace with the membrane."""
+
+    def __init__(self, tau: float = 2.0, decay_input: bool = False, v_threshold: float = 1.0, v_reset=None,
+                 surrogate_function=None, detach_reset: bool = True, step_mode: str = "s", store_v_seq=False):
+        if step_mode != "s":
+            raise ValueError(f"OTTTLIFNode runs single-step only (its memory-efficient training), got "
+                             f"step_mode={step_mode!r}")
+        super().__init__(tau, decay_input, v_threshold, v_reset, surrogate_function, detach_reset, step_mode,
+                         store_v_seq)
+        self.trace = None
+
+    def supported_step_mode(self) -> tuple:
+        return ("s",)
+
+    def reset(self) -> None:
+        super().reset()
+        self.trace = None
+
+    def single_step_forward(self, x):
+        if not self.training:
+            return super().single_step_forward(x)
+        if isinstance(self.v, torch.Tensor):
+            object.__setattr__(self, "v", self.v.detach())
+        spike = super().single_step_forward(x)
+        with torch.no_grad():
+            trace = torch.zeros_like(self.v) if self.trace is None else self.trace
+            self.trace = trace * (1.0 - 1.0 / self.tau) + spike
+        return [spike, self.trace]
+
+
 _NEAREST = {
     "IzhikevichNode": "spikesmith.neuron.IzhikevichNode (parameterised differently: rebuild it by hand)",
     "LIFNodeWithAdaptiveThreshold": "spikesmith.neuron.AdaptiveLIFNode",
@@ -222,7 +257,7 @@ _NEAREST = {
     "PSN": "no counterpart yet (parallel spiking neurons)",
 }
 
-__all__ = ["BaseNode", "IFNode", "LIFNode", "ParametricLIFNode", "SimpleBaseNode", "SimpleIFNode", "SimpleLIFNode",
+__all__ = ["BaseNode", "IFNode", "LIFNode", "OTTTLIFNode", "ParametricLIFNode", "SimpleBaseNode", "SimpleIFNode", "SimpleLIFNode",
            "ThresholdNotAboveResetWarning"]
 
 

@@ -122,6 +122,10 @@ class Erf(_AlphaSurrogate):
     def derivative(self, x: Tensor) -> Tensor:
         return torch.exp(-(x * self.alpha) ** 2) * (self.alpha / math.sqrt(math.pi))
 
+    def scaled_gradient(self, grad: Tensor, x: Tensor) -> Tensor:
+        # (grad * exp(...)) * constant, in SpikingJelly's order, so gradients round as there
+        return grad * torch.exp(-(x * self.alpha) ** 2) * (self.alpha / math.sqrt(math.pi))
+
 
 class _FunctionForm:
     """``name.apply(x, alpha)``: the spike of ``x`` with the surrogate gradient of ``cls(alpha)``."""

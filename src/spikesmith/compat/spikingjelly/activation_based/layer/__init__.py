@@ -5,8 +5,10 @@ Stateless layers with ``step_mode`` (``Linear``, ``Conv1d/2d/3d``, ``BatchNorm1d
 ``Dropout`` / ``Dropout2d`` (one mask per sequence), the containers
 (``SeqToANNContainer``, ``MultiStepContainer``, ``StepModeContainer``, ``ElementWiseRecurrentContainer``,
 ``LinearRecurrentContainer``) and ``SynapseFilter`` are spikesmith's, whose semantics are SpikingJelly's.
-``VotingLayer`` and ``GroupNorm`` come from ``spikesmith.layer`` when it has them. Names SpikingJelly has
-and spikesmith lacks raise an error naming the nearest spikesmith module.
+``VotingLayer`` and ``GroupNorm`` come from ``spikesmith.layer`` when it has them. The attention blocks of
+SpikingJelly's newer model zoo are in ``layer.attention``, its OTTT containers and ``WSConv2d`` / ``WSLinear`` in
+``layer.online_learning`` (and all of them here). Names SpikingJelly has and spikesmith
+lacks raise an error naming the nearest spikesmith module.
 """
 
 from __future__ import annotations
@@ -14,8 +16,8 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from .... import layer as _sf_layer
-from ....layer import (  # noqa: F401  (re-exported under SpikingJelly's names)
+from ..... import layer as _sf_layer
+from .....layer import (  # noqa: F401  (re-exported under SpikingJelly's names)
     AdaptiveAvgPool1d,
     AdaptiveAvgPool2d,
     AdaptiveAvgPool3d,
@@ -45,10 +47,10 @@ from ....layer import (  # noqa: F401  (re-exported under SpikingJelly's names)
     StepModeContainer,
     SynapseFilter,
 )
-from ....layer.stepwise import StepwiseLayer
-from ....module import StepModule
-from .._missing import missing_name
-from .base import MemoryModule
+from .....layer.stepwise import StepwiseLayer
+from .....module import StepModule
+from ..._missing import missing_name
+from ..base import MemoryModule
 
 
 class ConvTranspose1d(StepwiseLayer, nn.ConvTranspose1d, StepModule):
@@ -115,9 +117,6 @@ _NEAREST = {
     "ThresholdDependentBatchNorm2d": "BatchNorm2d",
     "TemporalEffectiveBatchNorm2d": "BatchNorm2d",
     "BatchNormThroughTime2d": "BatchNorm2d",
-    "WSConv2d": "Conv2d",
-    "WSLinear": "Linear",
-    "SpikingSelfAttention": "spikesmith.models (its transformer blocks)",
 }
 
 __all__ = [
@@ -128,6 +127,29 @@ __all__ = [
     "MaxPool3d", "MaxUnpool1d", "MaxUnpool2d", "MaxUnpool3d", "MultiStepContainer", "SeqToANNContainer",
     "StepModeContainer", "SynapseFilter", "Upsample",
 ]
+
+from .attention import (  # noqa: E402  (SpikingJelly's layer.attention, built on the layers above)
+    ChannelQKAttention,
+    MultiDimensionalAttention,
+    QKAttention,
+    SpikeDrivenSelfAttention,
+    SpikingSelfAttention,
+    TemporalWiseAttention,
+    TokenQKAttention,
+)
+
+from .online_learning import (  # noqa: E402
+    GradwithTrace,
+    OTTTSequential,
+    ReplaceforGrad,
+    SpikeTraceOp,
+    WSConv2d,
+    WSLinear,
+)
+
+__all__ += ["GradwithTrace", "OTTTSequential", "ReplaceforGrad", "SpikeTraceOp", "WSConv2d", "WSLinear"]
+__all__ += ["ChannelQKAttention", "MultiDimensionalAttention", "QKAttention", "SpikeDrivenSelfAttention",
+            "SpikingSelfAttention", "TemporalWiseAttention", "TokenQKAttention"]
 
 
 def __getattr__(name: str):
