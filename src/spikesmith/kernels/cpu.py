@@ -16,7 +16,7 @@ from typing import Optional, Union
 import torch
 from torch import Tensor
 
-from . import _abi, _build, arguments
+from . import _abi, _build, arguments, ops
 from .contract import CHARGES, KernelSpec
 from .fused import DEFAULT_TIME_CHUNK, run
 
@@ -38,6 +38,7 @@ def _ptr(t: Optional[Tensor]):
 class _Launcher:
     """Fills ``_abi.Args`` and calls the kind's ``sf_forward`` / ``sf_backward``."""
 
+    name = 'cpu'
     fills_in_kernel = True   # a fresh state and a zero state gradient are written tile by tile
 
     @staticmethod
@@ -93,6 +94,7 @@ class _Launcher:
 
 
 LAUNCHER = _Launcher()
+ops.LAUNCHERS[LAUNCHER.name] = LAUNCHER
 
 
 def spec_from_keywords(charge: str, v_threshold, v_reset, surrogate, detach_reset: bool, named: dict):
