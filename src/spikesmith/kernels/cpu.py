@@ -24,7 +24,17 @@ from .fused import DEFAULT_TIME_CHUNK, run
 def available(kind=None) -> bool:
     """Whether the compiled CPU kernels of ``kind`` (default: IF's) can be used (builds them on the
     first call)."""
-    return _build.library(kind if kind is not None else CHARGES.get("if")) is not None
+    kind = kind if kind is not None else CHARGES.get("if")
+    if torch.compiler.is_compiling():
+        return _available_by_name(kind.name)   # Dynamo cannot hash a kind (a dataclass with a dict) as a key
+    return _build.library(kind) is not None
+
+
+@torch.compiler.assume_constant_result
+def _available_by_name(name: str) -> bool:
+    """``available`` of the registered kind ``name``, run once while ``torch.compile`` traces and
+    taken as a constant of the compiled code."""
+    return _build.library(CHARGES.get(name)) is not None
 
 
 def unavailable_reason() -> Optional[str]:
