@@ -163,6 +163,7 @@ def neuron_backward(x_seq: Tensor, g_s: Optional[Tensor], g_state: list[Optional
     filled = all(g is None for g in g_state) and run.fills_in_kernel
     gstates = [torch.empty_like(step) if filled else like_step(0.0 if g is None else g, step) for g in g_state]
     gx_seq = torch.empty_like(x_seq)
+    param_grads = param_grads and bool(plan.kind.grad_params)     # a kind without any: nothing to compute
     gparams = [torch.zeros_like(step, dtype=torch.float64) for _ in plan.kind.grad_params] if param_grads else []
     run.backward(plan, flat(x_seq).view(T, N), flat(g_s).view(T, N), flat(gx_seq).view(T, N),
                  [flat(g) for g in gstates], {p: flat(g) for p, g in zip(plan.kind.grad_params, gparams)},
