@@ -23,8 +23,8 @@ Peers are skipped where they are not installed.
     python bench/bench_convnet.py --models csnn vgg resnet --steps 5
 
 measures instead the registered conv models as ``spikesmith train`` builds them (each family's
-defaults; csnn on 1 x 28 x 28, vgg and resnet on 3 x 32 x 32, 10 classes, T=4, cross-entropy of
-the mean output), each in the default layout and in channels_last (the model moved with
+defaults, on Fashion-MNIST's 1 x 28 x 28 with 10 classes, T=4, cross-entropy of the mean
+output), each in the default layout and in channels_last (the model moved with
 ``model.to(memory_format=torch.channels_last)``, as the trainer does), steps interleaved. The
 faster layout is each family's ``run_defaults["channels_last"]``, recorded next to it with the run
 that chose it.
@@ -171,7 +171,7 @@ def make_impls() -> dict:
     return impls
 
 
-MODEL_INPUTS = {"csnn": (1, 28, 28), "vgg": (3, 32, 32), "resnet": (3, 32, 32)}
+MODEL_INPUTS = {"csnn": (1, 28, 28), "vgg": (1, 28, 28), "resnet": (1, 28, 28)}     # Fashion-MNIST
 
 
 def model_impl(name: str, channels_last: bool, batch: int):
