@@ -83,15 +83,29 @@ def test_backward_op_passes_opcheck(name, param_grads):
     assert all(g.dtype == torch.float64 for g in gp)
 
 
-def test_the_ops_are_what_the_neurons_run():
-    x = _input((4, 3, 5), grad=True)
-    s, v, _ = kernels.multi_step(x, 0.0, charge="lif", v_threshold=0.6, v_reset=0.0, decay=0.5,
-                                 surrogate=surrogate.Sigmoid(alpha=4.0))
-    assert "spikesmith_neuron_forward" in s.grad_fn.name()
-    # the op by hand gives the same spikes and state, bit for bit
-    spec = kernels.KernelSpec("lif", {"decay": 0.5}, v_threshold=0.6, v_reset=0.0, surrogate=surrogate.Sigmoid(4.0))
-    s2, (v2,), _ = torch.ops.spikesmith.neuron_forward(*_forward_args(spec, x.detach(), [0.0], keep=False, time_chunk=16))
-    assert torch.equal(s, s2) and torch.equal(v, v2)
+@pytest.mark.parametrize("name", KINDS)
+def test_eager_calls_equal_the_op_with_its_registered_autograd(name):
+    # eager calls run the op's implementation under ops.EagerFunction; the op itself (what
+    # torch.compile traces) with its registered autograd gives the same spikes, state and gradients
+    kind = CHARGES.get(name)
+    x = _input((4, 3, 5))
+    spec = _spec(kind, True, x.shape[1:], soft=False)
+    weights = torch.rand(x.shape, generator=torch.Generator().manual_seed(5))
+
+    def grads(s, states):
+        loss = (s * weights).sum() + sum((st * (k + 0.5)).sum() for k, st in enumerate(states))
+        return torch.autograd.grad(loss, [xin, *spec.tensors()])
+
+    xin = x.clone().requires_grad_()
+    s1, st1 = fused.run(cpu.LAUNCHER, spec, xin, [0.0] * len(kind.state), 2)
+    assert "EagerFunction" in s1.grad_fn.name()
+    g1 = grads(s1, st1)
+    s2, st2, _ = torch.ops.spikesmith.neuron_forward(*_forward_args(spec, xin, [0.0] * len(kind.state), keep=True))
+    assert "spikesmith_neuron_forward" in s2.grad_fn.name()
+    g2 = grads(s2, st2)
+    assert torch.equal(s1, s2) and all(torch.equal(a, b) for a, b in zip(st1, st2))
+    assert all(torch.equal(a, b) for a, b in zip(g1, g2))
+    assert g1[0].abs().sum() > 0
 
 
 def test_the_op_refuses_a_step_that_is_not_one_block():

@@ -1,6 +1,7 @@
 """One path for every charge kind and both fused backends (``cpu``, ``triton``): the custom ops of
 ``ops`` (``spikesmith::neuron_forward`` / ``neuron_backward``, with their autograd and fake
-implementations), in eager mode and under ``torch.compile`` alike.
+implementations). ``torch.compile`` traces the op; eager calls run the op's implementation and
+backward under ``ops.EagerFunction`` (the same code, without torch.library's Python dispatch).
 
     s_seq, state_T = run(launcher, spec, x_seq, state_0)
 
@@ -64,9 +65,19 @@ def apply(plan: Plan, x_seq: Tensor, state: Sequence[Union[Tensor, float]]) -> t
     requires grad; returns the spikes and the final state."""
     tensors, init, given = split(state)
     keep = torch.is_grad_enabled() and any(t.requires_grad for t in [x_seq, *tensors, *plan.params])
-    s_seq, final, _ = ops.neuron_forward(x_seq, tensors, init, given, plan.params, plan.numbers, plan.param_given,
-                                         plan.charge, plan.options, plan.soft, plan.detach, plan.time_chunk,
-                                         plan.launcher, plan.surrogate, plan.surrogate_params, keep)
+    if torch.compiler.is_compiling():       # traced: the custom op, one node with its fake and autograd
+        s_seq, final, _ = ops.neuron_forward(x_seq, tensors, init, given, plan.params, plan.numbers,
+                                             plan.param_given, plan.charge, plan.options, plan.soft, plan.detach,
+                                             plan.time_chunk, plan.launcher, plan.surrogate, plan.surrogate_params,
+                                             keep)
+        return s_seq, tuple(final)
+    # eager: the op's implementation and backward under a plain autograd Function (ops.EagerFunction)
+    meta = {"n_state": len(tensors), "args": {
+        "init": init, "state_given": given, "numbers": plan.numbers, "param_given": plan.param_given,
+        "charge": plan.charge, "options": plan.options, "soft": plan.soft, "detach": plan.detach,
+        "time_chunk": plan.time_chunk, "launcher": plan.launcher, "surrogate": plan.surrogate,
+        "surrogate_params": plan.surrogate_params, "keep": keep}}
+    s_seq, *final = ops.EagerFunction.apply(meta, x_seq, *tensors, *plan.params)
     return s_seq, tuple(final)
 
 

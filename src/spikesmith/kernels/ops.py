@@ -9,8 +9,11 @@ charge kind and both fused backends, with fake (meta) implementations and regist
 Registering them as ops is what lets ``torch.compile(model, fullgraph=True)`` trace a network of
 fused neurons without a graph break: Dynamo and AOTAutograd see each op as one node whose output
 shapes come from the fake implementation, and whose backward is ``neuron_backward``.
-``fused.run`` is the one caller (``Plan`` turns a ``KernelSpec`` into the op's plain arguments);
-eager calls take the same path, so compiled and eager runs share one implementation.
+``fused.run`` is the one caller (``Plan`` turns a ``KernelSpec`` into the op's plain arguments).
+Eager calls run the same implementation (``forward_impl``, ``backward_impl``) and the same
+autograd code (``_setup_context``, ``backward_of``) under ``EagerFunction``, a plain autograd
+Function that spares torch.library's Python dispatch; compiled and eager runs share one
+implementation, and the tests compare them.
 
 Arguments (everything a ``fused.Plan`` holds, as plain numbers and names):
     x_seq       [T, *S] float32, every step one block of memory (``layout.dense_steps``).
@@ -110,8 +113,7 @@ def _kept_shape(x_seq: Tensor, time_chunk: int) -> tuple:
 
 
 # --------------------------------------------------------------------------- forward
-@torch.library.custom_op("spikesmith::neuron_forward", mutates_args=())
-def neuron_forward(x_seq: Tensor, state: list[Tensor], init: list[float], state_given: list[bool],
+def forward_impl(x_seq: Tensor, state: list[Tensor], init: list[float], state_given: list[bool],
                    params: list[Tensor], numbers: list[float], param_given: list[bool], charge: str, options: int, soft: bool, detach: bool, time_chunk: int,
                    launcher: str, surrogate: str, surrogate_params: list[float],
                    keep: bool) -> tuple[Tensor, list[Tensor], list[Tensor]]:
@@ -132,6 +134,9 @@ def neuron_forward(x_seq: Tensor, state: list[Tensor], init: list[float], state_
     return s_seq, states, ck
 
 
+neuron_forward = torch.library.custom_op("spikesmith::neuron_forward", forward_impl, mutates_args=())
+
+
 @neuron_forward.register_fake
 def _(x_seq, state, init, state_given, params, numbers, param_given, charge, options, soft, detach, time_chunk,
       launcher, surrogate, surrogate_params, keep):
@@ -143,8 +148,7 @@ def _(x_seq, state, init, state_given, params, numbers, param_given, charge, opt
 
 
 # --------------------------------------------------------------------------- backward
-@torch.library.custom_op("spikesmith::neuron_backward", mutates_args=())
-def neuron_backward(x_seq: Tensor, g_s: Optional[Tensor], g_state: list[Optional[Tensor]], kept: list[Tensor],
+def backward_impl(x_seq: Tensor, g_s: Optional[Tensor], g_state: list[Optional[Tensor]], kept: list[Tensor],
                     params: list[Tensor], numbers: list[float], param_given: list[bool], charge: str, options: int, soft: bool,
                     detach: bool, time_chunk: int, launcher: str, surrogate: str, surrogate_params: list[float],
                     param_grads: bool) -> tuple[Tensor, list[Tensor], list[Tensor]]:
@@ -169,6 +173,9 @@ def neuron_backward(x_seq: Tensor, g_s: Optional[Tensor], g_state: list[Optional
                  [flat(g) for g in gstates], {p: flat(g) for p, g in zip(plan.kind.grad_params, gparams)},
                  list(kept), filled, param_grads)
     return gx_seq, gstates, gparams
+
+
+neuron_backward = torch.library.custom_op("spikesmith::neuron_backward", backward_impl, mutates_args=())
 
 
 @neuron_backward.register_fake
@@ -198,9 +205,16 @@ def _setup_context(ctx, inputs, output):
 
 
 def _backward(ctx, g_s, g_states, g_kept):
+    return backward_of(ctx, g_s, g_states, dict(zip(_FORWARD_ARGS, ctx.needs_input_grad)), neuron_backward)
+
+
+def backward_of(ctx, g_s, g_states, needs: dict, backward=backward_impl) -> tuple:
+    """The gradients of the forward's inputs, in ``_FORWARD_ARGS`` order (None for the non-tensor
+    ones), from the context ``_setup_context`` filled; ``needs`` is ``needs_input_grad`` by argument
+    name (a list for ``state`` and ``params``); ``backward`` runs the backward kernels (the op, or
+    its implementation called directly)."""
     x_seq, *saved = ctx.saved_tensors
     kept, params = saved[:ctx.n_kept], saved[ctx.n_kept:]
-    needs = dict(zip(_FORWARD_ARGS, ctx.needs_input_grad))
     kind = CHARGES.get(ctx.args["charge"])
     names = [name for name, given in zip(["vth", "rest", *kind.params], ctx.args["param_given"]) if given]
     wanted = [k for k, (name, need) in enumerate(zip(names, needs["params"])) if need and name in kind.grad_params]
@@ -208,8 +222,8 @@ def _backward(ctx, g_s, g_states, g_kept):
         raise RuntimeError("spikesmith::neuron_forward ran with keep=False (no gradient was expected); run it with "
                            "keep=True to differentiate it")
     g_states = list(g_states) if g_states is not None else [None] * len(kind.state)
-    gx, g_state0, gparams = neuron_backward(x_seq, g_s, g_states, list(kept), list(params), param_grads=bool(wanted),
-                                            **ctx.args)
+    gx, g_state0, gparams = backward(x_seq, g_s, g_states, list(kept), list(params), param_grads=bool(wanted),
+                                     **ctx.args)
     # the state variables given as tensors, in order, and their gradients (to each one's own shape)
     state_grads = [g.sum_to_size(shape) if need else None
                    for g, shape, need in zip(_given(g_state0, ctx.state_given), ctx.state_shapes, needs["state"])]
@@ -225,3 +239,32 @@ def _given(values, given) -> list:
 
 
 torch.library.register_autograd("spikesmith::neuron_forward", _backward, setup_context=_setup_context)
+
+
+class EagerFunction(torch.autograd.Function):
+    """``neuron_forward`` in eager mode: the op's own implementation, context and backward
+    (``forward_impl``, ``_setup_context``, ``backward_of`` with ``backward_impl``) under a plain
+    autograd Function, which spares torch.library's Python dispatch (its argument trees and
+    defaults, a few hundred microseconds per forward and backward on a busy core).
+    ``torch.compile`` traces the op itself (``fused.apply`` chooses).
+
+    Inputs: the op's arguments as a dict without its tensors (``meta``), ``x_seq``, the state
+    tensors, the parameter tensors. Outputs: the spikes and the final state variables."""
+
+    @staticmethod
+    def forward(ctx, meta: dict, x_seq: Tensor, *tensors):
+        n = meta["n_state"]
+        args = dict(meta["args"], x_seq=x_seq, state=list(tensors[:n]), params=list(tensors[n:]))
+        inputs = [args[name] for name in _FORWARD_ARGS]
+        s_seq, states, kept = forward_impl(*inputs)
+        _setup_context(ctx, inputs, (s_seq, states, kept))
+        ctx.n_state = n
+        return (s_seq, *states)
+
+    @staticmethod
+    def backward(ctx, g_s, *g_states):
+        n, needs = ctx.n_state, ctx.needs_input_grad
+        grads = backward_of(ctx, g_s, list(g_states), {"x_seq": needs[1], "state": needs[2:2 + n],
+                                                        "params": needs[2 + n:]})
+        grads = dict(zip(_FORWARD_ARGS, grads))
+        return (None, grads["x_seq"], *grads["state"], *grads["params"])
