@@ -19,6 +19,15 @@ Rows:
     snntorch 1.0          nn.Conv2d / BatchNorm2d / Leaky, the tutorial loop over T
     norse 1.1             SequentialState of Lift(conv/BN/pool) and LIF
 Peers are skipped where they are not installed.
+
+    python bench/bench_convnet.py --models csnn vgg resnet --steps 5
+
+measures instead the registered conv models as ``spikesmith train`` builds them (each family's
+defaults, on Fashion-MNIST's 1 x 28 x 28 with 10 classes, T=4, cross-entropy of the mean
+output), each in the default layout and in channels_last (the model moved with
+``model.to(memory_format=torch.channels_last)``, as the trainer does), steps interleaved. The
+faster layout is each family's ``run_defaults["channels_last"]``, recorded next to it with the run
+that chose it.
 """
 
 from __future__ import annotations
@@ -162,6 +171,82 @@ def make_impls() -> dict:
     return impls
 
 
+MODEL_INPUTS = {"csnn": (1, 28, 28), "vgg": (1, 28, 28), "resnet": (1, 28, 28)}     # Fashion-MNIST
+
+
+def model_impl(name: str, channels_last: bool, batch: int):
+    """A registered conv model with its family's defaults, as the trainer builds it."""
+    from spikesmith import functional
+    from spikesmith.models import build_model, config_class
+    from spikesmith.models.options import ModelInput
+
+    def build():
+        args = config_class(name)().arguments(ModelInput(MODEL_INPUTS[name], CLASSES))
+        net = build_model(name, **args)
+        if channels_last:
+            net = net.to(memory_format=torch.channels_last)
+
+        def forward(x):
+            return net(x.unsqueeze(0).expand(T, *x.shape)).mean(0)
+
+        def reset():
+            functional.reset_net(net)
+        return net, forward, reset
+    build.input_shape, build.batch = MODEL_INPUTS[name], batch
+    build.loss = "ce"
+    return build
+
+
+def time_interleaved(builds: dict, steps: int, warmup: int = 1) -> dict:
+    """Median ms per training step of each build, their steps taken in turn (so that a change in
+    the machine's load falls on all of them alike)."""
+    steppers = {name: training_step(build) for name, build in builds.items()}
+    for _ in range(warmup):
+        for step in steppers.values():
+            step()
+    times = {name: [] for name in builds}
+    for _ in range(steps):
+        for name, step in steppers.items():
+            t0 = time.perf_counter()
+            step()
+            times[name].append(time.perf_counter() - t0)
+    return {name: statistics.median(t) * 1e3 for name, t in times.items()}
+
+
+def training_step(build):
+    torch.manual_seed(0)
+    net, forward, reset = build()
+    net.train()
+    opt = torch.optim.Adam(net.parameters(), lr=1e-3)
+    batch = getattr(build, "batch", BATCH)
+    x = torch.rand(batch, *getattr(build, "input_shape", (1, 28, 28)))
+    labels = torch.randint(0, CLASSES, (batch,))
+    target = nn.functional.one_hot(labels, CLASSES).float()
+
+    def step():
+        opt.zero_grad(set_to_none=True)
+        out = forward(x)
+        loss = nn.functional.cross_entropy(out, labels) if getattr(build, "loss", "mse") == "ce" else \
+            nn.functional.mse_loss(out, target)
+        loss.backward()
+        opt.step()
+        reset()
+    return step
+
+
+def main_models(args) -> None:
+    print(f"# {platform.processor() or platform.machine()}, {os.cpu_count()} CPUs, torch {torch.__version__}, "
+          f"{torch.get_num_threads()} threads; T={T}, batch {args.batch}, Adam, cross-entropy; median ms per "
+          f"training step over {args.steps} steps, layouts interleaved")
+    print(f"{'model':10s}{'default ms':>12s}{'channels_last ms':>18s}{'default / cl':>14s}  faster")
+    for name in args.models:
+        res = time_interleaved({"default": model_impl(name, False, args.batch),
+                                "cl": model_impl(name, True, args.batch)}, args.steps)
+        ratio = res["default"] / res["cl"]
+        print(f"{name:10s}{res['default']:12.1f}{res['cl']:18.1f}{ratio:14.2f}  "
+              f"{'channels_last' if ratio > 1 else 'default'}", flush=True)
+
+
 # ----------------------------------------------------------------------------- timing
 def time_training(build, steps: int, warmup: int = 3) -> float:
     torch.manual_seed(0)
@@ -192,10 +277,19 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--steps", type=int, default=20)
     ap.add_argument("--only", nargs="*", help="names of the rows to run (default: all)")
+    ap.add_argument("--models", nargs="*", choices=sorted(MODEL_INPUTS),
+                    help="time these registered conv models in both layouts instead of the peers")
+    ap.add_argument("--batch", type=int, default=BATCH, help="batch size of --models")
+    ap.add_argument("--threads", type=int, default=None, help="torch.set_num_threads (default: torch's)")
     args = ap.parse_args()
+    if args.threads:
+        torch.set_num_threads(args.threads)
     from spikesmith import kernels
 
     kernels.reuse_freed_memory()
+    if args.models:
+        main_models(args)
+        return
     impls = make_impls()
     if args.only:
         impls = {k: v for k, v in impls.items() if k in args.only}

@@ -191,7 +191,7 @@ def _huge_scratch(chunk):
         x = torch.rand(3, 5, 4).requires_grad_()
         spec = kernels.KernelSpec("lif", {"decay": 0.5}, v_threshold=0.5, v_reset=0.0, surrogate=surrogate.Sigmoid())
         plan = fused.Plan(spec, x[0], cpu.LAUNCHER, chunk)   # past the Python cap, straight to the kernel
-        s, _ = fused.FusedFunction.apply(plan, x, 0.0)
+        s, _ = fused.apply(plan, x, [0.0])
         s.sum().backward()
         return "wrong: a backward with an impossible scratch returned"
     return run

@@ -30,6 +30,10 @@ so the engine reaches it first; its backward walks the graph behind the state (b
 if it finds a node whose saved tensors are freed (so PyTorch would fail there next), raises
 PyTorch's RuntimeError with the same hint. Otherwise it passes the gradient on untouched.
 
+Under ``torch.compile`` the check is skipped: it reads autograd nodes and hooks them, which a
+compiled graph has none of (``active()`` is False while Dynamo traces, so the compiled code holds
+no check at all; eager calls of the same module are checked as before).
+
 Nothing here runs while a backward is running (``torch.utils.checkpoint`` recomputes forwards
 then) or with the mode ``'off'``. ``continuing()`` marks calls that are one sequence split on purpose
 (``kernels.time_checkpoint``'s chunks, ``layer.Recurrent``'s steps): only each neuron's first call
@@ -131,7 +135,10 @@ _graph_task_id = getattr(torch._C, "_current_graph_task_id", lambda: -1)
 
 
 def active() -> bool:
-    """Whether a neuron call now is checked (mode on, no backward running)."""
+    """Whether a neuron call now is checked (mode on, no backward running, not being traced by
+    ``torch.compile``)."""
+    if torch.compiler.is_compiling():
+        return False
     return _config.reset_check()[0] != "off" and _graph_task_id() == -1
 
 

@@ -31,7 +31,7 @@ spec = kernels.KernelSpec("lif", {"decay": 0.5}, v_threshold=0.5, v_reset=0.0, s
 # past the Python cap (time_chunk <= T): the backward's scratch of time_chunk x 512 floats per thread
 for chunk in map(int, __import__("sys").argv[1:]):
     plan = fused.Plan(spec, x[0], cpu.LAUNCHER, chunk)
-    s, v = fused.FusedFunction.apply(plan, x, 0.0)
+    s, v = fused.apply(plan, x, [0.0])
     try:
         s.sum().backward()
     except MemoryError as err:

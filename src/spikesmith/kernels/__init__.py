@@ -13,6 +13,9 @@ float32 inputs where one applies.
 >>> s_seq, v_T, _ = kernels.multi_step(x_seq, 0.0, charge="lif", v_threshold=1.0, v_reset=0.0,
 ...                                    decay=0.5, surrogate=surrogate.Sigmoid())
 
+The kernels are the custom ops ``torch.ops.spikesmith.neuron_forward`` / ``neuron_backward``
+(``ops``), so ``torch.compile`` traces a fused neuron as one node.
+
 This package imports only torch, ``dynamics``, ``surrogate`` and ``registry``.
 """
 
@@ -22,10 +25,10 @@ from .backend import BACKENDS, check_backend, choose, run
 from .checkpoint import time_checkpoint
 from .contract import CHARGES, ChargeCode, ChargeKind, KernelSpec
 from .cpu import available, multi_step, unavailable_reason
-from .fused import DEFAULT_TIME_CHUNK, FusedFunction
+from .fused import DEFAULT_TIME_CHUNK
 
 __all__ = [
-    "BACKENDS", "CHARGES", "ChargeCode", "ChargeKind", "DEFAULT_TIME_CHUNK", "FusedFunction", "KernelSpec",
+    "BACKENDS", "CHARGES", "ChargeCode", "ChargeKind", "DEFAULT_TIME_CHUNK", "KernelSpec",
     "available", "charges", "check_backend", "choose", "multi_step", "reuse_freed_memory", "reusing_freed_memory",
     "run", "time_checkpoint", "unavailable_reason",
 ]

@@ -16,7 +16,7 @@ from typing import Optional, Union
 import torch
 from torch import Tensor
 
-from . import _abi, _build, arguments
+from . import _abi, _build, arguments, ops
 from .contract import CHARGES, KernelSpec
 from .fused import DEFAULT_TIME_CHUNK, run
 
@@ -24,7 +24,17 @@ from .fused import DEFAULT_TIME_CHUNK, run
 def available(kind=None) -> bool:
     """Whether the compiled CPU kernels of ``kind`` (default: IF's) can be used (builds them on the
     first call)."""
-    return _build.library(kind if kind is not None else CHARGES.get("if")) is not None
+    kind = kind if kind is not None else CHARGES.get("if")
+    if torch.compiler.is_compiling():
+        return _available_by_name(kind.name)   # Dynamo cannot hash a kind (a dataclass with a dict) as a key
+    return _build.library(kind) is not None
+
+
+@torch.compiler.assume_constant_result
+def _available_by_name(name: str) -> bool:
+    """``available`` of the registered kind ``name``, run once while ``torch.compile`` traces and
+    taken as a constant of the compiled code."""
+    return _build.library(CHARGES.get(name)) is not None
 
 
 def unavailable_reason() -> Optional[str]:
@@ -38,6 +48,7 @@ def _ptr(t: Optional[Tensor]):
 class _Launcher:
     """Fills ``_abi.Args`` and calls the kind's ``sf_forward`` / ``sf_backward``."""
 
+    name = 'cpu'
     fills_in_kernel = True   # a fresh state and a zero state gradient are written tile by tile
 
     @staticmethod
@@ -93,6 +104,7 @@ class _Launcher:
 
 
 LAUNCHER = _Launcher()
+ops.LAUNCHERS[LAUNCHER.name] = LAUNCHER
 
 
 def spec_from_keywords(charge: str, v_threshold, v_reset, surrogate, detach_reset: bool, named: dict):

@@ -1,11 +1,14 @@
-"""One autograd Function for every charge kind and both fused backends (``cpu``, ``triton``).
+"""One path for every charge kind and both fused backends (``cpu``, ``triton``): the custom ops of
+``ops`` (``spikesmith::neuron_forward`` / ``neuron_backward``, with their autograd and fake
+implementations). ``torch.compile`` traces the op; eager calls run the op's implementation and
+backward under ``ops.EagerFunction`` (the same code, without torch.library's Python dispatch).
 
-    s_seq, state_T = run("cpu", spec, x_seq, state_0)
+    s_seq, state_T = run(launcher, spec, x_seq, state_0)
 
 ``spec`` is a ``KernelSpec``; ``state_0`` one value per state variable of its kind (one step's
 shape, or numbers: a fresh state with every neuron at that value). The backend's launcher
-(``cpu.LAUNCHER``, ``gpu.LAUNCHER``) runs the generated kernels; this module lays the tensors out
-for them and does the autograd bookkeeping.
+(``cpu.LAUNCHER``, ``gpu.LAUNCHER``) runs the generated kernels; ``Plan`` turns the spec into the
+ops' plain arguments and the ops lay the tensors out for the launcher.
 
 What the forward keeps for the backward, per neuron and step:
     the input ``x_seq`` (a reference, no copy, when every step is dense, e.g. contiguous or
@@ -23,94 +26,59 @@ from typing import Optional, Sequence, Union
 import torch
 from torch import Tensor
 
-from . import arguments
+from . import arguments, ops
 from .contract import KernelSpec
-from .layout import dense_steps, flat, like_step, param
+from .layout import dense_steps
 
 #: Steps between two kept states; the backward recomputes H within a chunk.
 DEFAULT_TIME_CHUNK = 16
 
 
 class Plan:
-    """Everything the Function needs besides its tensor inputs: the spec's kind, variant, surrogate
-    form and parameters as the kernels read them (on the input's device), and the launcher."""
+    """A ``KernelSpec`` as the ops' plain arguments: the kind's name and option bits, the reset, the
+    surrogate's code name and numbers, each value of ``spec.values()`` as a tensor or a number, the
+    launcher's name and the steps between kept states. ``step`` (one step of the input) is kept for
+    the signature's sake: the ops lay the parameters out like the input's steps themselves."""
 
-    def __init__(self, spec: KernelSpec, step: Tensor, launcher, time_chunk: int):
+    def __init__(self, spec: KernelSpec, step: Optional[Tensor], launcher, time_chunk: int):
         kind = spec.charge
-        self.kind, self.launcher, self.form = kind, launcher, spec.surrogate.kernel_form()
+        form = spec.surrogate.kernel_form()
+        self.kind, self.launcher = kind, launcher.name
+        self.charge, self.options = kind.name, kind.option_bits(spec.options)
         self.soft, self.detach = spec.soft, bool(spec.detach_reset)
-        self.options = kind.option_bits(spec.options)
-        self.option_values = dict(spec.options)
-        self.params = [param(value, step) for _, value in spec.values()]   # [(tensor, stride)]
-        self.param_names = [name for name, _ in spec.values()]
-        # the parameter tensors that receive a gradient, in the order they are given to the Function
-        self.grad_names = [p for p in kind.grad_params
-                           if isinstance(spec.params[p], Tensor) and spec.params[p].requires_grad]
+        self.surrogate, self.surrogate_params = form.code.name, [float(p) for p in form.params]
+        values = [value for _, value in spec.values()]
+        self.params, self.numbers, self.param_given = split(values)
         self.time_chunk = int(time_chunk)
 
 
-class FusedFunction(torch.autograd.Function):
-    """Multi-step neuron: forward one pass over T, backward one pass back.
+def split(values) -> tuple[list[Tensor], list[float], list[bool]]:
+    """Values that are tensors or numbers as the ops take them: the tensors, a number per position
+    (0.0 where a tensor is) and whether each position holds a tensor."""
+    given = [isinstance(v, Tensor) for v in values]
+    return ([v for v in values if isinstance(v, Tensor)], [0.0 if g else float(v) for v, g in zip(values, given)],
+            given)
 
-    Inputs: the ``Plan``, ``x_seq`` [T, *S], the initial value of each state variable ([*S] or a
-    number), then the parameter tensors named by ``plan.grad_names``.
-    Outputs: spikes [T, *S] and the final value of each state variable [*S].
-    """
 
-    @staticmethod
-    def forward(ctx, plan: Plan, x_seq: Tensor, *inputs):
-        n = len(plan.kind.state)
-        state0, grad_values = inputs[:n], inputs[n:]
-        T, N = x_seq.shape[0], x_seq.shape[1:].numel()
-        if not dense_steps(x_seq):
-            x_seq = x_seq.contiguous()
-        step = x_seq[0]
-        s_seq = torch.empty_like(x_seq)
-        numbers = all(not isinstance(v, Tensor) for v in state0)
-        # a fresh state given as numbers: the CPU kernel fills it tile by tile, in cache
-        filled = numbers and plan.launcher.fills_in_kernel
-        states = [torch.empty_like(step) if filled else like_step(v, step) for v in state0]
-        ctx.set_materialize_grads(False)
-        train = any(ctx.needs_input_grad)
-        K = plan.time_chunk
-        nck = (T + K - 1) // K
-        ck = [torch.empty((nck, N), dtype=torch.float32, device=step.device) for _ in states] if train else None
-        plan.launcher.forward(plan, flat(x_seq).view(T, N), flat(s_seq).view(T, N), [flat(s) for s in states], ck,
-                              [float(v) for v in state0] if filled else None)
-        if train:
-            ctx.save_for_backward(x_seq, *ck, *grad_values)
-            ctx.plan = plan
-        return (s_seq, *states)
-
-    @staticmethod
-    def backward(ctx, g_s, *g_states):
-        plan = ctx.plan
-        n = len(plan.kind.state)
-        x_seq, *saved = ctx.saved_tensors
-        ck, grad_values = saved[:n], saved[n:]
-        T, step = x_seq.shape[0], x_seq[0]
-        N = step.numel()
-        if g_s is None:
-            g_s = torch.zeros_like(x_seq)
-        elif g_s.stride() != x_seq.stride() or g_s.dtype != torch.float32:
-            g_s = torch.empty_like(x_seq).copy_(g_s)
-        # with no gradient on the final state the CPU kernel starts from zero in cache instead of
-        # reading N arrays of zeros (grads of unused outputs arrive as None)
-        zero_gstate = all(g is None for g in g_states)
-        filled = zero_gstate and plan.launcher.fills_in_kernel
-        gstates = [torch.empty_like(step) if filled else like_step(0.0 if g is None else g, step) for g in g_states]
-        gx_seq = torch.empty_like(x_seq)
-        need_gd = any(ctx.needs_input_grad[2 + n:])
-        gparams = {p: torch.zeros_like(step, dtype=torch.float64) for p in plan.kind.grad_params} if need_gd else {}
-        plan.launcher.backward(plan, flat(x_seq).view(T, N), flat(g_s).view(T, N), flat(gx_seq).view(T, N),
-                               [flat(g) for g in gstates], {p: flat(g) for p, g in gparams.items()}, list(ck),
-                               filled, need_gd)
-        needs = ctx.needs_input_grad
-        out = [None, gx_seq if needs[1] else None]
-        out += [g if needs[2 + k] else None for k, g in enumerate(gstates)]
-        for k, (name, value) in enumerate(zip(plan.grad_names, grad_values)):
-            out.append(gparams[name].sum_to_size(value.shape).to(value.dtype) if needs[2 + n + k] else None)
-        return tuple(out)
+def apply(plan: Plan, x_seq: Tensor, state: Sequence[Union[Tensor, float]]) -> tuple[Tensor, tuple[Tensor, ...]]:
+    """Run the forward op of ``plan`` over a dense ``x_seq``, differentiable where any input
+    requires grad; returns the spikes and the final state."""
+    tensors, init, given = split(state)
+    keep = torch.is_grad_enabled() and any(t.requires_grad for t in [x_seq, *tensors, *plan.params])
+    if torch.compiler.is_compiling():       # traced: the custom op, one node with its fake and autograd
+        s_seq, final, _ = ops.neuron_forward(x_seq, tensors, init, given, plan.params, plan.numbers,
+                                             plan.param_given, plan.charge, plan.options, plan.soft, plan.detach,
+                                             plan.time_chunk, plan.launcher, plan.surrogate, plan.surrogate_params,
+                                             keep)
+        return s_seq, tuple(final)
+    # eager: the op's implementation and backward under a plain autograd Function (ops.EagerFunction)
+    meta = {"n_state": len(tensors), "args": {
+        "init": init, "state_given": given, "numbers": plan.numbers, "param_given": plan.param_given,
+        "charge": plan.charge, "options": plan.options, "soft": plan.soft, "detach": plan.detach,
+        "time_chunk": plan.time_chunk, "launcher": plan.launcher, "surrogate": plan.surrogate,
+        "surrogate_params": plan.surrogate_params, "keep": keep}}
+    s_seq, *final = ops.EagerFunction.apply(meta, x_seq, *tensors, *plan.params)
+    return s_seq, tuple(final)
 
 
 def run(launcher, spec: KernelSpec, x_seq: Tensor, state: Sequence[Union[Tensor, float]],
@@ -124,7 +92,4 @@ def run(launcher, spec: KernelSpec, x_seq: Tensor, state: Sequence[Union[Tensor,
     chunk = arguments.time_chunk(time_chunk, x_seq.shape[0])
     if not dense_steps(x_seq):
         x_seq = x_seq.contiguous()
-    plan = Plan(spec, x_seq[0], launcher, chunk)
-    grad_values = [spec.params[p] for p in plan.grad_names]
-    s_seq, *final = FusedFunction.apply(plan, x_seq, *state, *grad_values)
-    return s_seq, tuple(final)
+    return apply(Plan(spec, None, launcher, chunk), x_seq, state)

@@ -29,7 +29,7 @@ from typing import Optional, Union
 import torch
 from torch import Tensor
 
-from . import _triton_source, arguments
+from . import _triton_source, arguments, ops
 from .cpu import spec_from_keywords
 from .fused import DEFAULT_TIME_CHUNK, run
 
@@ -146,6 +146,7 @@ def _launch(fn, N: int, device: torch.device, *args, **meta):
 class _Launcher:
     """Launches the generated Triton kernels (``_triton_source``) for a ``fused.Plan``."""
 
+    name = 'triton'
     fills_in_kernel = False   # states and their gradients are given as tensors
 
     def forward(self, plan, x, s, states, ck, init):
@@ -172,6 +173,7 @@ class _Launcher:
 
 
 LAUNCHER = _Launcher()
+ops.LAUNCHERS[LAUNCHER.name] = LAUNCHER
 
 
 def check_input(x_seq: Tensor) -> None:

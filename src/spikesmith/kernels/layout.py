@@ -23,13 +23,15 @@ def dense_steps(x_seq: Tensor) -> bool:
     step = x_seq.shape[1:].numel()
     if x_seq.shape[0] > 1 and x_seq.stride(0) != step:
         return False
-    dims = sorted(((x_seq.stride(d), x_seq.shape[d]) for d in range(1, x_seq.dim()) if x_seq.shape[d] > 1),
-                  reverse=True)
+    # chain the dims from the innermost: each next one's stride is the block the ones before fill
+    # (no sort, so that torch.compile traces it on symbolic strides too)
+    dims = [(x_seq.stride(d), x_seq.shape[d]) for d in range(1, x_seq.dim()) if x_seq.shape[d] > 1]
     expected = 1
-    for stride, size in reversed(dims):
-        if stride != expected:
+    while dims:
+        at = next((k for k, (stride, _) in enumerate(dims) if stride == expected), None)
+        if at is None:
             return False
-        expected *= size
+        expected *= dims.pop(at)[1]
     return True
 
 

@@ -29,6 +29,9 @@ from .registry import MODELS
 @dataclass
 class CSNNConfig(SpikingOptions):
     default_encoder: ClassVar[str] = "direct"
+    # NCHW: a training step in channels_last ran at 0.76x and 0.77x the speed (530.2 vs 691.3 ms: batch 64, 1
+    # thread, load 10; bench_convnet.py --models csnn, bench/results/layout_defaults/bench_convnet_models.txt)
+    run_defaults: ClassVar[dict] = {"channels_last": False}
 
     channels: int = option(32, "channels of both conv layers (the hidden Linear has 16x as many units)")
     pool: str = option("max", "avg runs on neuromorphic hardware", POOLS)

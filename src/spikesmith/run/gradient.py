@@ -62,9 +62,9 @@ def _train(cfg: TrainConfig, resume: Optional[str], ctx: DistContext, allow_nonf
     model.to(device)
     materialize(model, x_train[:1].to(device), cfg, temporal)      # lazily shaped parameters, before the optimizer
     if cfg.channels_last and any(isinstance(m, nn.Conv2d) for m in model.modules()):
-        # NHWC: bench/bench_convnet.py's CNN trained 1.3x faster per step, but the CSNN (its flatten
-        # and max-pool backward copy NHWC to NCHW) 1.1-1.3x slower, hence off by default; the neuron
-        # kernels keep either layout, and checkpoints load into either
+        # NHWC where the family's run_defaults choose it from a measurement (bench_convnet.py --models:
+        # resnet on; csnn and vgg, whose flatten and max-pool backward copy NHWC to NCHW, off); the
+        # neuron kernels keep either layout, and checkpoints load into either
         model.to(memory_format=torch.channels_last)
     attach_feedback(model, cfg.feedback, seed=cfg.seed)           # bp: nothing; fa / dfa: random feedback
     if model in FEATURE_READOUTS:                                   # a fixed network: only its readout is fitted

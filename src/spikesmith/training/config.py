@@ -62,7 +62,7 @@ class TrainConfig:
     amp: bool = False
     threads: Optional[int] = None
     reuse_memory: bool = True              # keep freed memory for reuse (no page faults per step)
-    channels_last: bool = False            # conv models in channels_last memory (see the trainer)
+    channels_last: bool = False            # conv models in channels_last memory (each conv family's run_defaults set it)
     time_limit: Optional[float] = None     # minutes of training after which the run stops early
     nonfinite_loss: str = "error"          # a NaN/Inf batch loss: error (stop the run) | skip (count it in metrics.json)
     dist_timeout: float = DEFAULT_TIMEOUT_S  # seconds a torchrun rank waits for the others before the run fails
