@@ -151,6 +151,15 @@ def seal(payload: Mapping) -> dict:
     return out
 
 
+def _damaged_checksum_name(payload: Mapping):
+    """A top-level entry whose name differs from ``CHECKSUM_KEY`` in exactly one character, if any."""
+    for key in payload:
+        if (isinstance(key, str) and len(key) == len(CHECKSUM_KEY)
+                and sum(a != b for a, b in zip(key, CHECKSUM_KEY)) == 1):
+            return key
+    return None
+
+
 def verify(payload: Mapping, where: str) -> bool:
     """Check the checksum stored in ``payload`` (read from ``where``, named in messages).
 
@@ -159,12 +168,17 @@ def verify(payload: Mapping, where: str) -> bool:
     :class:`DamagedCheckpointError`.
     """
     stored = payload.get(CHECKSUM_KEY)
+    damaged = f"checkpoint {where} is damaged"
+    fix = "the file changed after it was written (a disk, copy or transfer error, or an edit); use an intact copy"
     if stored is None:
+        renamed = _damaged_checksum_name(payload)
+        if renamed is not None:       # a flipped bit in the entry's own name must not pass for an old file
+            raise DamagedCheckpointError(
+                f"{damaged}: it has no {CHECKSUM_KEY!r} entry but one named {renamed!r}, one character away, so the "
+                f"checksum's own name was changed; {fix}")
         warnings.warn(f"{where} has no checksum (written before checkpoints carried one): loaded without verifying "
                       f"its content; save it again to add one", UnverifiedCheckpointWarning, stacklevel=3)
         return False
-    damaged = f"checkpoint {where} is damaged"
-    fix = "the file changed after it was written (a disk, copy or transfer error, or an edit); use an intact copy"
     if not isinstance(stored, Mapping) or not all(isinstance(stored.get(k), str)
                                                   for k in ("algorithm", "serialisation", "digest")):
         raise DamagedCheckpointError(f"{damaged}: its checksum entry is not readable; {fix}")

@@ -131,6 +131,16 @@ def test_an_old_checkpoint_without_checksum_loads_with_one_notice(tmp_path):
         assert torch.equal(net.state_dict()[key], value)
 
 
+def test_a_checksum_whose_own_name_was_damaged_is_not_taken_for_an_old_file(tmp_path):
+    ckpt = _small()
+    ckpt["checksuo"] = ckpt.pop("checksum")          # one flipped bit in the entry's name ('m' ^ 2 = 'o')
+    ckpt["state_dict"] = {k: v + 1 for k, v in ckpt["state_dict"].items()}   # and the weights changed too
+    torch.save(ckpt, tmp_path / "n.pt")
+    with pytest.raises(DamagedCheckpointError, match=r"n\.pt is damaged: it has no 'checksum' entry but one named "
+                                                     r"'checksuo', one character away"):
+        spikesmith.load(tmp_path / "n.pt")
+
+
 def test_a_mangled_checksum_entry_is_damage(tmp_path):
     for entry in ({"algorithm": "sha256"}, "abc", {"algorithm": "md4", "serialisation": "spikesmith-canonical-1",
                                                    "digest": "00"}):
@@ -299,7 +309,7 @@ def test_fuzz_damaged_checkpoint_is_a_clean_error_or_the_original(tmp_path, data
     path = tmp_path / "fuzz.pt"
     path.write_bytes(bytes(raw))
     with warnings.catch_warnings():
-        warnings.simplefilter("ignore", UnverifiedCheckpointWarning)   # a flip in the word "checksum"
+        warnings.simplefilter("ignore", UnverifiedCheckpointWarning)   # a flip that drops the checksum entry whole
         try:
             net = spikesmith.load(path)
         except (ValueError, OSError):
