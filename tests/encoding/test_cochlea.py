@@ -7,13 +7,16 @@ import pytest
 import torch
 
 from spikesmith.encoding import Cochlea, cochlea_encode, spikes_to_events
-from spikesmith.encoding.cochlea import hair_cell, lif_spikes
+from spikesmith.encoding.cochlea import hair_cell_envelope, hair_cell_rectify, lif_spikes, rectified_power_mean
 from spikesmith.encoding.gammatone import (
+    envelope_chunks,
+    envelope_rate_steps,
     erb,
     erb_rate,
     erb_rate_inverse,
     erb_space,
     fft_size,
+    filter_chunks,
     gammatone_filter,
     gammatone_response,
 )
@@ -72,18 +75,29 @@ def test_fft_filter_matches_direct_convolution_with_impulse_response():
         np.testing.assert_allclose(y[0, c].numpy(), direct, atol=2e-3 * np.abs(direct).max())
 
 
-@pytest.mark.parametrize("freq", [440.0, 1234.0, 3000.0])
-def test_pure_tone_nearest_channel_fires_most(freq):
-    cochlea = Cochlea(channels=48, f_min=100.0, f_max=6000.0)
+@pytest.mark.parametrize("hair_cell", ["envelope", "rectify"])
+@pytest.mark.parametrize("freq", [440.0, 1234.0, 2950.0])
+def test_pure_tone_nearest_channel_fires_most(freq, hair_cell):
+    cochlea = Cochlea(channels=48, f_min=100.0, f_max=6000.0, hair_cell=hair_cell)
     counts = cochlea(_tone(freq)).sum(0)
-    nearest = int((cochlea.centre_frequencies - freq).abs().argmin())
+    # nearest on the cochlea's own axis, the ERB-rate scale (where the filters are evenly spread)
+    nearest = int((erb_rate(cochlea.centre_frequencies) - erb_rate(freq)).abs().argmin())
     assert int(counts.argmax()) == nearest
     assert float(counts.max()) > 10
     assert float(counts[(torch.arange(48) - nearest).abs() > 6].sum()) == 0     # far channels silent
 
 
-def test_tone_on_a_centre_frequency_of_the_700_channel_bank():
-    cochlea = Cochlea()
+@pytest.mark.parametrize("hair_cell", ["envelope", "rectify"])
+def test_tone_between_two_channels_drives_both_most(hair_cell):
+    # 3000 Hz lies 0.47 ERB above channel 36 (2900 Hz) and 0.41 ERB below channel 37 (3102 Hz):
+    # the two fire most, within a spike or two of each other
+    counts = Cochlea(channels=48, f_min=100.0, f_max=6000.0, hair_cell=hair_cell)(_tone(3000.0)).sum(0)
+    assert set(counts.topk(2).indices.tolist()) == {36, 37}
+
+
+@pytest.mark.parametrize("hair_cell", ["envelope", "rectify"])
+def test_tone_on_a_centre_frequency_of_the_700_channel_bank(hair_cell):
+    cochlea = Cochlea(hair_cell=hair_cell)
     k = 400
     y = gammatone_filter(_tone(float(cochlea.centre_frequencies[k]))[None], SR, cochlea.centre_frequencies)
     assert int(y[0, :, 800:].pow(2).sum(-1).argmax()) == k
@@ -98,10 +112,11 @@ def test_silence_is_silent_and_louder_fires_more():
     assert float(loud) > float(quiet)
 
 
-def test_batch_equals_per_item():
+@pytest.mark.parametrize("hair_cell", ["envelope", "rectify"])
+def test_batch_equals_per_item(hair_cell):
     g = torch.Generator().manual_seed(1)
     clips = torch.randn(3, 3000, generator=g) * torch.tensor([[0.02], [0.1], [0.3]])
-    cochlea = Cochlea(channels=40)
+    cochlea = Cochlea(channels=40, hair_cell=hair_cell)
     batch = cochlea(clips)
     assert batch.shape == (188, 3, 40)        # ceil(3000 / 16) steps of 1 ms
     for n in range(3):
@@ -111,11 +126,42 @@ def test_batch_equals_per_item():
 def test_hair_cell_and_lif_by_hand():
     y = torch.tensor([[1.0, -1.0, 4.0, 0.0, 9.0]])
     # rectify, ** 0.5, mean over blocks of 2 (the last padded with 0): (1+0)/2, (2+0)/2, (3+0)/2
-    assert torch.allclose(hair_cell(y, 2, exponent=0.5), torch.tensor([[0.5, 1.0, 1.5]]))
+    assert torch.allclose(hair_cell_rectify(y, 2, exponent=0.5), torch.tensor([[0.5, 1.0, 1.5]]))
     # beta = 0.5, gain = 2: v = 0.5 v + 0.5 * 2 d
     drive = torch.tensor([[0.6], [0.6], [0.6], [0.0], [1.0]])
-    # v: 0.6, 0.9, 1.05 -> spike, reset 0; 0; 1.0 -> spike
+    # v: 0.6, 0.9, 1.05 -> spike, v = 0.05; 0.025; 0.0125 + 1.0 -> spike
     assert lif_spikes(drive, 0.5, 2.0).flatten().tolist() == [0, 0, 1, 0, 1]
+    # the residue after the reset counts: 1.9 -> spike, 0.9; 0.45; 0.225 + 0.8 = 1.025 -> spike
+    # (a reset to zero would leave 0.8 at the third step, and no spike)
+    drive = torch.tensor([[1.9], [0.0], [0.8]], dtype=torch.float64)
+    assert lif_spikes(drive, 0.5, 2.0).flatten().tolist() == [1, 0, 1]
+
+
+def test_rectified_power_mean_by_formula():
+    assert rectified_power_mean(1.0) == pytest.approx(1 / math.pi)          # mean of max(cos, 0)
+    phi = torch.linspace(0, 2 * math.pi, 200001, dtype=torch.float64)[:-1]
+    for p in (0.3, 0.5, 2.0):
+        assert rectified_power_mean(p) == pytest.approx(float(torch.cos(phi).clamp_min(0).pow(p).mean()), rel=1e-6)
+
+
+def test_envelope_hair_cell_matches_the_full_rate_one():
+    """Tones, a mixture and noise: the envelope path's drive equals the rectified one (above 1 / dt exactly,
+    averaged over the clip below it)."""
+    g = torch.Generator().manual_seed(2)
+    t = torch.arange(8000) / SR
+    x = (0.05 * torch.sin(2 * math.pi * 3000 * t) + 0.05 * torch.sin(2 * math.pi * 300 * t)
+         + 0.01 * torch.randn(8000, generator=g))[None]
+    cf = erb_space(50.0, 7200.0, 64)
+    rect = torch.cat([hair_cell_rectify(y, 16) for _, y in filter_chunks(x, SR, cf)], dim=1)[0, :, 50:450]
+    q = envelope_rate_steps(cf, 1e-3)
+    env = torch.zeros(64, 500)
+    for channels, z in envelope_chunks(x, SR, cf, 16):
+        env[channels] = hair_cell_envelope(z, int(q[channels[0]]))[0]
+    env = env[:, 50:450]
+    assert torch.allclose(env.mean(1), rect.mean(1), rtol=0.08)
+    assert torch.allclose(env.mean(1)[cf > 500], rect.mean(1)[cf > 500], rtol=0.02)
+    high = cf > 2000                      # many carrier cycles a step: equal step by step
+    assert float(((env[high] - rect[high]).abs().mean() / rect[high].abs().mean())) < 0.08
 
 
 def test_events_round_trip_to_spikes():
@@ -159,6 +205,7 @@ def test_empty_clip_error():
     (dict(f_max=9000.0), "Nyquist"),
     (dict(tau=0.0), "tau must be positive"),
     (dict(output="raster"), "output"),
+    (dict(hair_cell="inner"), "hair_cell"),
 ])
 def test_bad_arguments(bad, match):
     kwargs = dict(audio=torch.zeros(100), sample_rate=SR, channels=8)

@@ -5,16 +5,29 @@ Three stages, each a pure function, and :class:`Cochlea`, the module over them:
 1. **Basilar membrane** (:mod:`spikesmith.encoding.gammatone`): ``channels`` 4th-order gammatones with
    centre frequencies evenly spaced on the ERB-rate scale (Glasberg & Moore), 700 by default as the
    Spiking Heidelberg Digits; ``y[n, c, s]``.
-2. **Hair cell** (:func:`hair_cell`): half-wave rectification, power-law compression and a low-pass
-   (the mean over each output step of ``D = sample_rate * dt`` samples: a boxcar, then decimation)::
+2. **Hair cell**: half-wave rectification, power-law compression and a low-pass (the mean over each
+   output step of ``D = sample_rate * dt`` samples: a boxcar, then decimation). ``hair_cell="rectify"``
+   (:func:`hair_cell_rectify`) computes it on the filtered signal at the full sample rate::
 
        r[n, c, t] = mean_{s in step t} max(y[n, c, s], 0) ** exponent
 
+   ``hair_cell="envelope"`` (:func:`hair_cell_envelope`, the default) computes the same mean from the
+   channel's envelope ``A = |z|`` (:func:`~spikesmith.encoding.gammatone.envelope_chunks`): over a
+   carrier cycle the mean of ``max(A cos(phi), 0) ** p`` is ``kappa_p A ** p`` with
+   ``kappa_p = Gamma((p + 1) / 2) / (2 sqrt(pi) Gamma(p / 2 + 1))`` (1/pi for p = 1), so::
+
+       r[n, c, t] = kappa_p mean_{step t} |z[n, c]| ** exponent
+
+   It is exact where a step holds many carrier cycles (f_c >> 1 / dt) and smooths away the
+   phase-locked ripple of the low channels; it needs a few envelope samples per step instead of
+   ``D`` samples of every channel, about 5x less work (``bench`` figure in the dataset's notes).
+
 3. **Spike generation** (:func:`lif_spikes`): one leaky integrate-and-fire neuron per channel, reset
-   to zero after a spike::
+   by subtraction after a spike (so the rate grows smoothly with the drive instead of in steps of
+   whole inter-spike intervals)::
 
        v[t] = beta v[t-1] + (1 - beta) gain r[t],   beta = exp(-dt / tau)
-       s[t] = v[t] >= threshold,                      v[t] <- 0 where s[t]
+       s[t] = v[t] >= threshold,                      v[t] <- v[t] - threshold where s[t]
 
    A channel whose steady drive ``gain r`` stays below ``threshold`` never fires, so silence is
    silent; a loud channel fires at most once a step.
@@ -42,11 +55,13 @@ import torch
 from torch import Tensor, nn
 
 from ._checks import check_choice, check_float_tensor, check_real
-from .gammatone import erb_space, filter_chunks
+from .gammatone import envelope_chunks, envelope_rate_steps, erb_space, filter_chunks
 
-__all__ = ["Cochlea", "cochlea_encode", "hair_cell", "lif_spikes", "spikes_to_events", "decimation_factor"]
+__all__ = ["Cochlea", "cochlea_encode", "hair_cell_rectify", "hair_cell_envelope", "rectified_power_mean",
+           "lif_spikes", "spikes_to_events", "decimation_factor"]
 
 _OUTPUTS = ("spikes", "events")
+_HAIR_CELLS = ("envelope", "rectify")
 
 
 def decimation_factor(sample_rate: float, dt: float, where: str = "Cochlea") -> int:
@@ -58,7 +73,7 @@ def decimation_factor(sample_rate: float, dt: float, where: str = "Cochlea") -> 
     return factor
 
 
-def hair_cell(y: Tensor, factor: int, exponent: float = 0.3) -> Tensor:
+def hair_cell_rectify(y: Tensor, factor: int, exponent: float = 0.3) -> Tensor:
     """Rectify, compress and low-pass ``y`` ``[..., S]`` into ``[..., ceil(S / factor)]`` (module doc, stage 2)."""
     r = y.clamp_min(0.0).pow_(exponent) if exponent != 1.0 else y.clamp_min(0.0)
     steps = -(-y.shape[-1] // factor)
@@ -68,6 +83,17 @@ def hair_cell(y: Tensor, factor: int, exponent: float = 0.3) -> Tensor:
     return r.unflatten(-1, (steps, factor)).mean(-1)
 
 
+def rectified_power_mean(exponent: float) -> float:
+    """``kappa_p``: the mean of ``max(cos(phi), 0) ** p`` over a cycle, ``Gamma((p+1)/2) / (2 sqrt(pi) Gamma(p/2+1))``."""
+    return math.exp(math.lgamma((exponent + 1) / 2) - math.lgamma(exponent / 2 + 1)) / (2 * math.sqrt(math.pi))
+
+
+def hair_cell_envelope(z: Tensor, q: int, exponent: float = 0.3) -> Tensor:
+    """The hair cell from complex envelopes ``z`` ``[..., steps * q]`` (``q`` samples a step): ``[..., steps]``."""
+    power = (z.real.square() + z.imag.square()).pow_(exponent / 2)
+    return power.unflatten(-1, (-1, q)).mean(-1).mul_(rectified_power_mean(exponent))
+
+
 def lif_spikes(drive: Tensor, beta: float, gain: float, threshold: float = 1.0) -> Tensor:
     """LIF spikes ``[T, ...]`` (0/1 in drive's dtype) from a drive ``[T, ...]`` (module doc, stage 3)."""
     v = torch.zeros_like(drive[0])
@@ -75,9 +101,9 @@ def lif_spikes(drive: Tensor, beta: float, gain: float, threshold: float = 1.0) 
     scaled = drive * ((1.0 - beta) * gain)
     for t in range(drive.shape[0]):
         v.mul_(beta).add_(scaled[t])
-        fired = v >= threshold
-        spikes[t] = fired
-        v.masked_fill_(fired, 0.0)
+        spike = spikes[t]
+        torch.ge(v, threshold, out=spike)                   # 0/1 in the drive's dtype
+        v.sub_(spike, alpha=threshold)
     return spikes
 
 
@@ -114,7 +140,7 @@ def _check_audio(audio: object, where: str) -> tuple[Tensor, bool]:
 def cochlea_encode(audio: Tensor, sample_rate: float, *, channels: int = 700, f_min: float = 50.0,
                    f_max: float | None = None, dt: float = 1e-3, exponent: float = 0.3, tau: float = 5e-3,
                    gain: float = 20.0, threshold: float = 1.0, centre_frequencies: Tensor | None = None,
-                   output: str = "spikes", cache: dict | None = None):
+                   output: str = "spikes", hair_cell: str = "envelope", cache: dict | None = None):
     """Spikes ``[T, N, channels]`` (or ``[T, channels]`` for a clip ``[S]``) of ``audio``; see the module doc.
 
     Args:
@@ -126,6 +152,7 @@ def cochlea_encode(audio: Tensor, sample_rate: float, *, channels: int = 700, f_
         tau: the LIF membrane time constant in seconds.
         gain, threshold: the LIF's input gain and threshold (fires while ``gain * r`` stays above it).
         output: ``'spikes'`` (a tensor) or ``'events'`` (a list of ``(times, units)`` per clip).
+        hair_cell: ``'envelope'`` (fast) or ``'rectify'`` (the full-rate signal); see the module doc.
         cache: a dict kept between calls that holds the filter responses (clips of one length reuse them).
     """
     where = "cochlea_encode"
@@ -134,6 +161,7 @@ def cochlea_encode(audio: Tensor, sample_rate: float, *, channels: int = 700, f_
     if not sample_rate > 0:
         raise ValueError(f"{where}: sample_rate must be positive (Hz), got {sample_rate}")
     check_choice(output, where, "output", _OUTPUTS)
+    check_choice(hair_cell, where, "hair_cell", _HAIR_CELLS)
     for name, value in (("dt", dt), ("tau", tau), ("exponent", exponent), ("gain", gain), ("threshold", threshold)):
         if not check_real(value, where, name) > 0:
             raise ValueError(f"{where}: {name} must be positive, got {value}")
@@ -144,9 +172,15 @@ def cochlea_encode(audio: Tensor, sample_rate: float, *, channels: int = 700, f_
         centre_frequencies = erb_space(f_min, f_max, channels)
     factor = decimation_factor(sample_rate, dt, where)
     steps = -(-audio.shape[-1] // factor)
-    drive = torch.empty(steps, audio.shape[0], centre_frequencies.numel(), dtype=audio.dtype)
-    for part, y in filter_chunks(audio, sample_rate, centre_frequencies, cache=cache):
-        drive[:, :, part] = hair_cell(y, factor, exponent).permute(2, 0, 1)
+    drive = torch.empty(audio.shape[0], centre_frequencies.numel(), steps, dtype=audio.dtype)
+    if hair_cell == "rectify":
+        for part, y in filter_chunks(audio, sample_rate, centre_frequencies, cache=cache):
+            drive[:, part] = hair_cell_rectify(y, factor, exponent)
+    else:
+        q_all = envelope_rate_steps(centre_frequencies, factor / sample_rate)
+        for channels, z in envelope_chunks(audio, sample_rate, centre_frequencies, factor, cache=cache):
+            drive[:, channels] = hair_cell_envelope(z, int(q_all[channels[0]]), exponent).to(drive.dtype)
+    drive = drive.permute(2, 0, 1).contiguous()                     # [T, N, C]
     beta = math.exp(-(factor / sample_rate) / tau)
     spikes = lif_spikes(drive, beta, gain, threshold)
     if output == "events":
@@ -163,7 +197,7 @@ class Cochlea(nn.Module):
 
     def __init__(self, sample_rate: float = 16000.0, channels: int = 700, f_min: float = 50.0,
                  f_max: float | None = None, dt: float = 1e-3, exponent: float = 0.3, tau: float = 5e-3,
-                 gain: float = 20.0, threshold: float = 1.0, output: str = "spikes"):
+                 gain: float = 20.0, threshold: float = 1.0, output: str = "spikes", hair_cell: str = "envelope"):
         super().__init__()
         where = "Cochlea"
         self.sample_rate = check_real(sample_rate, where, "sample_rate")
@@ -176,7 +210,8 @@ class Cochlea(nn.Module):
         self.centre_frequencies = erb_space(f_min, f_max, channels)
         self.dt = decimation_factor(self.sample_rate, dt, where) / self.sample_rate
         self.options = dict(exponent=exponent, tau=tau, gain=gain, threshold=threshold,
-                            output=check_choice(output, where, "output", _OUTPUTS))
+                            output=check_choice(output, where, "output", _OUTPUTS),
+                            hair_cell=check_choice(hair_cell, where, "hair_cell", _HAIR_CELLS))
         self._responses: dict = {}
 
     @property

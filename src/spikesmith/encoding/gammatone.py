@@ -34,7 +34,7 @@ import torch
 from torch import Tensor
 
 __all__ = ["erb", "erb_rate", "erb_rate_inverse", "erb_space", "gammatone_response", "tail_seconds",
-           "gammatone_filter", "filter_chunks", "fft_size", "GAMMATONE_ORDER", "GAMMATONE_B"]
+           "gammatone_filter", "filter_chunks", "fft_size", "envelope_chunks", "envelope_rate_steps", "GAMMATONE_ORDER", "GAMMATONE_B"]
 
 GAMMATONE_ORDER = 4
 """Order n of the gammatone filters (4, as in most auditory models)."""
@@ -80,10 +80,14 @@ def tail_seconds(cf: Tensor) -> float:
 
 
 def gammatone_response(cf: Tensor, freqs: Tensor) -> Tensor:
-    """Complex frequency response ``[C, F]`` (complex128) of the gammatones at ``cf``, unit gain at each f_c."""
+    """Complex frequency response ``[C, F]`` (complex128) of the gammatones at ``cf``, unit gain at each f_c.
+
+    ``freqs`` is ``[F]`` (one grid for all channels) or ``[C, F]`` (a grid per channel).
+    """
     cf = cf.to(torch.float64)[:, None]
     a = _decay(cf)
-    f = freqs.to(torch.float64)[None, :]
+    f = freqs.to(torch.float64)
+    f = f[None, :] if f.dim() == 1 else f
     n = GAMMATONE_ORDER
 
     def pole(shift: Tensor) -> Tensor:
@@ -142,3 +146,51 @@ def filter_chunks(audio: Tensor, sample_rate: float, cf: Tensor, channel_chunk: 
         part = slice(start, min(start + channel_chunk, cf.numel()))
         y = torch.fft.irfft(spectrum[:, None, :] * response[None, part], n=n_fft)[..., :n_samples]
         yield part, y.to(audio.dtype)
+
+
+def envelope_rate_steps(cf: Tensor, dt: float) -> Tensor:
+    """Samples per spike step ``q`` (int64 ``[C]``) of each channel's envelope: ``q / dt`` covers the band
+    ``f_c +- 3 b ERB(f_c)`` (the gammatone is 40 dB down at its edges), and ``q >= 2``."""
+    band = 6.0 * GAMMATONE_B * erb(cf)
+    return torch.clamp(torch.ceil(band * dt), min=2).to(torch.int64)
+
+
+def envelope_chunks(audio: Tensor, sample_rate: float, cf: Tensor, factor: int, cache: dict | None = None,
+                    max_numbers: int = 1 << 23):
+    """Yield ``(channel indices, z [N, c, steps * q])``: each channel's complex envelope at ``q`` samples a step.
+
+    ``z`` is the analytic signal of the channel's output shifted down by its centre frequency,
+    ``y(t) = Re(z(t) exp(2 pi i f_c t))``, so ``|z|`` is the envelope of ``y``. It is computed from the
+    ``M = q m`` FFT bins around ``f_c`` alone (``m`` steps in the padded clip): an inverse FFT of length
+    ``M`` instead of the full clip's, which is what makes the envelope hair cell fast. ``factor`` is
+    the samples per step (``sample_rate * dt``). Channels with one ``q`` are done together.
+    """
+    n_items, n_samples = audio.shape
+    steps = -(-n_samples // factor)
+    m = fft_size(-(-(n_samples + math.ceil(tail_seconds(cf) * sample_rate)) // factor))
+    n_fft = factor * m
+    work = torch.float64 if audio.dtype == torch.float64 else torch.float32
+    spectrum = torch.fft.rfft(audio.to(work), n=n_fft)
+    q_all = envelope_rate_steps(cf, factor / sample_rate)
+    for q in sorted(set(q_all.tolist())):
+        channels = torch.nonzero(q_all == q).flatten()
+        M = q * m
+        key = ("envelope", n_fft, float(sample_rate), spectrum.dtype, cf.numel(), float(cf[0]), float(cf[-1]), q)
+        entry = None if cache is None else cache.get(key)
+        if entry is None:
+            offsets = (torch.arange(M) + M // 2) % M - M // 2              # ifft position -> bin offset
+            centre = torch.round(cf[channels] * n_fft / sample_rate).to(torch.int64)
+            bins = centre[:, None] + offsets[None, :]
+            valid = (bins > 0) & (bins < spectrum.shape[-1])
+            bins = bins.clamp(0, spectrum.shape[-1] - 1)
+            response = gammatone_response(cf[channels], bins.to(torch.float64) * (sample_rate / n_fft))
+            response = (response * valid * (2.0 * M / n_fft)).to(spectrum.dtype)
+            entry = (bins, response)
+            if cache is not None:
+                cache[key] = entry
+        bins, response = entry
+        chunk = max(1, max_numbers // max(1, n_items * M))
+        for start in range(0, len(channels), chunk):
+            part = slice(start, start + chunk)
+            z = torch.fft.ifft(spectrum[:, bins[part]] * response[None, part], dim=-1)[..., : steps * q]
+            yield channels[part], z
