@@ -75,8 +75,8 @@ class Recipe:
     train_speakers: tuple[str, ...] = ("m1", "m2", "m3", "m4", "m5", "f1", "f2", "f3", "klatt", "klatt3",
                                        "Andy", "Annie", "edward", "linda")
     test_speakers: tuple[str, ...] = ("m6", "f4", "klatt2", "max")
-    train_repeats: int = 8                   # utterances per (speaker, word) in the training split
-    test_repeats: int = 6
+    train_repeats: int = 3                   # utterances per (speaker, word) in the training split
+    test_repeats: int = 3
     rate: tuple[int, int] = (130, 260)       # espeak-ng -s, words per minute
     pitch: tuple[int, int] = (15, 85)        # espeak-ng -p, 0..99
     amplitude: tuple[int, int] = (60, 160)   # espeak-ng -a, 0..200
@@ -87,7 +87,7 @@ class Recipe:
     duration: float = 1.0                    # seconds per clip
     sample_rate: int = 16000
     channels: int = NUM_UNITS
-    cochlea: tuple[tuple[str, object], ...] = (("dt", 1e-3), ("tau", 5e-3), ("gain", 20.0), ("exponent", 0.3),
+    cochlea: tuple[tuple[str, object], ...] = (("dt", 1e-3), ("tau", 5e-3), ("gain", 30.0), ("exponent", 0.6),
                                                ("hair_cell", "envelope"))
     n_bins: int = 100
     seed: int = 0

@@ -60,6 +60,9 @@ from .gammatone import envelope_chunks, envelope_rate_steps, erb_space, filter_c
 __all__ = ["Cochlea", "cochlea_encode", "hair_cell_rectify", "hair_cell_envelope", "rectified_power_mean",
            "lif_spikes", "spikes_to_events", "decimation_factor"]
 
+EXPONENT = 0.6
+"""The hair cell's default compression ``r = max(y, 0) ** EXPONENT``."""
+
 _OUTPUTS = ("spikes", "events")
 _HAIR_CELLS = ("envelope", "rectify")
 
@@ -73,7 +76,7 @@ def decimation_factor(sample_rate: float, dt: float, where: str = "Cochlea") -> 
     return factor
 
 
-def hair_cell_rectify(y: Tensor, factor: int, exponent: float = 0.3) -> Tensor:
+def hair_cell_rectify(y: Tensor, factor: int, exponent: float = EXPONENT) -> Tensor:
     """Rectify, compress and low-pass ``y`` ``[..., S]`` into ``[..., ceil(S / factor)]`` (module doc, stage 2)."""
     r = y.clamp_min(0.0).pow_(exponent) if exponent != 1.0 else y.clamp_min(0.0)
     steps = -(-y.shape[-1] // factor)
@@ -88,7 +91,7 @@ def rectified_power_mean(exponent: float) -> float:
     return math.exp(math.lgamma((exponent + 1) / 2) - math.lgamma(exponent / 2 + 1)) / (2 * math.sqrt(math.pi))
 
 
-def hair_cell_envelope(z: Tensor, q: int, exponent: float = 0.3) -> Tensor:
+def hair_cell_envelope(z: Tensor, q: int, exponent: float = EXPONENT) -> Tensor:
     """The hair cell from complex envelopes ``z`` ``[..., steps * q]`` (``q`` samples a step): ``[..., steps]``."""
     power = (z.real.square() + z.imag.square()).pow_(exponent / 2)
     return power.unflatten(-1, (-1, q)).mean(-1).mul_(rectified_power_mean(exponent))
@@ -138,8 +141,8 @@ def _check_audio(audio: object, where: str) -> tuple[Tensor, bool]:
 
 
 def cochlea_encode(audio: Tensor, sample_rate: float, *, channels: int = 700, f_min: float = 50.0,
-                   f_max: float | None = None, dt: float = 1e-3, exponent: float = 0.3, tau: float = 5e-3,
-                   gain: float = 20.0, threshold: float = 1.0, centre_frequencies: Tensor | None = None,
+                   f_max: float | None = None, dt: float = 1e-3, exponent: float = EXPONENT, tau: float = 5e-3,
+                   gain: float = 30.0, threshold: float = 1.0, centre_frequencies: Tensor | None = None,
                    output: str = "spikes", hair_cell: str = "envelope", cache: dict | None = None):
     """Spikes ``[T, N, channels]`` (or ``[T, channels]`` for a clip ``[S]``) of ``audio``; see the module doc.
 
@@ -196,8 +199,8 @@ class Cochlea(nn.Module):
     """
 
     def __init__(self, sample_rate: float = 16000.0, channels: int = 700, f_min: float = 50.0,
-                 f_max: float | None = None, dt: float = 1e-3, exponent: float = 0.3, tau: float = 5e-3,
-                 gain: float = 20.0, threshold: float = 1.0, output: str = "spikes", hair_cell: str = "envelope"):
+                 f_max: float | None = None, dt: float = 1e-3, exponent: float = EXPONENT, tau: float = 5e-3,
+                 gain: float = 30.0, threshold: float = 1.0, output: str = "spikes", hair_cell: str = "envelope"):
         super().__init__()
         where = "Cochlea"
         self.sample_rate = check_real(sample_rate, where, "sample_rate")
