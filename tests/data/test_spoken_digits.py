@@ -181,3 +181,21 @@ def test_real_espeak_speaks_every_word():
         samples, rate = sd.speak(word, voice, 175, 50, 100)
         spoken = sd.trim_silence(samples)
         assert rate > 8000 and 0.2 < len(spoken) / rate < 1.5 and np.abs(spoken).max() > 0.05
+
+
+def test_get_dataset_and_train_through_the_registry(tmp_path, fake_espeak, monkeypatch):
+    """``--dataset spoken_digits`` end to end on a short recipe of the registered shape (100 x 700)."""
+    from spikesmith.data import get_dataset
+    from spikesmith.run import train as run
+    from spikesmith.training import make_config
+
+    monkeypatch.setattr(sd, "RECIPE", dataclasses.replace(TINY, channels=700, n_bins=100, train_repeats=1))
+    ds = get_dataset("spoken_digits", "test", data_dir=tmp_path / "data")
+    assert ds.inputs.shape == (20, 100, 700) and ds.inputs.dtype == torch.uint8
+    assert str(tmp_path / "data" / "spoken_digits") in ds.origin
+    cfg = make_config(overrides={"dataset": "spoken_digits", "model": "fcsnn", "epochs": 1, "hidden": 16,
+                                 "report": False, "device": "cpu", "data_dir": str(tmp_path / "data"),
+                                 "out": str(tmp_path / "run")})
+    assert (cfg.batch_size, cfg.lr, cfg.encoder) == (32, 5e-3, "none")          # the dataset's preset
+    metrics = run(cfg)
+    assert metrics["epochs_run"] == 1 and 0.0 <= metrics["test_accuracy"] <= 1.0
