@@ -29,6 +29,7 @@ Example::
 from __future__ import annotations
 
 import gzip
+import hashlib
 import math
 import os
 import shutil
@@ -106,10 +107,16 @@ def _open_h5(path: Path):
 
 
 def decompressed(path: str | os.PathLike) -> Path:
-    """The ``.h5`` of a ``.h5.gz``: decompressed once (atomically) into ``~/.cache/spikesmith/<set>``."""
+    """The ``.h5`` of a ``.h5.gz``: decompressed once (atomically) into ``~/.cache/spikesmith/<set>``.
+
+    The copy's name carries a hash of the source's path, size and time, so another ``.gz`` of the
+    same name (or the same file replaced) gets its own copy.
+    """
     path = Path(path)
-    target = cache_dir(_set_of(path.name)) / path.name[: -len(".gz")]
-    if target.is_file() and target.stat().st_mtime >= path.stat().st_mtime:
+    stat = path.stat()
+    tag = hashlib.sha256(f"{path.resolve()}|{stat.st_size}|{stat.st_mtime_ns}".encode()).hexdigest()[:10]
+    target = cache_dir(_set_of(path.name)) / f"{path.name[: -len('.h5.gz')]}-{tag}.h5"
+    if target.is_file():
         return target
     try:
         with gzip.open(path, "rb") as src, atomic_write(target) as out:
