@@ -36,9 +36,10 @@ scores between 60 and 80% on the held-out voices:
 
 Measured: ``spikesmith train --dataset spoken_digits --model fcsnn --threads 1`` (the dataset's
 preset: 80 epochs, batch 32, lr 5e-3; FCSNN 700-196-20, 141,120 parameters) reaches **62.08%**
-on the held-out voices (training accuracy 83.45%) after 3.8 min of training, load average 9.2 to
-6.8 on the 2-core development machine. Making the set (speaking 0.08 s, encoding 0.3 s a clip
-under that load) took about 7 minutes (``docs/tutorials/audio_spikes.py`` times it).
+on the held-out voices (training accuracy 83.45%) after 4.3 min of training, load average 5.8 to
+7.3 on the 2-core development machine (the same figure with the flags spelled out, 3.8 min at load
+9.2 to 6.8). Making the set: speaking 0.03 s and encoding 0.13 s a clip at load 6-8, so the 1,080
+clips take about 3 minutes (``docs/tutorials/audio_spikes.py`` times it and draws each class).
 
 Example::
 

@@ -19,8 +19,9 @@ Three stages, each a pure function, and :class:`Cochlea`, the module over them:
        r[n, c, t] = kappa_p mean_{step t} |z[n, c]| ** exponent
 
    It is exact where a step holds many carrier cycles (f_c >> 1 / dt) and smooths away the
-   phase-locked ripple of the low channels; it needs a few envelope samples per step instead of
-   ``D`` samples of every channel, about 5x less work (``bench`` figure in the dataset's notes).
+   phase-locked ripple of the low channels; it needs 2 to 5 envelope samples per step instead of
+   ``D`` samples of every channel: 1.5 to 2.8 times faster in wall time on the 2-core development
+   machine (0.13 against 0.19 s a 1 s clip at load 6-8, ``docs/tutorials/audio_spikes.py``).
 
 3. **Spike generation** (:func:`lif_spikes`): one leaky integrate-and-fire neuron per channel, reset
    by subtraction after a spike (so the rate grows smoothly with the drive instead of in steps of
