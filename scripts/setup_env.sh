@@ -22,3 +22,5 @@ import torch
 assert torch.__version__.startswith("2.13.0"), f"unexpected torch {torch.__version__}"
 print(f"[setup] torch {torch.__version__} ok")
 PY
+# espeak-ng for --dataset spoken_digits, where apt can install it (never fails the set-up)
+bash scripts/install_audio.sh || true

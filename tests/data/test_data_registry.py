@@ -37,7 +37,8 @@ def test_aliases(alias):
 
 def test_every_name_has_metadata():
     infos = {name: dataset_info(name) for name in dataset_names()}
-    assert set(infos) == {"fashion_mnist", "mnist", "digits", "sfmnist", "delayed_recall", "temporal_xor"}
+    assert set(infos) == {"fashion_mnist", "mnist", "digits", "sfmnist", "delayed_recall", "temporal_xor", "shd",
+                          "spoken_digits"}
     assert all(infos[name].num_classes == 10 for name in ("fashion_mnist", "mnist", "digits", "sfmnist"))
     assert infos["delayed_recall"].num_classes == 4 and infos["temporal_xor"].num_classes == 2
     assert infos["fashion_mnist"].input_shape == (1, 28, 28) and not infos["fashion_mnist"].temporal

@@ -1,4 +1,5 @@
-"""Datasets and loaders: MNIST-format IDX files, Fashion-MNIST, MNIST, sklearn digits, sequential images.
+"""Datasets and loaders: MNIST-format IDX files, Fashion-MNIST, MNIST, sklearn digits, sequential images,
+the SHD/SSC spike files and spoken digits made here.
 
 Example::
 
@@ -21,6 +22,8 @@ from spikesmith.data.locate import ENV_VAR, find_dataset, search_dirs
 from spikesmith.data.mnist import FASHION_MNIST_CLASSES, load_fashion_mnist, load_mnist
 from spikesmith.data.names import canonical_name
 from spikesmith.data.sequential import load_sequential_fashion_mnist, rows_to_sequence
+from spikesmith.data.shd import bin_spikes, load_shd, load_ssc, read_spike_file
+from spikesmith.data.spoken_digits import load_spoken_digits
 
 __all__ = [
     "DatasetInfo",
@@ -29,6 +32,11 @@ __all__ = [
     "IDX_IMAGES_MAGIC",
     "IDX_LABELS_MAGIC",
     "LabeledDataset",
+    "bin_spikes",
+    "load_shd",
+    "load_ssc",
+    "load_spoken_digits",
+    "read_spike_file",
     "canonical_name",
     "dataset_available",
     "dataset_info",

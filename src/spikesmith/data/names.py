@@ -18,6 +18,8 @@ DATASETS.register("digits", "image")
 DATASETS.register("sfmnist", "sequence", aliases=("sequential_fashion_mnist",))
 DATASETS.register("delayed_recall", "sequence", aliases=("delayed_pattern_recall",))   # generated: temporal_tasks
 DATASETS.register("temporal_xor", "sequence")                                          # generated: temporal_tasks
+DATASETS.register("shd", "sequence", aliases=("spiking_heidelberg_digits",))           # files: data/shd
+DATASETS.register("spoken_digits", "sequence", aliases=("spoken-digits",))             # generated: spoken_digits
 DATASETS.register("nfmnist", "event", aliases=("neuromorphic_fashion_mnist",))
 DATASETS.register("nmnist", "event", aliases=("n-mnist",))
 DATASETS.register("dvsgesture", "event", aliases=("dvs128_gesture", "dvs_gesture", "dvs-gesture"))

@@ -12,9 +12,14 @@ dtype; every encoder is a pure function plus a thin ``nn.Module`` holding ``T`` 
 - ``direct``: direct_encode / DirectEncoder -- the analog input repeated over T
 - ``none``: IdentityEncoder -- already-temporal ``[T, N, ...]`` data passed through
 
+Audio: ``Cochlea`` / ``cochlea_encode`` turn clips ``[N, samples]`` into ``[T, N, channels]`` spikes
+(a gammatone filterbank, a hair cell, LIF spike generation; :mod:`.cochlea`), not in ``ENCODERS``
+(its input is a waveform, not a value to encode over T).
+
 ``get_encoder(name, T, **options)`` builds a module by name.
 """
 
+from .cochlea import Cochlea, cochlea_encode, spikes_to_events
 from .delta import DeltaEncoder, delta_encode
 from .direct import DirectEncoder, IdentityEncoder, direct_encode
 from .latency import LatencyEncoder, latency_encode, latency_times, times_to_spikes
@@ -29,6 +34,9 @@ from .rate import RateEncoder, rate_encode
 from .registry import ENCODERS, get_encoder
 
 __all__ = [
+    "Cochlea",
+    "cochlea_encode",
+    "spikes_to_events",
     "poisson_encode",
     "PoissonEncoder",
     "rate_encode",

@@ -191,6 +191,8 @@ PRESETS: dict[str, dict[str, Any]] = {
     "fashion_mnist": {"model": "csnn", "encoder": "direct", "epochs": 5, "lr": 3e-3},
     "mnist": {"model": "csnn", "encoder": "direct", "epochs": 2, "lr": 3e-3},
     "sfmnist": {"model": "rsnn", "encoder": "none", "epochs": 20, "lr": 2e-3},
+    # measured with --model fcsnn: 62.08/62.92/61.25% (seeds 0/1/2) on the held-out voices (data.spoken_digits)
+    "spoken_digits": {"encoder": "none", "epochs": 80, "batch_size": 32, "lr": 5e-3},
 }
 
 
