@@ -76,7 +76,7 @@ def test_the_csnn_forward_has_no_graph_break(neuron_name):
     assert report.graph_count == 1
     ops = [str(op) for graph in report.ops_per_graph for op in graph]
     fused = sum("spikesmith.neuron_forward" in op for op in ops)
-    assert fused == (3 if net[2]._ran_backend == "cpu" else 0)
+    assert fused == (3 if getattr(net[2], "_ran_backend", None) == "cpu" else 0)   # the PSN family has no kernel
     # a state carried on (no reset, detached) is traced too
     functional.detach_net(net)
     assert _explain(net, x).graph_break_count == 0

@@ -265,14 +265,14 @@ class MaskedPSN(_FixedT):
     def mask(self) -> Tensor:
         """M(lambda) for this neuron's T."""
         m = band_mask(self.T, self.k, dtype=self.weight.dtype, device=self.weight.device)
-        return m if float(self.lambda_) >= 1.0 else blend_mask(m, self.lambda_.to(m.dtype))
+        return blend_mask(m, self.lambda_.to(m.dtype))     # exactly m at lambda = 1; no branch, so it compiles
 
     def time_weight(self, T: Optional[int] = None) -> Tensor:
         return super().time_weight(T) * self.mask()
 
     def after_step(self) -> None:
-        if self.training and torch.is_grad_enabled() and self._lambda_rate and float(self.lambda_) < 1.0:
-            with torch.no_grad():
+        if self.training and torch.is_grad_enabled() and self._lambda_rate:
+            with torch.no_grad():                          # clamped: it stays at 1 once there
                 self.lambda_.add_(self._lambda_rate).clamp_(max=1.0)
 
     def history(self) -> int:
