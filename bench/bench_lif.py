@@ -5,6 +5,8 @@ peers and a same-bytes stream, measured in one process.
     python bench/bench_lif.py --T 32 --repeats 3   # quicker
     python bench/bench_lif.py --memory             # also peak RSS of forward+backward, fresh processes
     python bench/bench_lif.py --memory-only --T 8 32 64 128   # only that table
+    python bench/bench_lif.py --T 32 128 --only fused          # the stream ratios alone (no scan, no peers)
+    python bench/bench_lif.py --T 32 128 --only fused --threads 1 --clock cpu   # on a busy machine
 
 Columns: forward (input requires grad, as in training), forward+backward (``s.backward(g)``), both
 medians in ms. ``stream`` is ``torch.add(x, 1, out=y)`` over the same tensors (reads 4 and writes
@@ -35,14 +37,17 @@ warnings.filterwarnings("ignore")
 BATCH, NEURONS = 32, 16384
 
 
+CLOCK = time.perf_counter   # --clock cpu: time.process_time
+
+
 def median_ms(fn, repeats: int, warmup: int = 1) -> float:
     for _ in range(warmup):
         fn()
     times = []
     for _ in range(repeats):
-        t0 = time.perf_counter()
+        t0 = CLOCK()
         fn()
-        times.append(time.perf_counter() - t0)
+        times.append(CLOCK() - t0)
     return statistics.median(times) * 1e3
 
 
@@ -177,6 +182,13 @@ def main() -> None:
     ap.add_argument("--reuse-memory", action="store_true",
                     help="keep freed memory in the process (kernels.reuse_freed_memory, as spikesmith train does); "
                          "applies to every implementation measured")
+    ap.add_argument("--only", nargs="+", metavar="NAME",
+                    help="measure only the implementations whose name contains one of these (e.g. 'fused'); "
+                         "'spikesmith fused' is always measured, the speed-ups are against it")
+    ap.add_argument("--threads", type=int, help="torch.set_num_threads (the kernels use as many)")
+    ap.add_argument("--clock", choices=["wall", "cpu"], default="wall",
+                    help="cpu: the process's CPU time (time.process_time), which a machine shared with other "
+                         "jobs inflates far less than wall time; with one thread it is that thread's time")
     ap.add_argument("--child-memory", nargs=2, metavar=("IMPL", "T"), help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.child_memory:
@@ -185,14 +197,22 @@ def main() -> None:
 
     from spikesmith import kernels
 
+    global CLOCK
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    if args.clock == "cpu":
+        CLOCK = time.process_time
     if args.reuse_memory:
         kernels.reuse_freed_memory()
     if not kernels.available():
         print("fused kernels unavailable:", kernels.unavailable_reason())
     print(f"# {platform.processor() or platform.machine()}, {os.cpu_count()} CPUs, torch {torch.__version__}, "
-          f"{torch.get_num_threads()} threads; LIF tau=2, T x {BATCH} x {NEURONS} float32; medians in ms; "
+          f"{torch.get_num_threads()} threads, {args.clock} clock; LIF tau=2, T x {BATCH} x {NEURONS} float32; medians in ms; "
           f"freed memory {'reused' if kernels.reusing_freed_memory() else 'returned to the OS (glibc default)'}")
     impls = make_impls()
+    if args.only:
+        impls = {name: f for name, f in impls.items()
+                 if name == "spikesmith fused" or any(word in name for word in args.only)}
     if args.memory_only:
         memory_table(list(impls), args.T)
         return

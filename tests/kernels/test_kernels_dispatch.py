@@ -178,3 +178,29 @@ def test_kernel_form_takes_at_most_three_numbers():
 
     with pytest.raises(ValueError, match="at most 3"):
         TooMany().kernel_form()
+
+
+def test_backward_refuses_a_surrogate_number_it_was_not_built_with():
+    """Each surrogate's code is its own loop of the backward; a number past them computes nothing."""
+    import ctypes
+
+    from spikesmith.kernels import _abi, _build
+    from spikesmith.kernels.contract import CHARGES
+
+    lib = _build.library(CHARGES.get("lif"))
+    T, N = 3, 5
+    x, gs = torch.rand(T, N), torch.rand(T, N)
+    gx = torch.full((T, N), 7.0)
+    gv, ck = torch.zeros(N), torch.zeros(1, N)
+    params = [torch.tensor([1.0]), torch.tensor([0.0]), torch.tensor([0.5])]
+    a = _abi.Args()
+    a.T, a.N, a.K, a.nthreads, a.options = T, N, T, 1, 1
+    a.x, a.gs, a.gx = x.data_ptr(), gs.data_ptr(), gx.data_ptr()
+    a.gstate[0], a.ck[0] = gv.data_ptr(), ck.data_ptr()
+    for k, p in enumerate(params):
+        a.param[k], a.pstride[k] = p.data_ptr(), 0
+    a.zero_gstate, a.p0 = 1, 4.0
+    for number, rc in ((len(lib.codes), -1), (-1, -1), (lib.surrogate_number(surrogate.Sigmoid.kernel_code), 0)):
+        a.surrogate = number
+        assert lib.cdll.sf_backward(ctypes.byref(a)) == rc
+        assert torch.equal(gx, torch.full((T, N), 7.0)) == (rc != 0)

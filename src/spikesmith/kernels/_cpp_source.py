@@ -13,7 +13,9 @@ without FMA contraction, so spikes and states equal the scan's bit for bit.
 Backward per tile: the state is kept every K steps in the forward (``ck``); for each chunk, last
 first, H (and the states the kind reads before each step, ``ChargeKind.prev``) is recomputed from
 the kept state and the saved input into a scratch of K x TILE floats, then one pass goes back over
-the chunk: the surrogate's g for the tile, then the shared fire/reset derivative and the kind's.
+the chunk, one loop per step with everything in registers: z, the surrogate's g (each surrogate's
+``KernelCode.cpp`` inlined into its own copy of the loop, chosen per row by a switch), the shared
+fire/reset derivative and the kind's.
 """
 
 from __future__ import annotations
@@ -70,6 +72,13 @@ static inline void store_row(float* __restrict dst, const float* __restrict src,
     for (; i < n; ++i) dst[i] = src[i];
 }
 
+// Asks for the row p[0:n] ahead of its use: a tile's rows are short runs (TILE floats) one step of
+// N apart, which the hardware prefetcher does not foresee; the next row's loads then overlap this
+// row's arithmetic (measured 10-20% faster forward and backward on a loaded 2-core EPYC).
+static inline void prefetch_row(const float* p, i64 n) {
+    for (i64 i = 0; i < n; i += 16) __builtin_prefetch(p + i, 0, 3);
+}
+
 // Orders this thread's streaming stores before whatever reads the output next.
 static inline void stream_fence() {
 #if defined(__SSE__) || defined(__AVX__) || defined(__AVX512F__)
@@ -123,20 +132,6 @@ static inline float sf_exp(float x) {
 }
 
 """
-
-
-def _surrogate_grad(codes) -> str:
-    """``surrogate_grad``: g = dS/dz over one tile for surrogate number ``kind`` (an index into
-    ``codes``), each case the surrogate's own ``KernelCode.cpp``."""
-    cases = "".join(
-        f"    case {k}:   // {code.name}\n#pragma omp simd\n"
-        f"        for (i64 i = 0; i < n; ++i) {{ const float z = zs[i]; float g; {code.cpp} gs[i] = g; }}\n"
-        f"        break;\n" for k, code in enumerate(codes))
-    return ("// g = dS/dz of the surrogate, for the z of one tile.\n"
-            "static void surrogate_grad(int kind, float p0, float p1, float p2, const float* __restrict zs,\n"
-            "                           float* __restrict gs, i64 n) {\n"
-            "    (void)p0; (void)p1; (void)p2;\n    switch (kind) {\n" + cases +
-            "    default:\n        for (i64 i = 0; i < n; ++i) gs[i] = 0.0f;\n    }\n}\n")
 
 
 def _recorded(kind: ChargeKind, state: str) -> str:
@@ -201,6 +196,7 @@ static void forward_impl(const sf_args& A) {{
             if (ck_v && t % K == 0) {{
 {each("                std::memcpy(ck_{s} + (t / K) * N + i0, S_{s}, n * sizeof(float));" + chr(10))}            }}
             float* st = s_out + t * N + i0;
+            if (t + 1 < T) prefetch_row(x + (t + 1) * N + i0, n);
             step_tile<SOFT, OPT>(x + t * N + i0, {", ".join(f"S_{s}" for s in states)}, tp, nullptr, nt ? sbuf : st, n);
             if (nt) store_row(st, sbuf, n, true);
         }}
@@ -213,14 +209,40 @@ static void forward_impl(const sf_args& A) {{
     h_grad = f" + {c.h_grad}" if c.h_grad else ""
     recorded = "".join(f"    constexpr bool REC_{s} = {_recorded(kind, s)};\n" for s in states)
     prev_load = each("            const float {s} = REC_{s} ? PV_{s}[i] : 0.0f;" + chr(10))
+    grad_loop = f"""#pragma omp simd
+                        for (i64 i = 0; i < n; ++i) {{
+                            const float x = xt[i];
+{load_params.replace("        const", "                            const")}{prev_load.replace("            const", "                            const")}                            const float h = Hj[i];
+                            const float th = {c.threshold};
+                            const float z = h - th;
+                            const float s = z >= 0.0f ? 1.0f : 0.0f;
+                            float g;
+                            {{ @SURROGATE@ }}
+{each("                            float g_{s} = G_{s}[i];" + chr(10))}{"".join(f"                            double d_{p} = GD ? D_{p}[i] : 0.0;" + chr(10) for p in grads)}                            float go = gst[i]{spike_grad};
+                            if (!DETACH) go = go + g_v * (SOFT ? -th : (rest - h));
+                            const float gz = go * g;
+                            const float gh = (SOFT ? g_v : g_v * (1.0f - s)) + gz{h_grad};
+                            const float gth = SOFT ? -gz - g_v * s : -gz;
+                            (void)gth; (void)x; (void)z;
+                            float g_x;
+                            {{ {c.backward} }}
+                            gxt[i] = g_x;
+{each("                            G_{s}[i] = g_{s};" + chr(10))}{"".join(f"                            if (GD) D_{p}[i] = d_{p};" + chr(10) for p in grads)}                        }}
+"""
+    grad_loops = "".join(f"                    case {k}: {{  // {code.name}\n"
+                         + grad_loop.replace("@SURROGATE@", code.cpp)
+                         + "                        break;\n                    }\n" for k, code in enumerate(codes))
     backward = f"""
 template <bool SOFT, bool DETACH, bool GD, int OPT>
 static int backward_impl(sf_args& A) {{
 {opts}{recorded}    const i64 T = A.T, N = A.N, K = A.K;
     const float* x = A.x; const float* gs = A.gs; float* gx = A.gx;
+    const float p0 = A.p0, p1 = A.p1, p2 = A.p2;  // the surrogate's numbers
+    (void)p0; (void)p1; (void)p2;
 {each("    float* gst_{s} = A.gstate[{k}]; const float* ck_{s} = A.ck[{k}];" + chr(10))}{"".join(f"    double* gp_{p} = A.gparam[{names.index(p)}];" + chr(10) for p in grads)}    const i64 ntiles = (N + TILE - 1) / TILE;
     const i64 nchunks = (T + K - 1) / K;
     const bool nt = T * N * (i64)sizeof(float) >= STREAM_BYTES;
+    if (A.surrogate < 0 || A.surrogate >= {len(codes)}) return -1;
     AllocFailure failed;
 #pragma omp parallel num_threads(A.nthreads)
     {{
@@ -228,9 +250,7 @@ static int backward_impl(sf_args& A) {{
         const i64 row = (i64)sizeof(float) * TILE;
         float* GX = (float*)checked_alloc(f, 1, row);
         float* H = (float*)checked_alloc(f, K, row);
-        float* Z = (float*)checked_alloc(f, 1, row);
-        float* G = (float*)checked_alloc(f, 1, row);
-        bool ok = GX && H && Z && G;
+        bool ok = GX && H;
 {each("        float* CUR_{s} = (float*)checked_alloc(f, 1, row); ok = ok && CUR_{s};" + chr(10))}{each("        float* PVA_{s} = REC_{s} ? (float*)checked_alloc(f, K, row) : nullptr; ok = ok && (!REC_{s} || PVA_{s});" + chr(10))}{"".join(f"        double* D_{p} = GD ? (double*)checked_alloc(f, 1, (i64)sizeof(double) * TILE) : nullptr; ok = ok && (!GD || D_{p});" + chr(10) for p in grads)}        TileParams* tpp = new (std::nothrow) TileParams;
         if (!tpp && f.rows == 0) {{ f.rows = 1; f.row_bytes = (i64)sizeof(TileParams); }}
         ok = ok && tpp;
@@ -252,36 +272,23 @@ static int backward_impl(sf_args& A) {{
                 i64 t0 = c * K, L = std::min(K, T - t0);
                 // recompute the chunk: H, and the states the backward reads before each step
 {each("                std::memcpy(CUR_{s}, ck_{s} + c * N + i0, n * sizeof(float));" + chr(10))}                for (i64 j = 0; j < L; ++j) {{
-{each("                    if (REC_{s}) std::memcpy(PVA_{s} + j * n, CUR_{s}, n * sizeof(float));" + chr(10))}                    step_tile<SOFT, OPT>(x + (t0 + j) * N + i0, {", ".join(f"CUR_{s}" for s in states)}, tp, H + j * n, nullptr, n);
+{each("                    if (REC_{s}) std::memcpy(PVA_{s} + j * n, CUR_{s}, n * sizeof(float));" + chr(10))}                    // the next step's input, and after the last the spike gradient the pass back starts with
+                    prefetch_row(j + 1 < L ? x + (t0 + j + 1) * N + i0 : gs + (t0 + L - 1) * N + i0, n);
+                    step_tile<SOFT, OPT>(x + (t0 + j) * N + i0, {", ".join(f"CUR_{s}" for s in states)}, tp, H + j * n, nullptr, n);
                 }}
                 for (i64 j = L - 1; j >= 0; --j) {{
                     i64 t = t0 + j;
                     const float* __restrict Hj = H + j * n;
-{each("                    const float* __restrict PV_{s} = REC_{s} ? PVA_{s} + j * n : nullptr;" + chr(10))}#pragma omp simd
-                    for (i64 i = 0; i < n; ++i) {{
-{load_params.replace("        const", "                        const")}{prev_load.replace("            const", "                        const")}                        Z[i] = Hj[i] - ({c.threshold});
-                    }}
-                    surrogate_grad(A.surrogate, A.p0, A.p1, A.p2, Z, G, n);
+{each("                    const float* __restrict PV_{s} = REC_{s} ? PVA_{s} + j * n : nullptr;" + chr(10))}                    // the step before's spike gradient; at a chunk's first step, the input the chunk before starts with
+                    if (j > 0) prefetch_row(gs + (t - 1) * N + i0, n);
+                    else if (c > 0) prefetch_row(x + (t0 - K) * N + i0, n);
                     const float* __restrict gst = gs + t * N + i0;
                     float* __restrict gxt = nt ? GX : gx + t * N + i0;
                     const float* __restrict xt = x + t * N + i0;
-#pragma omp simd
-                    for (i64 i = 0; i < n; ++i) {{
-                        const float x = xt[i];
-{load_params.replace("        const", "                        const")}{prev_load.replace("            const", "                        const")}                        const float h = Hj[i];
-                        const float z = Z[i];
-                        const float s = z >= 0.0f ? 1.0f : 0.0f;
-                        const float th = {c.threshold};
-{each("                        float g_{s} = G_{s}[i];" + chr(10))}{"".join(f"                        double d_{p} = GD ? D_{p}[i] : 0.0;" + chr(10) for p in grads)}                        float go = gst[i]{spike_grad};
-                        if (!DETACH) go = go + g_v * (SOFT ? -th : (rest - h));
-                        const float gz = go * G[i];
-                        const float gh = (SOFT ? g_v : g_v * (1.0f - s)) + gz{h_grad};
-                        const float gth = SOFT ? -gz - g_v * s : -gz;
-                        (void)gth; (void)x; (void)z;
-                        float g_x;
-                        {{ {c.backward} }}
-                        gxt[i] = g_x;
-{each("                        G_{s}[i] = g_{s};" + chr(10))}{"".join(f"                        if (GD) D_{p}[i] = d_{p};" + chr(10) for p in grads)}                    }}
+                    // one loop per surrogate: z, its g and every gradient in registers (no Z or G rows)
+                    switch (A.surrogate) {{
+{grad_loops}                    default: break;  // not reached: checked before the parallel region
+                    }}
                     if (nt) store_row(gx + t * N + i0, GX, n, true);
                 }}
             }}
@@ -289,7 +296,7 @@ static int backward_impl(sf_args& A) {{
         stream_fence();
         }}
         delete tpp;
-        std::free(GX); std::free(H); std::free(Z); std::free(G);
+        std::free(GX); std::free(H);
 {each("        std::free(CUR_{s}); std::free(PVA_{s});" + chr(10))}{"".join(f"        std::free(D_{p});" + chr(10) for p in grads)}    }}
     A.fail_rows = failed.rows;
     A.fail_row_bytes = failed.row_bytes;
@@ -321,7 +328,7 @@ struct TileParams {{
 }};
 """
     doc = "\n".join(f"// {line}" for line in kind.doc.strip().splitlines())
-    return (f"// spikesmith fused kernels, charge kind {kind.name!r}\n{doc}\n" + _PRELUDE + _surrogate_grad(codes)
+    return (f"// spikesmith fused kernels, charge kind {kind.name!r}\n{doc}\n" + _PRELUDE
             + _abi.c_struct() + tile + step_tile + forward + backward + f"""
 extern "C" int sf_forward(sf_args* a) {{
     const int soft = a->soft, opt = a->options;
