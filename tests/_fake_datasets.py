@@ -1,9 +1,9 @@
-"""Tiny made-up MNIST-format datasets, and a skip for the tests that need the real Fashion-MNIST.
+"""Tiny made-up MNIST-format datasets for tests about behaviour rather than the real data.
 
-A test about behaviour (train, checkpoint, reload) uses :func:`write_fake_idx_dataset` (or the
+A test that trains, checkpoints or reloads uses :func:`write_fake_idx_dataset` (or the
 ``fake_fashion_mnist`` fixture of ``tests/conftest.py``), so it runs on a machine without the data and
-downloads nothing. A test about the real files is marked ``@needs_fashion_mnist`` and skips, naming
-the package to install, when no copy is found offline.
+downloads nothing (the suite blocks downloads). Tests about the real files skip where they are absent
+(tests/data/test_fashion_mnist_debian.py), naming the package to install.
 """
 
 from __future__ import annotations
@@ -11,9 +11,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
-import pytest
 
-from spikesmith.data import find_dataset, write_idx
+from spikesmith.data import write_idx
 from spikesmith.data.locate import SPLIT_FILES
 
 
@@ -39,11 +38,3 @@ def write_fake_idx_dataset(folder: Path, n_train: int = 64, n_test: int = 32, se
     write_fake_split(folder, "train", n_train, seed)
     write_fake_split(folder, "test", n_test, seed + 1)
     return Path(folder)
-
-
-needs_fashion_mnist = pytest.mark.skipif(
-    find_dataset("fashion_mnist") is None,
-    reason="needs the real Fashion-MNIST, found nowhere offline: apt-get install dataset-fashion-mnist "
-           "(Debian/Ubuntu), or put its four IDX files in $SPIKESMITH_DATA/fashion_mnist",
-)
-"""Skip a test about the real Fashion-MNIST files when no copy is found (nothing is downloaded)."""

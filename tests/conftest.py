@@ -1,10 +1,25 @@
 """Fixtures shared by every test folder."""
 
+import urllib.error
+import urllib.request
+
 import pytest
 import torch
 from _fake_datasets import write_fake_idx_dataset
 
 from spikesmith.data.locate import ENV_VAR
+
+
+def _no_download(url, *args, **kwargs):
+    raise urllib.error.URLError(f"tests download nothing (asked for {getattr(url, 'full_url', url)}); "
+                                "make small data in the test (fixture fake_fashion_mnist) or skip it")
+
+
+@pytest.fixture(autouse=True)
+def no_download(monkeypatch):
+    """Every test: opening a URL fails at once (an OSError, as offline), so a test that would need a
+    download fails the same way on every machine instead of fetching the data where there is a network."""
+    monkeypatch.setattr(urllib.request, "urlopen", _no_download)
 
 
 @pytest.fixture(scope="module")
