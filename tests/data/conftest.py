@@ -27,7 +27,9 @@ def real_system_dirs():
 def isolated_env(request, tmp_path, monkeypatch):
     """Every test: HOME in tmp_path, no $SPIKESMITH_DATA, no network, no system folders.
 
-    So results never depend on what this machine has installed or cached.
+    So results never depend on what this machine has installed or cached. A test that requests
+    ``real_system_dirs`` keeps the system folders, and ``$SPIKESMITH_SYSTEM_DATA_DIRS`` if set (so a
+    run that hides them with ``SPIKESMITH_SYSTEM_DATA_DIRS=`` hides them from these tests too).
     """
     home = tmp_path / "home"
     home.mkdir()
@@ -35,6 +37,7 @@ def isolated_env(request, tmp_path, monkeypatch):
     monkeypatch.delenv(locate.ENV_VAR, raising=False)
     monkeypatch.setattr(urllib.request, "urlopen", _no_network)
     if "real_system_dirs" not in request.fixturenames:
+        monkeypatch.delenv(locate.SYSTEM_DIRS_ENV_VAR, raising=False)
         for name, spec in list(locate.SPECS.items()):
             monkeypatch.setitem(locate.SPECS, name, spec._replace(system_dirs=()))
     return home

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import os
 import urllib.error
 import urllib.request
 from pathlib import Path
@@ -51,6 +52,25 @@ def test_search_dirs_lists_every_place_in_order(tmp_path, isolated_env, monkeypa
                                  isolated_env / ".cache" / "spikesmith" / "mnist"]
     # an explicit data_dir is the only place: nothing falls back to another copy
     assert search_dirs(spec, tmp_path / "d") == [tmp_path / "d", tmp_path / "d" / "mnist", tmp_path / "d" / "MNIST"]
+
+
+def test_system_dirs_env_var_replaces_or_hides_the_system_folders(tmp_path, make_dataset, monkeypatch):
+    spec = locate.SPECS["fashion_mnist"]._replace(system_dirs=(str(tmp_path / "packaged"),))
+    monkeypatch.setitem(locate.SPECS, "fashion_mnist", spec)
+    make_dataset(tmp_path / "packaged")
+    assert locate.system_dirs(spec) == [tmp_path / "packaged"]        # unset: the dataset's own folders
+    assert find_dataset("fashion_mnist") == tmp_path / "packaged"
+    monkeypatch.setenv(locate.SYSTEM_DIRS_ENV_VAR, "")                 # empty: no system folder at all
+    assert locate.system_dirs(spec) == []
+    assert search_dirs(spec) == [locate.cache_dir(spec)]
+    assert find_dataset("fashion_mnist") is None
+    with pytest.raises(FileNotFoundError, match="Fashion-MNIST train split not found"):
+        load_fashion_mnist(split="train", download=False)
+    make_dataset(tmp_path / "b")
+    monkeypatch.setenv(locate.SYSTEM_DIRS_ENV_VAR, f"{tmp_path / 'a'}{os.pathsep}{tmp_path / 'b'}")
+    assert locate.system_dirs(spec) == [tmp_path / "a", tmp_path / "b"]  # set: these instead, in order
+    assert search_dirs(spec)[-2:] == [tmp_path / "a", tmp_path / "b"]
+    assert find_dataset("fashion_mnist") == tmp_path / "b"
 
 
 @pytest.mark.parametrize("what", ["missing", "images only", "a file"])

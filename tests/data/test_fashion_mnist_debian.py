@@ -8,12 +8,14 @@ import pytest
 import torch
 
 from spikesmith.data import find_dataset, get_dataset, load_fashion_mnist
+from spikesmith.data.locate import SPECS, SYSTEM_DIRS_ENV_VAR, system_dirs
 
 DEBIAN_DIR = Path("/usr/share/datasets/fashion-mnist")
 
 pytestmark = pytest.mark.skipif(
-    not (DEBIAN_DIR / "t10k-labels-idx1-ubyte.gz").is_file(),
-    reason="Debian package dataset-fashion-mnist not installed (apt-get install dataset-fashion-mnist)",
+    not (DEBIAN_DIR / "t10k-labels-idx1-ubyte.gz").is_file() or DEBIAN_DIR not in system_dirs(SPECS["fashion_mnist"]),
+    reason="Debian package dataset-fashion-mnist not installed (apt-get install dataset-fashion-mnist), "
+           f"or its folder hidden by ${SYSTEM_DIRS_ENV_VAR}",
 )
 
 

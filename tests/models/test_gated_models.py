@@ -135,7 +135,8 @@ QUICK = {"dataset": "sfmnist", "train_subset": 48, "test_subset": 24, "batch_siz
                "time_gate": "phased", "readout": "last"}),
     ("sgru", {"ann": True}),
 ])
-def test_train_checkpoint_eval_and_load_give_the_trained_networks_outputs(name, options, tmp_path, capsys):
+def test_train_checkpoint_eval_and_load_give_the_trained_networks_outputs(name, options, tmp_path, capsys,
+                                                                         fake_fashion_mnist):
     cfg = make_config(overrides={**QUICK, "model": name, **options, "out": str(tmp_path)})
     metrics = run(cfg)
     ckpt = load_checkpoint(tmp_path / "checkpoint.pt")

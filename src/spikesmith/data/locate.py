@@ -13,7 +13,9 @@ Folders are searched in this order, the first holding both files of the split wi
 2. ``$SPIKESMITH_DATA``, then ``$SPIKESMITH_DATA/<name>``
 3. ``~/.cache/spikesmith/<name>`` (where downloads go)
 4. system folders: ``/usr/share/datasets/fashion-mnist`` for Fashion-MNIST
-   (Debian: ``apt-get install dataset-fashion-mnist``)
+   (Debian: ``apt-get install dataset-fashion-mnist``). ``$SPIKESMITH_SYSTEM_DATA_DIRS``, when set,
+   replaces them for every dataset by its ``os.pathsep``-separated folders; set it empty to search
+   no system folder (how a machine without the OS package behaves, e.g. for a test run).
 
 ``<name>`` is any of the dataset's folder names (``fashion_mnist``, ``fashion-mnist``,
 ``FashionMNIST``; ``mnist``, ``MNIST``), and each folder is also checked for a ``raw/`` sub-folder
@@ -30,6 +32,9 @@ from spikesmith.data.names import canonical_name
 
 ENV_VAR = "SPIKESMITH_DATA"
 """Environment variable naming a folder of datasets."""
+
+SYSTEM_DIRS_ENV_VAR = "SPIKESMITH_SYSTEM_DATA_DIRS"
+"""Environment variable that, when set, replaces the system folders (``os.pathsep``-separated; empty: none)."""
 
 SPLIT_FILES: dict[str, tuple[str, str]] = {
     "train": ("train-images-idx3-ubyte", "train-labels-idx1-ubyte"),
@@ -99,6 +104,13 @@ def cache_dir(spec: IdxDatasetSpec) -> Path:
     return Path.home() / ".cache" / "spikesmith" / spec.name
 
 
+def system_dirs(spec: IdxDatasetSpec) -> list[Path]:
+    """The system folders searched for ``spec``: its own, or ``$SPIKESMITH_SYSTEM_DATA_DIRS`` when set."""
+    override = os.environ.get(SYSTEM_DIRS_ENV_VAR)
+    folders = spec.system_dirs if override is None else override.split(os.pathsep)
+    return [Path(d).expanduser() for d in folders if d]
+
+
 def search_dirs(spec: IdxDatasetSpec, data_dir: str | os.PathLike | None = None) -> list[Path]:
     """The folders searched, in order, without the ``raw/`` sub-folders (see the module doc)."""
     dirs: list[Path] = []
@@ -110,7 +122,7 @@ def search_dirs(spec: IdxDatasetSpec, data_dir: str | os.PathLike | None = None)
             dirs.extend(root / d for d in spec.dir_names)
     if data_dir is None:
         dirs.append(cache_dir(spec))
-        dirs.extend(Path(d) for d in spec.system_dirs)
+        dirs.extend(system_dirs(spec))
     unique: list[Path] = []
     for d in dirs:
         if d not in unique:
