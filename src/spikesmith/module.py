@@ -96,6 +96,18 @@ class MemoryModule(StepModule):
         self._memory_init[name] = value
         object.__setattr__(self, name, self.memory_initial(name))
 
+    def __setattr__(self, name: str, value: Any) -> None:
+        memory = self.__dict__.get("_memory_init")
+        if memory is not None and name in memory:          # a state variable set by hand (``node.v = x``)
+            object.__setattr__(self, name, value)
+            self.__dict__.setdefault("_set_by_hand", set()).add(name)
+            return
+        super().__setattr__(name, value)
+
+    def set_by_hand(self, name: str) -> bool:
+        """Whether state variable ``name`` was assigned by user code since the last ``reset()``."""
+        return name in self.__dict__.get("_set_by_hand", ())
+
     def memory_names(self) -> list[str]:
         return list(self._memory_init)
 
@@ -108,6 +120,7 @@ class MemoryModule(StepModule):
         """Restore every state variable to its initial value (lazily re-created on next input)."""
         for name in self._memory_init:
             object.__setattr__(self, name, self.memory_initial(name))
+        self.__dict__.pop("_set_by_hand", None)
 
     def detach(self) -> None:
         """Detach the state from the autograd graph (truncated BPTT, streams fed in chunks)."""

@@ -201,6 +201,11 @@ class BaseNode(MemoryModule):
                 ) from None
         return torch.full_like(like, value)
 
+    def _first_value(self, name: str):
+        """A state variable's value at the first step: what user code assigned since the last reset, else the
+        initial value as it is now (a ``v_init`` changed after the reset counts)."""
+        return getattr(self, name) if self.set_by_hand(name) else self.memory_initial(name)
+
     def _get_state(self, x: Tensor) -> tuple:
         """The current state, created for the shape of ``x`` at the first step: from the values the state
         variables hold then, which are the initial values unless set by hand (``node.v = tensor`` before
@@ -208,7 +213,7 @@ class BaseNode(MemoryModule):
         if self._state_shape is None or not isinstance(self.v, Tensor):
             self._check_broadcast(x)
             self._state_shape = x.shape
-            return tuple(self._initial(getattr(self, n), x, n) for n in self.memory_names())
+            return tuple(self._initial(self._first_value(n), x, n) for n in self.memory_names())
         if x.shape != self._state_shape:
             raise ValueError(
                 f"{self.layer_name()}: input shape {list(x.shape)} differs from the state shape "
@@ -221,7 +226,7 @@ class BaseNode(MemoryModule):
         them in cache, sparing two passes over N arrays); None otherwise."""
         if self._state_shape is not None and isinstance(self.v, Tensor):
             return None
-        values = tuple(getattr(self, n) for n in self.memory_names())
+        values = tuple(self._first_value(n) for n in self.memory_names())
         if not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in values):
             return None
         self._check_broadcast(x)
