@@ -11,8 +11,9 @@ The environment variable ``SPIKESMITH_DOCS_QUICK=1`` asks a tutorial for its sma
 tutorial reads it through :func:`quick`); the documentation build's fast variant sets it.
 
 A script that is not in the percent format but has its own Markdown page beside it (``X.py`` and
-``X.md``) is run as a program (``python X.py [--quick] --out DIR``); its page gets a closing
-section with the command, the run time, what it printed and the figures it wrote.
+``X.md``) is run as a program at its small settings (``python X.py --quick --out DIR``; the page's
+own text holds the figures of its full run); its page gets a closing section with the command, the
+run time, what it printed and the figures it wrote.
 
 Any failure (an exception in a cell, a non-zero exit) raises :class:`TutorialError` naming the
 tutorial and the cell, so a tutorial that breaks breaks the build.
@@ -164,7 +165,8 @@ def run_script_with_page(script: Path, out: Path, python: str = sys.executable, 
     """Run a script that has its own page (``python X.py [--quick] --out DIR``); return what it printed."""
     figure_dir = out / f"{script.stem}_files"
     figure_dir.mkdir(parents=True, exist_ok=True)
-    command = [python, str(script), *(["--quick"] if quick() else []), "--out", str(figure_dir)]
+    # always its --quick settings: the page's own text gives the figures of the full run (minutes each)
+    command = [python, str(script), "--quick", "--out", str(figure_dir)]
     env = {**os.environ, "MPLBACKEND": "Agg"}
     start = time.perf_counter()
     try:
@@ -181,7 +183,7 @@ def run_script_with_page(script: Path, out: Path, python: str = sys.executable, 
 def script_footer(result: dict) -> str:
     """The closing section of a script-with-page tutorial: the build's own run of it."""
     stem = Path(result["tutorial"]).stem
-    flag = " --quick" if quick() else ""
+    flag = " --quick"
     lines = ["## This page's script, run during the documentation build", "",
              f"`python docs/tutorials/{result['tutorial']}{flag}` ran in {result['seconds']:.1f} s and printed:",
              "", "```text", result["stdout"].rstrip() or "(nothing)", "```", ""]
