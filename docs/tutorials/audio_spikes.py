@@ -315,9 +315,10 @@ print("output of the last one for 2 clips of 100 steps:", tuple(out.shape), "(T 
 #
 # The epochs are what fits in 8 minutes (80 feed-forward, 45 recurrent, 25 with learnable delays),
 # so that the learning-rate schedule and the delays' shrinking Gaussian both run to their end.
-# `--detach-reset false` keeps the reset in the backward pass: with it cut, the adLIF's
-# adaptation loop (w follows the membrane before its reset) makes the gradients explode (on one
-# batch of `audio_fcsnn --hidden 128`, a norm of 10^4 on the first layer's weights against 0.09
-# with the reset kept) and both adLIF networks stayed at chance for their first 4 to 8 epochs.
+# `--detach-reset false`, now the audio presets' default, keeps the reset in the backward pass:
+# with it cut, the adLIF's adaptation loop (w follows the membrane before its reset) makes the
+# gradients explode (on one batch of `audio_fcsnn --hidden 128`, a norm of 10^4 on the first
+# layer's weights against 0.09 with the reset kept) and both adLIF networks stayed at chance for
+# their first 4 to 8 epochs.
 #
 # The measured table is in the README's results section.
