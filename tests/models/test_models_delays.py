@@ -234,3 +234,23 @@ def test_a_delayed_network_in_eval_mode_matches_its_trained_form_once_sigma_is_s
     with torch.no_grad():
         wide = net(x)
     assert not torch.allclose(wide, rounded, atol=1e-2)
+
+
+def test_audio_presets_keep_the_reset_in_the_backward_pass_so_adlif_gradients_stay_bounded():
+    assert model_options("audio_rsnn", {}).detach_reset is False
+    assert model_options("audio_fcsnn", {}).detach_reset is False
+    assert model_options("rsnn", {}).detach_reset is True                 # the other families keep their default
+    norms = {}
+    for detach in (True, False):
+        torch.manual_seed(0)
+        x = (torch.rand(100, 8, 140) < 0.05).float() * 3
+        y = torch.randint(0, 4, (8,))
+        model = build("audio_fcsnn", ModelInput((100, 140), 4, temporal=True), hidden=32, delays="none",
+                      detach_reset=detach)
+        torch.nn.functional.cross_entropy(model(x).mean(0), y).backward()
+        norms[detach] = (model.hidden_layers[0][0].weight.grad.norm().item(), model.readout.weight.grad.norm().item())
+        functional.reset_net(model)
+    # the readout sees the same forward either way; the first layer's gradient explodes only with the reset cut
+    assert norms[True][1] == pytest.approx(norms[False][1])
+    assert norms[False][0] < 10 * norms[False][1]
+    assert norms[True][0] > 1000 * norms[False][0]

@@ -40,7 +40,8 @@ on the held-out voices (training accuracy 83.45%) after 4.3 min of training, loa
 7.3 on the 2-core development machine (the same figure with the flags spelled out, 3.8 min at load
 9.2 to 6.8). Seeds 0, 1, 2 (``--seed``): 62.08, 62.92, 61.25% (mean 62.08, spread +-0.84), each
 1.6-4.3 min of training at loads 4.4-9.2. Making the set: speaking 0.03 s and encoding 0.13 s a clip at load 6-8, so the 1,080
-clips take about 3 minutes (``docs/tutorials/audio_spikes.py`` times it and draws each class).
+clips take about 3 minutes (the tutorial page ``docs/tutorials/audio_spikes.py`` times it and draws each
+class).
 
 Example::
 
