@@ -148,6 +148,11 @@ class DistContext:
             dist.barrier()
 
     def close(self) -> None:
+        if self.enabled and dist.is_initialized():
+            # every rank has finished its collectives before any tears the group down: rank 0 writes the
+            # report while the others would already destroy theirs, and a gloo group destroyed with a peer's
+            # operation in flight could hang in its destructor
+            dist.barrier()
         if self._heartbeat is not None:
             self._heartbeat.stop()
         if self.enabled and dist.is_initialized():
