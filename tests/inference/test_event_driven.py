@@ -26,14 +26,20 @@ def lif():
 
 
 def conv_net(stride=1, padding=1, bias=True):
+    """A small spiking CNN whose every spiking layer fires (synapses 4x PyTorch's default init: 7-13% at
+    input density 0.3), so that comparing its layers' outputs tests something."""
     torch.manual_seed(3)
-    return nn.Sequential(
+    net = nn.Sequential(
         layer.Conv2d(2, 8, 3, padding=1, bias=bias, step_mode="m"), lif(),
         layer.Conv2d(8, 12, 3, stride=stride, padding=padding, bias=bias, step_mode="m"), lif(),
         layer.MaxPool2d(2, 2, step_mode="m"), layer.Flatten(step_mode="m"),
         layer.Dropout(0.3, step_mode="m"),
         layer.Linear(12 * (((9 + 2 * padding - 3) // stride + 1) // 2) ** 2, 20, bias=bias, step_mode="m"), lif(),
         layer.Linear(20, 5, bias=bias, step_mode="m"))
+    with torch.no_grad():
+        for index in (0, 2, 7):
+            net[index].weight.mul_(4.0)
+    return net
 
 
 def run(net, x):
@@ -73,7 +79,12 @@ def test_spikes_inside_the_network_are_identical():
         fast.get_submodule(name).register_forward_hook(keep(("sparse", name)))
     run(net, x), run(fast, x)
     for name in ("3", "8"):
-        assert torch.equal(seen[("dense", name)][0], seen[("sparse", name)][0])
+        dense, sparse = seen[("dense", name)][0], seen[("sparse", name)][0]
+        # the sums run in another order, so a potential within an ulp of the threshold may flip on some CPU
+        # (another SIMD width or BLAS kernel); here none does, elsewhere at most 1 in 1,000 may
+        flips = int((dense != sparse).sum())
+        assert flips <= dense.numel() // 1000, f"layer {name}: {flips} of {dense.numel()} spikes differ"
+        assert dense.sum() > 0                                        # the layer fires: the check means something
 
 
 def test_an_example_input_finds_a_first_layer_fed_by_input_spikes():
