@@ -46,6 +46,7 @@ def _state_worker(rank, world, port, out):
     dist.all_gather(gathered, v)
     torch.save({"own": v, "all": gathered, "weight": net[0].weight.detach().clone()}, f"{out}/state{rank}.pt")
     functional.reset_net(net)
+    dist.barrier()                  # both replicas are done before either tears the group down
     dist.destroy_process_group()
 
 

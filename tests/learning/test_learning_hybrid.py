@@ -140,6 +140,7 @@ def _replica(rank, world, port, out):
         learner.reset()
     torch.save({"conv": net[0].weight.detach().clone(), "fc": net[4].weight.detach().clone(), "own": own},
                f"{out}/rank{rank}.pt")
+    dist.barrier()                  # both replicas are done before either tears the group down
     dist.destroy_process_group()
 
 
@@ -173,6 +174,7 @@ def _combine_replica(rank, world, port, out):
         at.commit()
         result[reduction] = {"own": own, "w": fc.weight.detach().clone() - 0.5, "theta": at.theta.clone()}
     torch.save(result, f"{out}/rank{rank}.pt")
+    dist.barrier()                  # both replicas are done before either tears the group down
     dist.destroy_process_group()
 
 
