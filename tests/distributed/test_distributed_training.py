@@ -9,6 +9,7 @@
 import json
 import os
 import socket
+import sys
 
 import pytest
 import torch
@@ -48,6 +49,7 @@ def _state_worker(rank, world, port, out):
     functional.reset_net(net)
     dist.barrier()                  # both replicas are done before either tears the group down
     dist.destroy_process_group()
+    _exit_without_teardown()
 
 
 def test_each_replica_keeps_its_own_neuron_state(tmp_path):
@@ -66,6 +68,15 @@ def _train_worker(rank, world, port, overrides, resume):
 
     cfg = make_config(None, overrides)
     run(cfg, resume=resume)
+    _exit_without_teardown()
+
+
+def _exit_without_teardown():
+    """End a spawned worker at once, its results written: gloo's process-group destructor at interpreter
+    teardown has hung intermittently (a thread join in ~ProcessGroupGloo), which would stall the suite."""
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(0)
 
 
 def _spawn_train(overrides, resume=None):

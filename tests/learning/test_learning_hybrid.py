@@ -2,6 +2,7 @@
 
 import os
 import socket
+import sys
 
 import pytest
 import torch
@@ -117,6 +118,14 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
+def _exit_without_teardown():
+    """End a spawned replica at once, its results written: gloo's process-group destructor at interpreter
+    teardown has hung intermittently (a thread join in ~ProcessGroupGloo), which would stall the suite."""
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(0)
+
+
 def _replica(rank, world, port, out):
     os.environ.update({"MASTER_ADDR": "127.0.0.1", "MASTER_PORT": str(port), "RANK": str(rank),
                        "WORLD_SIZE": str(world)})
@@ -142,6 +151,7 @@ def _replica(rank, world, port, out):
                f"{out}/rank{rank}.pt")
     dist.barrier()                  # both replicas are done before either tears the group down
     dist.destroy_process_group()
+    _exit_without_teardown()
 
 
 @pytest.mark.skipif(not dist.is_available(), reason="torch.distributed not available")
@@ -176,6 +186,7 @@ def _combine_replica(rank, world, port, out):
     torch.save(result, f"{out}/rank{rank}.pt")
     dist.barrier()                  # both replicas are done before either tears the group down
     dist.destroy_process_group()
+    _exit_without_teardown()
 
 
 @pytest.mark.skipif(not dist.is_available(), reason="torch.distributed not available")
